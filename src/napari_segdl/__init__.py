@@ -1,0 +1,49 @@
+"""napari-segdl: train U-Net segmentation models from painted labels, in napari or headless.
+
+The public headless API lives here. Nothing heavy is imported at import time:
+TensorFlow/Keras load on the first call that needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SegDLError",
+    "SegModel",
+    "__version__",
+    "evaluate",
+    "load_model",
+    "predict",
+    "train",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core.bundle import SegModel, load_model
+    from .core.errors import SegDLError
+    from .core.metrics import evaluate
+    from .core.predict import predict
+    from .core.training import train
+
+_LAZY = {
+    "SegDLError": ".core.errors",
+    "SegModel": ".core.bundle",
+    "load_model": ".core.bundle",
+    "evaluate": ".core.metrics",
+    "predict": ".core.predict",
+    "train": ".core.training",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

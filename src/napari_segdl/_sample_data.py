@@ -1,0 +1,41 @@
+"""Bundled sample: DSB 2018 nuclei (CC0) with dense masks and a scribble version."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import numpy as np
+
+SAMPLE_COUNT = 4
+
+
+def _read(name: str) -> np.ndarray:
+    import imageio.v3 as iio
+
+    return np.asarray(iio.imread(files("napari_segdl") / "samples" / name))
+
+
+def nuclei_arrays(index: int = 0) -> dict[str, np.ndarray]:
+    """One sample image with its dense masks (0 = background, 1 = nucleus) and instances."""
+    instances = _read(f"nuclei_{index}_instances.png")
+    return {
+        "image": _read(f"nuclei_{index}.png"),
+        "masks": (instances > 0).astype(np.uint8),
+        "instances": instances,
+    }
+
+
+def nuclei_scribbles() -> np.ndarray:
+    """Sparse scribbles for sample 0: 0 = unlabelled, 1 = background, 2 = nucleus."""
+    return _read("nuclei_0_scribbles.png")
+
+
+def nuclei():
+    """napari sample: the first nuclei image, its masks and its scribbles as layers."""
+    sample = nuclei_arrays(0)
+    credit = "DSB 2018 nuclei (BBBC038, CC0); Caicedo et al., Nature Methods 2019"
+    return [
+        (sample["image"], {"name": "nuclei", "metadata": {"source": credit}}, "image"),
+        (sample["masks"], {"name": "nuclei masks", "opacity": 0.5}, "labels"),
+        (nuclei_scribbles(), {"name": "nuclei scribbles"}, "labels"),
+    ]

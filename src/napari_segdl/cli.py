@@ -1,0 +1,88 @@
+"""The ``napari-segdl`` command: train, predict and a demo on the bundled sample."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .core.errors import SegDLError
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _add_train(commands) -> None:
+    cmd = commands.add_parser("train", help="train a model on image/label files or directories")
+    cmd.add_argument("images", type=Path, help="an image file or a directory of images")
+    cmd.add_argument("labels", type=Path, help="a label file or a directory, paired by file stem")
+    cmd.add_argument("--out", type=Path, required=True, help="model bundle to write (.keras)")
+    cmd.add_argument("--arch", default="unet", choices=["unet"])
+    cmd.add_argument("--mode", default="dense", choices=["dense", "sparse"])
+    cmd.add_argument("--epochs", type=_positive_int, default=50)
+    cmd.add_argument("--patch", type=int, default=256, help="patch side, a multiple of 2**depth")
+    cmd.add_argument("--batch", type=_positive_int, default=8)
+    cmd.add_argument("--filters", type=_positive_int, default=32)
+    cmd.add_argument("--depth", type=int, default=4, choices=range(2, 6), metavar="{2..5}")
+    cmd.add_argument("--lr", type=float, default=1e-3)
+    cmd.add_argument("--val-fraction", type=float, default=0.1)
+    cmd.add_argument("--max-time", type=float, default=None, metavar="SECONDS")
+    cmd.add_argument("--seed", type=int, default=0)
+    cmd.add_argument("--patience", type=_positive_int, default=10)
+    cmd.add_argument("--steps-per-epoch", type=_positive_int, default=None)
+
+
+def _add_predict(commands) -> None:
+    cmd = commands.add_parser("predict", help="write label images predicted by a model")
+    cmd.add_argument("model", type=Path, help="a model bundle (.keras) saved by napari-segdl")
+    cmd.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or directories")
+    cmd.add_argument("--out", type=Path, required=True, help="directory for <stem>.tif label images")
+    cmd.add_argument("--tile", type=_positive_int, default=1024, help="largest tile side in pixels")
+    cmd.add_argument(
+        "--probabilities", action="store_true", help="also write <stem>_probabilities.tif (Y, X, K)"
+    )
+
+
+def _add_demo(commands) -> None:
+    cmd = commands.add_parser("demo", help="train on the bundled nuclei sample and score it")
+    cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
+    cmd.add_argument("--epochs", type=_positive_int, default=40)
+    cmd.add_argument("--max-time", type=float, default=180.0, metavar="SECONDS")
+    cmd.add_argument("--gui", action="store_true", help="open napari with the sample and the docks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="napari-segdl",
+        description="Train U-Net segmentation models on painted labels and predict label images.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_train(commands)
+    _add_predict(commands)
+    _add_demo(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``napari-segdl`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    from . import _commands
+
+    try:
+        return getattr(_commands, args.command)(args)
+    except SegDLError as error:
+        print(f"napari-segdl: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("napari-segdl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

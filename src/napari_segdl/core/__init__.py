@@ -1,0 +1,1 @@
+"""Compute core: numpy, scikit-image and Keras only. Never imports napari or Qt."""

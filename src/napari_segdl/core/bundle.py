@@ -1,0 +1,161 @@
+"""The model bundle: one ``.keras`` file carrying the network and its metadata.
+
+The metadata travels as an extra ``napari_segdl.json`` entry in the Keras zip archive,
+so the file still loads with ``keras.saving.load_model`` in safe mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import SegDLError
+from .images import Normalization
+from .labels import ClassMap
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+METADATA_ENTRY = "napari_segdl.json"
+#: Version of the metadata layout; bump when it changes incompatibly.
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ModelInfo:
+    """Everything needed to re-use a trained network the way it was trained."""
+
+    arch: str
+    arch_params: dict
+    classes: dict
+    channels: int
+    normalization: dict
+    patch: int
+    recipe: list = field(default_factory=list)
+    training: dict = field(default_factory=dict)
+    history: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    format: int = FORMAT_VERSION
+
+    @classmethod
+    def from_dict(cls, spec: dict) -> ModelInfo:
+        known = {k: spec[k] for k in cls.__dataclass_fields__ if k in spec}
+        return cls(**known)
+
+
+class SegModel:
+    """A trained segmentation network with its metadata.
+
+    Use :func:`napari_segdl.predict` (or :meth:`predict`) to segment images and
+    :meth:`save` to write the bundle.
+    """
+
+    def __init__(self, keras_model: keras.Model, info: ModelInfo):
+        self.keras_model = keras_model
+        self.info = info
+
+    @property
+    def class_map(self) -> ClassMap:
+        return ClassMap.from_dict(self.info.classes)
+
+    @property
+    def normalization(self) -> Normalization:
+        return Normalization.from_dict(self.info.normalization)
+
+    @property
+    def size_multiple(self) -> int:
+        return 2 ** int(self.info.arch_params["depth"])
+
+    def predict(self, image, **kwargs) -> np.ndarray:
+        """Segment one image; see :func:`napari_segdl.predict`."""
+        from .predict import predict
+
+        return predict(self, image, **kwargs)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the bundle to ``path`` (a ``.keras`` file) atomically; returns the path."""
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise SegDLError(f"Model files end in .keras; received '{path}'.")
+        if not path.parent.is_dir():
+            raise SegDLError(f"Cannot save the model: folder '{path.parent}' does not exist.")
+        from .. import __version__
+
+        import keras
+
+        self.info.versions = {
+            "napari_segdl": __version__,
+            "keras": keras.__version__,
+            "backend": keras.backend.backend(),
+        }
+        handle, temp = tempfile.mkstemp(suffix=".keras", prefix=f".{path.stem}-", dir=path.parent)
+        os.close(handle)
+        try:
+            self.keras_model.save(temp)
+            with zipfile.ZipFile(temp, "a") as archive:
+                archive.writestr(METADATA_ENTRY, json.dumps(asdict(self.info), indent=1))
+            os.replace(temp, path)
+        except OSError as error:
+            raise SegDLError(f"Cannot save the model to '{path}': {error.strerror}.") from error
+        finally:
+            if os.path.exists(temp):
+                os.remove(temp)
+        return path
+
+    def __repr__(self) -> str:
+        classes = ", ".join(f"{v}={n}" for v, n in zip(self.class_map.values, self.class_map.names))
+        return (
+            f"SegModel({self.info.arch}, mode={self.class_map.mode}, "
+            f"channels={self.info.channels}, classes=[{classes}])"
+        )
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The metadata of a bundle, without loading the network (no TensorFlow import)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SegDLError(f"Model file '{path}' does not exist.")
+    not_bundle = (
+        f"'{path}' is not a napari-segdl model bundle; choose a .keras file saved by "
+        "napari-segdl (Save model, `napari-segdl train --out`, or model.save)."
+    )
+    if not zipfile.is_zipfile(path):
+        raise SegDLError(not_bundle)
+    with zipfile.ZipFile(path) as archive:
+        if METADATA_ENTRY not in archive.namelist():
+            raise SegDLError(not_bundle)
+        try:
+            spec = json.loads(archive.read(METADATA_ENTRY))
+        except (ValueError, zipfile.BadZipFile) as error:
+            raise SegDLError(f"{not_bundle} ({error})") from error
+    if int(spec.get("format", 0)) > FORMAT_VERSION:
+        raise SegDLError(
+            f"'{path}' was saved by a newer napari-segdl (bundle format {spec['format']}); "
+            "upgrade napari-segdl to load it."
+        )
+    return spec
+
+
+def load_model(path: str | os.PathLike) -> SegModel:
+    """Load a model bundle saved by napari-segdl (Keras safe mode).
+
+    Raises
+    ------
+    SegDLError
+        When the file is missing, is not a napari-segdl bundle, or is damaged.
+    """
+    info = ModelInfo.from_dict(read_metadata(path))
+    import keras
+
+    try:
+        network = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for damaged archives
+        raise SegDLError(f"Cannot load the network in '{path}': {error}") from error
+    return SegModel(network, info)

@@ -1,0 +1,100 @@
+"""Training hyper-parameters, validated before any work starts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .errors import SegDLError
+from .labels import check_mode
+from .models import ARCHITECTURES, size_multiple
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run (stored in the model bundle).
+
+    Attributes
+    ----------
+    mode : {"dense", "sparse"}
+        Label mode (DESIGN.md).
+    arch : {"unet"}
+        Network architecture.
+    epochs : int
+        Most epochs to train; early stopping or ``max_time`` may end sooner.
+    patch, batch : int
+        Patch side in pixels (a multiple of ``2**depth``) and patches per step.
+    filters, depth : int
+        Filters of the first level and number of poolings (2-5).
+    batch_norm, dropout :
+        Batch normalisation after each convolution; dropout rate at the bottleneck.
+    lr : float
+        Adam learning rate.
+    val_fraction : float
+        Share of labelled blocks held out for validation (0 to 0.5).
+    max_time : float or None
+        Stop after this many seconds, keeping the best weights so far.
+    seed : int
+        Seed of weights, validation split and patch sampling.
+    patience : int or None
+        Early stopping: epochs without improvement of the validation IoU (or the
+        training loss without validation) before training ends; None never stops early.
+    steps_per_epoch : int or None
+        Steps in one epoch; by default enough patches to cover the images about twice.
+    augment : bool
+        Random flips and 90° rotations of the patches.
+    jit_compile : bool or "auto"
+        XLA compilation of the training step (Keras' ``compile(jit_compile=...)``).
+    """
+
+    mode: str = "dense"
+    arch: str = "unet"
+    epochs: int = 50
+    patch: int = 256
+    batch: int = 8
+    filters: int = 32
+    depth: int = 4
+    batch_norm: bool = True
+    dropout: float = 0.0
+    lr: float = 1e-3
+    val_fraction: float = 0.1
+    max_time: float | None = None
+    seed: int = 0
+    patience: int | None = 10
+    steps_per_epoch: int | None = None
+    augment: bool = True
+    jit_compile: bool | str = "auto"
+
+    def __post_init__(self):
+        check_mode(self.mode)
+        if self.arch not in ARCHITECTURES:
+            raise SegDLError(f"Unknown architecture {self.arch!r}; choose one of {ARCHITECTURES}.")
+        for name, low in [("epochs", 1), ("batch", 1), ("filters", 1), ("depth", 2)]:
+            _check_at_least(name, getattr(self, name), low)
+        if self.depth > 5:
+            raise SegDLError(f"depth must be between 2 and 5; received {self.depth}.")
+        multiple = size_multiple(self.arch, self.depth)
+        _check_at_least("patch", self.patch, multiple)
+        if self.patch % multiple:
+            lower = self.patch // multiple * multiple
+            raise SegDLError(
+                f"patch {self.patch} is not a multiple of 2**depth = {multiple} (depth "
+                f"{self.depth}); use {lower} or {lower + multiple}."
+            )
+        if not self.lr > 0:
+            raise SegDLError(f"lr (learning rate) must be > 0; received {self.lr}.")
+        if not 0 <= self.val_fraction <= 0.5:
+            raise SegDLError(f"val_fraction must be between 0 and 0.5; received {self.val_fraction}.")
+        if self.max_time is not None and not self.max_time > 0:
+            raise SegDLError(f"max_time must be a number of seconds > 0; received {self.max_time}.")
+        if self.patience is not None:
+            _check_at_least("patience", self.patience, 1)
+        if self.steps_per_epoch is not None:
+            _check_at_least("steps_per_epoch", self.steps_per_epoch, 1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check_at_least(name: str, value, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SegDLError(f"{name} must be an integer >= {low}; received {value!r}.")

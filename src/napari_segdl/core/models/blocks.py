@@ -1,0 +1,32 @@
+"""Tensor -> tensor building blocks shared by the networks (Keras 3, any backend)."""
+
+from __future__ import annotations
+
+from keras import layers
+
+
+def conv_block(x, filters: int, batch_norm: bool, name: str):
+    """Two 3x3 convolutions, each followed by optional batch norm and ReLU."""
+    for i in (1, 2):
+        x = layers.Conv2D(
+            filters,
+            3,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer="he_normal",
+            name=f"{name}_conv{i}",
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn{i}")(x)
+        x = layers.Activation("relu", name=f"{name}_relu{i}")(x)
+    return x
+
+
+def classifier(x, num_classes: int, name: str = "classifier"):
+    """1x1 convolution to class scores; softmax (sigmoid for one class) in float32.
+
+    The activation runs in float32 so that mixed-precision models keep stable outputs.
+    """
+    x = layers.Conv2D(num_classes, 1, name=f"{name}_conv")(x)
+    activation = "sigmoid" if num_classes == 1 else "softmax"
+    return layers.Activation(activation, dtype="float32", name=f"{name}_{activation}")(x)

@@ -1,0 +1,78 @@
+"""U-Net (Ronneberger et al. 2015) as a Keras 3 factory."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from ..errors import SegDLError
+from .blocks import classifier, conv_block
+
+
+def _check_int(name: str, value, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+        high is not None and value > high
+    ):
+        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise SegDLError(f"`{name}` must be an integer {bounds}. Received: {name}={value!r}")
+    return value
+
+
+def build_unet(
+    input_channels: int,
+    num_classes: int,
+    depth: int = 4,
+    filters: int = 32,
+    batch_norm: bool = True,
+    dropout: float = 0.0,
+    name: str = "unet",
+) -> keras.Model:
+    """Build a 2D U-Net for any input height and width divisible by ``2**depth``.
+
+    Parameters
+    ----------
+    input_channels : int
+        Channels of the input image (1 for grey, 3 for RGB, ...).
+    num_classes : int
+        Output classes: a softmax over ``num_classes``, or a sigmoid when 1.
+    depth : int
+        Number of 2x2 poolings, 2 to 5.
+    filters : int
+        Filters of the first level; each level below doubles them.
+    batch_norm : bool
+        Batch normalisation after every convolution.
+    dropout : float
+        Dropout rate in [0, 1) at the bottleneck.
+    name : str
+        Name of the model.
+
+    Returns
+    -------
+    keras.Model
+        Input ``(None, None, input_channels)``, output ``(None, None, num_classes)``.
+    """
+    _check_int("input_channels", input_channels, 1)
+    _check_int("num_classes", num_classes, 1)
+    _check_int("depth", depth, 2, 5)
+    _check_int("filters", filters, 1)
+    if not 0.0 <= float(dropout) < 1.0:
+        raise SegDLError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+
+    inputs = keras.Input((None, None, input_channels), name="image")
+    x = inputs
+    skips = []
+    for level in range(depth):
+        x = conv_block(x, filters * 2**level, batch_norm, name=f"down{level}")
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"down{level}_pool")(x)
+    x = conv_block(x, filters * 2**depth, batch_norm, name="bottleneck")
+    if dropout:
+        x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
+    for level in reversed(range(depth)):
+        x = layers.Conv2DTranspose(
+            filters * 2**level, 2, strides=2, padding="same", name=f"up{level}_upconv"
+        )(x)
+        x = layers.Concatenate(name=f"up{level}_concat")([skips[level], x])
+        x = conv_block(x, filters * 2**level, batch_norm, name=f"up{level}")
+    outputs = classifier(x, num_classes)
+    return keras.Model(inputs, outputs, name=name)
