@@ -28,8 +28,10 @@ class _TrainingBar:
         elif event.kind == "end":
             self.bar.close()
             best = f", best val IoU {event.val_iou:.3f}" if event.val_iou is not None else ""
-            print(f"training ended ({event.reason}) after {event.epoch} epochs, "
-                  f"{event.elapsed:.0f} s; best epoch {event.best_epoch}{best}")
+            print(
+                f"training ended ({event.reason}) after {event.epoch} epochs, "
+                f"{event.elapsed:.0f} s; best epoch {event.best_epoch}{best}"
+            )
 
 
 def _check_out(path) -> None:
@@ -47,9 +49,18 @@ def train(args: argparse.Namespace) -> int:
         [read_image(lab) for _, lab in pairs],
         sources=[(f"image '{i}'", f"labels '{lab}'") for i, lab in pairs],
         callback=_TrainingBar(),
-        arch=args.arch, mode=args.mode, epochs=args.epochs, patch=args.patch, batch=args.batch,
-        filters=args.filters, depth=args.depth, lr=args.lr, val_fraction=args.val_fraction,
-        max_time=args.max_time, seed=args.seed, patience=args.patience,
+        arch=args.arch,
+        mode=args.mode,
+        epochs=args.epochs,
+        patch=args.patch,
+        batch=args.batch,
+        filters=args.filters,
+        depth=args.depth,
+        lr=args.lr,
+        val_fraction=args.val_fraction,
+        max_time=args.max_time,
+        seed=args.seed,
+        patience=args.patience,
         steps_per_epoch=args.steps_per_epoch,
     )
     print(f"saved {model.save(args.out)}")
@@ -63,8 +74,9 @@ def predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     files = [f for path in args.inputs for f in list_images(path)]
     for path in tqdm(files, unit="image", desc="predicting"):
-        scores = predict_image(model, read_image(path), tile=args.tile, probabilities=True,
-                               name=f"'{path}'")
+        scores = predict_image(
+            model, read_image(path), tile=args.tile, probabilities=True, name=f"'{path}'"
+        )
         write_labels(args.out / f"{path.stem}.tif", model.class_map.decode(scores.argmax(-1)))
         if args.probabilities:
             write_labels(args.out / f"{path.stem}_probabilities.tif", scores)
@@ -82,23 +94,37 @@ def demo(args: argparse.Namespace) -> int:
 
     samples = [nuclei_arrays(i) for i in range(SAMPLE_COUNT)]
     train_set, test = samples[1:], samples[0]
-    print(f"Training a small U-Net on {len(train_set)} bundled nuclei images "
-          f"(up to {args.epochs} epochs or {args.max_time:.0f} s)...")
+    print(
+        f"Training a small U-Net on {len(train_set)} bundled nuclei images "
+        f"(up to {args.epochs} epochs or {args.max_time:.0f} s)..."
+    )
     start = time.monotonic()
     model = train_model(
-        [s["image"] for s in train_set], [s["masks"] for s in train_set],
-        class_names=["background", "nucleus"], callback=_TrainingBar(),
-        epochs=args.epochs, max_time=args.max_time, patch=128, batch=8, filters=16, depth=3,
-        lr=2e-3, val_fraction=0.25, steps_per_epoch=10, patience=15,
+        [s["image"] for s in train_set],
+        [s["masks"] for s in train_set],
+        class_names=["background", "nucleus"],
+        callback=_TrainingBar(),
+        epochs=args.epochs,
+        max_time=args.max_time,
+        patch=128,
+        batch=8,
+        filters=16,
+        depth=3,
+        lr=2e-3,
+        val_fraction=0.25,
+        steps_per_epoch=10,
+        patience=15,
     )
     prediction = model.predict(test["image"])
     score = evaluate(prediction, test["masks"])
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "nuclei-unet.keras")
     write_labels(args.out / "nuclei_0_prediction.tif", prediction)
-    print(f"Held-out image nuclei_0: nucleus IoU {score['iou']['per_class']['1']:.3f}, "
-          f"mean IoU {score['iou']['mean']:.3f}, pixel accuracy "
-          f"{score['pixel_accuracy']['overall']:.3f} ({time.monotonic() - start:.0f} s)")
+    print(
+        f"Held-out image nuclei_0: nucleus IoU {score['iou']['per_class']['1']:.3f}, "
+        f"mean IoU {score['iou']['mean']:.3f}, pixel accuracy "
+        f"{score['pixel_accuracy']['overall']:.3f} ({time.monotonic() - start:.0f} s)"
+    )
     print(f"Model and prediction written to {args.out}/")
     return 0
 

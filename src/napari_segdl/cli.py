@@ -10,6 +10,13 @@ from . import __version__
 from .core.errors import SegDLError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors as one line on stderr (and exit code 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -40,11 +47,19 @@ def _add_train(commands) -> None:
 def _add_predict(commands) -> None:
     cmd = commands.add_parser("predict", help="write label images predicted by a model")
     cmd.add_argument("model", type=Path, help="a model bundle (.keras) saved by napari-segdl")
-    cmd.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or directories")
-    cmd.add_argument("--out", type=Path, required=True, help="directory for <stem>.tif label images")
-    cmd.add_argument("--tile", type=_positive_int, default=1024, help="largest tile side in pixels")
     cmd.add_argument(
-        "--probabilities", action="store_true", help="also write <stem>_probabilities.tif (Y, X, K)"
+        "inputs", type=Path, nargs="+", metavar="INPUT", help="image files or directories"
+    )
+    cmd.add_argument(
+        "--out", type=Path, required=True, help="directory for <stem>.tif label images"
+    )
+    cmd.add_argument(
+        "--tile", type=_positive_int, default=1024, help="largest tile side in pixels"
+    )
+    cmd.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="also write <stem>_probabilities.tif (Y, X, K)",
     )
 
 
@@ -53,16 +68,18 @@ def _add_demo(commands) -> None:
     cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
     cmd.add_argument("--epochs", type=_positive_int, default=40)
     cmd.add_argument("--max-time", type=float, default=180.0, metavar="SECONDS")
-    cmd.add_argument("--gui", action="store_true", help="open napari with the sample and the docks")
+    cmd.add_argument(
+        "--gui", action="store_true", help="open napari with the sample and the docks"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="napari-segdl",
         description="Train U-Net segmentation models on painted labels and predict label images.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train(commands)
     _add_predict(commands)
     _add_demo(commands)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .backend import load_keras
 from .errors import SegDLError
 from .images import Normalization
 from .labels import ClassMap
@@ -88,7 +89,7 @@ class SegModel:
             raise SegDLError(f"Cannot save the model: folder '{path.parent}' does not exist.")
         from .. import __version__
 
-        import keras
+        keras = load_keras()
 
         self.info.versions = {
             "napari_segdl": __version__,
@@ -110,7 +111,9 @@ class SegModel:
         return path
 
     def __repr__(self) -> str:
-        classes = ", ".join(f"{v}={n}" for v, n in zip(self.class_map.values, self.class_map.names))
+        classes = ", ".join(
+            f"{v}={n}" for v, n in zip(self.class_map.values, self.class_map.names, strict=True)
+        )
         return (
             f"SegModel({self.info.arch}, mode={self.class_map.mode}, "
             f"channels={self.info.channels}, classes=[{classes}])"
@@ -152,7 +155,7 @@ def load_model(path: str | os.PathLike) -> SegModel:
         When the file is missing, is not a napari-segdl bundle, or is damaged.
     """
     info = ModelInfo.from_dict(read_metadata(path))
-    import keras
+    keras = load_keras()
 
     try:
         network = keras.saving.load_model(path, compile=False, safe_mode=True)

@@ -83,9 +83,13 @@ class TrainConfig:
         if not self.lr > 0:
             raise SegDLError(f"lr (learning rate) must be > 0; received {self.lr}.")
         if not 0 <= self.val_fraction <= 0.5:
-            raise SegDLError(f"val_fraction must be between 0 and 0.5; received {self.val_fraction}.")
+            raise SegDLError(
+                f"val_fraction must be between 0 and 0.5; received {self.val_fraction}."
+            )
         if self.max_time is not None and not self.max_time > 0:
-            raise SegDLError(f"max_time must be a number of seconds > 0; received {self.max_time}.")
+            raise SegDLError(
+                f"max_time must be a number of seconds > 0; received {self.max_time}."
+            )
         if self.patience is not None:
             _check_at_least("patience", self.patience, 1)
         if self.steps_per_epoch is not None:

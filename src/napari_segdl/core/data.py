@@ -48,7 +48,10 @@ def split_validation(
     """
     channels = images[0].shape[-1]
     empty = TrainingData(
-        images, targets, np.zeros((0, patch, patch, channels), np.float32), np.zeros((0, patch, patch), np.int32)
+        images,
+        targets,
+        np.zeros((0, patch, patch, channels), np.float32),
+        np.zeros((0, patch, patch), np.int32),
     )
     if fraction <= 0:
         return empty
@@ -96,7 +99,9 @@ class PatchSampler:
         for i, target in enumerate(self.targets):
             flat = target.ravel()
             for c in np.unique(flat[self._labelled[i]]):
-                self._by_class.setdefault(int(c), []).append((i, self._labelled[i][flat[self._labelled[i]] == c]))
+                self._by_class.setdefault(int(c), []).append(
+                    (i, self._labelled[i][flat[self._labelled[i]] == c])
+                )
         self._weights = np.array([len(s) for s in self._labelled], dtype=float)
         self._weights /= self._weights.sum()
 

@@ -31,7 +31,9 @@ def as_channels_last(image, name: str = "image") -> np.ndarray:
     if array.dtype == bool:
         array = array.astype(np.uint8)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise SegDLError(f"{name}: pixel type {array.dtype} is not numeric; use a grey or RGB image.")
+        raise SegDLError(
+            f"{name}: pixel type {array.dtype} is not numeric; use a grey or RGB image."
+        )
     if array.ndim == 2:
         array = array[..., np.newaxis]
     elif array.ndim != 3 or array.shape[-1] > MAX_CHANNELS:

@@ -34,7 +34,10 @@ def _scores(confusion: np.ndarray, values: list[int], report: np.ndarray) -> dic
 
     def summary(per_class):
         return {
-            "per_class": {n: (None if np.isnan(x) else float(x)) for n, x in zip(names, per_class)},
+            "per_class": {
+                n: (None if np.isnan(x) else float(x))
+                for n, x in zip(names, per_class, strict=True)
+            },
             "mean": float(np.nanmean(per_class)) if np.isfinite(per_class).any() else None,
         }
 
@@ -64,11 +67,15 @@ def evaluate(prediction, truth, *, ignore: int | None = None) -> dict:
     if not isinstance(prediction, (list, tuple)):
         prediction, truth = [prediction], [truth]
     if len(prediction) != len(truth) or not prediction:
-        raise SegDLError(f"{len(prediction)} predictions for {len(truth)} truths; give them in pairs.")
-    pairs = [(np.asarray(p), np.asarray(t)) for p, t in zip(prediction, truth)]
+        raise SegDLError(
+            f"{len(prediction)} predictions for {len(truth)} truths; give them in pairs."
+        )
+    pairs = [(np.asarray(p), np.asarray(t)) for p, t in zip(prediction, truth, strict=True)]
     for i, (p, t) in enumerate(pairs):
         if p.shape != t.shape:
-            raise SegDLError(f"Pair {i}: prediction shape {p.shape} differs from truth shape {t.shape}.")
+            raise SegDLError(
+                f"Pair {i}: prediction shape {p.shape} differs from truth shape {t.shape}."
+            )
     values = np.unique(np.concatenate([np.union1d(np.unique(p), np.unique(t)) for p, t in pairs]))
     report = np.flatnonzero(values != ignore) if ignore is not None else np.arange(len(values))
     per_image, total = [], np.zeros((len(values), len(values)), dtype=np.int64)

@@ -50,11 +50,17 @@ def predict_probabilities(
     overlap = min(overlap, tile // 2)
     padded_shape = [-(-n // multiple) * multiple for n in (height, width)]
     data = model.normalization.apply(image)
-    data = np.pad(data, [(0, padded_shape[0] - height), (0, padded_shape[1] - width), (0, 0)],
-                  mode="symmetric")
+    data = np.pad(
+        data,
+        [(0, padded_shape[0] - height), (0, padded_shape[1] - width), (0, 0)],
+        mode="symmetric",
+    )
     tile_y, tile_x = (min(tile, n) for n in padded_shape)
-    corners = [(y, x) for y in tile_starts(padded_shape[0], tile_y, overlap)
-               for x in tile_starts(padded_shape[1], tile_x, overlap)]
+    corners = [
+        (y, x)
+        for y in tile_starts(padded_shape[0], tile_y, overlap)
+        for x in tile_starts(padded_shape[1], tile_x, overlap)
+    ]
     num_classes = model.keras_model.output_shape[-1]
     total = np.zeros((*padded_shape, num_classes), dtype=np.float32)
     weight = np.zeros(padded_shape, dtype=np.float32)
@@ -62,7 +68,7 @@ def predict_probabilities(
         chunk = corners[first : first + batch_size]
         batch = np.stack([data[y : y + tile_y, x : x + tile_x] for y, x in chunk])
         scores = np.asarray(model.keras_model.predict_on_batch(batch), dtype=np.float32)
-        for (y, x), score in zip(chunk, scores):
+        for (y, x), score in zip(chunk, scores, strict=True):
             w = np.outer(
                 _ramp(tile_y, overlap, y == 0, y + tile_y == padded_shape[0]),
                 _ramp(tile_x, overlap, x == 0, x + tile_x == padded_shape[1]),
@@ -117,7 +123,9 @@ def predict(
             f"{model.info.channels}; convert the image (for example RGB to grey) first."
         )
     if tile < 1 or overlap < 0:
-        raise SegDLError(f"tile must be >= 1 and overlap >= 0; received tile={tile}, overlap={overlap}.")
+        raise SegDLError(
+            f"tile must be >= 1 and overlap >= 0; received tile={tile}, overlap={overlap}."
+        )
     scores = predict_probabilities(model, array, tile, overlap, on_tile=on_tile)
     if probabilities:
         return scores

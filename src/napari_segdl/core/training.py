@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .backend import load_keras
 from .bundle import ModelInfo, SegModel
 from .config import TrainConfig
 from .data import PatchSampler, TrainingData, pad_to_patch, split_validation
@@ -49,11 +50,15 @@ def prepare_pairs(images: Sequence, labels: Sequence, mode: str, sources=None, c
     if len(images) == 0:
         raise SegDLError("No training data: give at least one (image, labels) pair.")
     if len(images) != len(labels):
-        raise SegDLError(f"{len(images)} images but {len(labels)} label images; give them in pairs.")
+        raise SegDLError(
+            f"{len(images)} images but {len(labels)} label images; give them in pairs."
+        )
     sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
-    arrays = [as_channels_last(im, name) for im, (name, _) in zip(images, sources)]
-    label_arrays = [as_label_array(lab, name) for lab, (_, name) in zip(labels, sources)]
-    for image, label, (image_name, label_name) in zip(arrays, label_arrays, sources):
+    arrays = [as_channels_last(im, name) for im, (name, _) in zip(images, sources, strict=True)]
+    label_arrays = [
+        as_label_array(lab, name) for lab, (_, name) in zip(labels, sources, strict=True)
+    ]
+    for image, label, (image_name, label_name) in zip(arrays, label_arrays, sources, strict=True):
         if image.shape[:2] != label.shape:
             raise SegDLError(
                 f"{image_name} has shape {image.shape[:2]} but {label_name} has shape "
@@ -67,7 +72,9 @@ def prepare_pairs(images: Sequence, labels: Sequence, mode: str, sources=None, c
     if len(channels) > 1:
         raise SegDLError(f"The images have different channel counts {sorted(channels)}.")
     class_map = ClassMap.from_labels(label_arrays, mode, class_names)
-    targets = [class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources)]
+    targets = [
+        class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
+    ]
     return arrays, targets, class_map, channels.pop()
 
 
@@ -90,21 +97,28 @@ def iter_training(
         images, labels, config.mode, sources, class_names
     )
     normalization = Normalization()
-    padded = [pad_to_patch(normalization.apply(a), t, config.patch) for a, t in zip(arrays, targets)]
+    padded = [
+        pad_to_patch(normalization.apply(a), t, config.patch)
+        for a, t in zip(arrays, targets, strict=True)
+    ]
     rng = np.random.default_rng(config.seed)
     data = split_validation(
         [p[0] for p in padded], [p[1] for p in padded], config.patch, config.val_fraction, rng
     )
     steps = config.steps_per_epoch or _default_steps(data, config)
 
-    import keras
+    keras = load_keras()
 
     from .losses import masked_crossentropy
     from .models import build_model
 
     keras.utils.set_random_seed(config.seed)
-    arch_params = {"depth": config.depth, "filters": config.filters,
-                   "batch_norm": config.batch_norm, "dropout": config.dropout}
+    arch_params = {
+        "depth": config.depth,
+        "filters": config.filters,
+        "batch_norm": config.batch_norm,
+        "dropout": config.dropout,
+    }
     network = build_model(config.arch, channels, class_map.num_classes, **arch_params)
     network.compile(
         optimizer=keras.optimizers.Adam(config.lr),
@@ -118,8 +132,12 @@ def iter_training(
         channels=channels,
         normalization=normalization.to_dict(),
         patch=config.patch,
-        training={**config.to_dict(), "pairs": len(arrays), "steps_per_epoch": steps,
-                  "validation_patches": len(data.val_images)},
+        training={
+            **config.to_dict(),
+            "pairs": len(arrays),
+            "steps_per_epoch": steps,
+            "validation_patches": len(data.val_images),
+        },
     )
     model = SegModel(network, info)
     yield TrainingEvent("start", model, epochs=config.epochs, steps=steps)
@@ -151,8 +169,18 @@ def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, s
                     elapsed = time.monotonic() - start
                     done = (epoch - 1) * steps + step
                     eta = elapsed / done * (config.epochs * steps - done)
-                    yield TrainingEvent("step", model, epoch, config.epochs, step, steps,
-                                        losses[-1], elapsed=elapsed, eta=eta, best_epoch=best_epoch)
+                    yield TrainingEvent(
+                        "step",
+                        model,
+                        epoch,
+                        config.epochs,
+                        step,
+                        steps,
+                        losses[-1],
+                        elapsed=elapsed,
+                        eta=eta,
+                        best_epoch=best_epoch,
+                    )
                     if stop is not None and stop():
                         reason = "stopped"
                     elif config.max_time is not None and elapsed >= config.max_time:
@@ -160,16 +188,35 @@ def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, s
                     if reason != "completed":
                         break
                 val_loss, val_iou = _validate(network, data, config.batch)
-                for key, value in [("loss", float(np.mean(losses))), ("val_loss", val_loss), ("val_iou", val_iou)]:
+                for key, value in [
+                    ("loss", float(np.mean(losses))),
+                    ("val_loss", val_loss),
+                    ("val_iou", val_iou),
+                ]:
                     history[key].append(value)
                 score = val_iou if val_iou is not None else -history["loss"][-1]
                 if score > best_score:
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                 elapsed = time.monotonic() - start
-                yield TrainingEvent("epoch", model, epoch, config.epochs, steps, steps,
-                                    history["loss"][-1], val_loss, val_iou, best_epoch, elapsed,
-                                    elapsed / epoch * (config.epochs - epoch))
-                if reason == "completed" and config.patience and epoch - best_epoch >= config.patience:
+                yield TrainingEvent(
+                    "epoch",
+                    model,
+                    epoch,
+                    config.epochs,
+                    steps,
+                    steps,
+                    history["loss"][-1],
+                    val_loss,
+                    val_iou,
+                    best_epoch,
+                    elapsed,
+                    elapsed / epoch * (config.epochs - epoch),
+                )
+                if (
+                    reason == "completed"
+                    and config.patience
+                    and epoch - best_epoch >= config.patience
+                ):
                     reason = "early stopping"
                 if reason != "completed":
                     break
@@ -178,13 +225,22 @@ def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, s
             network.set_weights(best_weights)
         model.info.history = history
         model.info.training.update(
-            epochs_run=len(history["loss"]), best_epoch=best_epoch, ended=reason,
+            epochs_run=len(history["loss"]),
+            best_epoch=best_epoch,
+            ended=reason,
             seconds=round(time.monotonic() - start, 1),
         )
-    yield TrainingEvent("end", model, len(history["loss"]), config.epochs, best_epoch=best_epoch,
-                        elapsed=time.monotonic() - start, reason=reason,
-                        loss=history["loss"][-1] if history["loss"] else None,
-                        val_iou=history["val_iou"][best_epoch - 1] if best_epoch else None)
+    yield TrainingEvent(
+        "end",
+        model,
+        len(history["loss"]),
+        config.epochs,
+        best_epoch=best_epoch,
+        elapsed=time.monotonic() - start,
+        reason=reason,
+        loss=history["loss"][-1] if history["loss"] else None,
+        val_iou=history["val_iou"][best_epoch - 1] if best_epoch else None,
+    )
 
 
 def _validate(network, data: TrainingData, batch: int) -> tuple[float | None, float | None]:
@@ -245,7 +301,9 @@ def train(
         config = TrainConfig(**params)
     except TypeError as error:
         raise SegDLError(f"train(): {error}") from error
-    run = iter_training(images, labels, config, sources=sources, class_names=class_names, stop=stop)
+    run = iter_training(
+        images, labels, config, sources=sources, class_names=class_names, stop=stop
+    )
     while True:
         try:
             event = next(run)

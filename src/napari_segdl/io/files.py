@@ -23,9 +23,7 @@ def list_images(path: str | os.PathLike) -> list[Path]:
         raise SegDLError(f"'{path}' does not exist.")
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise SegDLError(
-            f"Directory '{path}' has no images ({', '.join(IMAGE_SUFFIXES)})."
-        )
+        raise SegDLError(f"Directory '{path}' has no images ({', '.join(IMAGE_SUFFIXES)}).")
     return files
 
 

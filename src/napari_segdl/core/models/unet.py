@@ -10,8 +10,11 @@ from .blocks import classifier, conv_block
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
-        high is not None and value > high
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
     ):
         bounds = f"between {low} and {high}" if high is not None else f">= {low}"
         raise SegDLError(f"`{name}` must be an integer {bounds}. Received: {name}={value!r}")

@@ -1,0 +1,1 @@
+"""Thin napari dock widgets: collect parameters, start a worker, turn results into layers."""

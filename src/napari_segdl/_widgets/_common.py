@@ -1,0 +1,117 @@
+"""What the dock widgets share: layer data access, the session's models, error reporting."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from napari.utils.notifications import show_error
+from psygnal import Signal
+
+from ..core.bundle import SegModel
+from ..core.errors import SegDLError
+
+
+def image_data(layer) -> np.ndarray:
+    """A copy of a 2D image layer's data, (Y, X) or (Y, X, C) for RGB(A) layers."""
+    if layer is None:
+        raise SegDLError("Choose an image layer (File ▸ Open Sample ▸ SegDL for an example).")
+    if getattr(layer, "multiscale", False):
+        raise SegDLError(f"Image layer '{layer.name}' is multiscale; choose a single-scale image.")
+    spatial = layer.ndim
+    if spatial != 2:
+        raise SegDLError(
+            f"Image layer '{layer.name}' has {spatial} dimensions; choose a 2D image "
+            "(grey or RGB)."
+        )
+    return np.array(layer.data)
+
+
+def labels_data(layer) -> np.ndarray:
+    """A copy of a 2D labels layer's data (training never changes the user's layer)."""
+    if layer is None:
+        raise SegDLError("Choose a labels layer with painted labels.")
+    if layer.ndim != 2:
+        raise SegDLError(
+            f"Labels layer '{layer.name}' has {layer.ndim} dimensions; use a 2D layer."
+        )
+    return np.array(layer.data)
+
+
+#: Persistent Python threads for all Keras work started from the docks. TensorFlow
+#: crashes when a tf.function traced in one QThreadPool thread is retraced in another
+#: after the first has ended, so napari's workers relay to these threads instead.
+_KERAS_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segdl-keras")
+_DONE = object()
+
+
+def on_keras_thread(function: Callable, *args, **kwargs):
+    """Run ``function`` on a Keras thread and return its result (call from a napari worker)."""
+    return _KERAS_THREADS.submit(function, *args, **kwargs).result()
+
+
+def relay_from_keras_thread(make_generator: Callable[[], Generator]):
+    """Drive a generator on a Keras thread; yield its items here and return its value."""
+    items: queue.SimpleQueue = queue.SimpleQueue()
+
+    def drive():
+        generator = make_generator()
+        try:
+            while True:
+                items.put(next(generator))
+        except StopIteration as finished:
+            return finished.value
+        finally:
+            items.put(_DONE)
+
+    future = _KERAS_THREADS.submit(drive)
+    while (item := items.get()) is not _DONE:
+        yield item
+    return future.result()
+
+
+@dataclass(frozen=True)
+class UserError:
+    """Bad input found in a worker, returned as a value (superqt re-raises returned errors)."""
+
+    error: SegDLError
+
+
+def report(error: BaseException) -> None:
+    """Show an error in napari: the message alone for input errors, the type for others."""
+    if isinstance(error, SegDLError):
+        show_error(str(error))
+    else:
+        show_error(f"{type(error).__name__}: {error}")
+
+
+class ModelRegistry:
+    """Models trained or loaded in this napari session, by display name."""
+
+    changed = Signal()
+
+    def __init__(self):
+        self._models: dict[str, SegModel] = {}
+
+    def add(self, name: str, model: SegModel) -> str:
+        """Register ``model`` under a unique name derived from ``name``; returns that name."""
+        unique, count = name, 1
+        while unique in self._models:
+            count += 1
+            unique = f"{name} ({count})"
+        self._models[unique] = model
+        self.changed.emit()
+        return unique
+
+    def names(self) -> list[str]:
+        return list(self._models)
+
+    def get(self, name: str) -> SegModel:
+        return self._models[name]
+
+
+#: The one registry shared by the Train and Predict docks of this Python session.
+SESSION_MODELS = ModelRegistry()

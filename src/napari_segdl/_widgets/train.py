@@ -1,0 +1,233 @@
+"""The Train dock: pick an image and its painted labels, train in a worker, save the model."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import napari
+from magicgui.widgets import (
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSpinBox,
+    Label,
+    PushButton,
+    SpinBox,
+    create_widget,
+)
+from napari.qt.threading import thread_worker
+from napari.utils import progress
+from napari.utils.notifications import show_info
+
+from ..core.config import TrainConfig
+from ..core.errors import SegDLError
+from ..core.labels import LABEL_MODES
+from ._common import (
+    SESSION_MODELS,
+    UserError,
+    image_data,
+    labels_data,
+    relay_from_keras_thread,
+    report,
+)
+
+
+@thread_worker
+def _training_worker(images, labels, config, sources, stop):
+    from ..core.training import iter_training
+
+    try:
+        return (
+            yield from relay_from_keras_thread(
+                lambda: iter_training(images, labels, config, sources=sources, stop=stop.is_set)
+            )
+        )
+    except SegDLError as error:  # bad input: reported by the dock, not as a crash
+        return UserError(error)
+
+
+class TrainWidget(Container):
+    """Train a U-Net on an image layer and a painted labels layer."""
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer):
+        super().__init__()
+        self._viewer = napari_viewer
+        self.model = None
+        self._stop = threading.Event()
+        self._worker = None
+        self._progress = None
+        self._alive = True
+        self.image = create_widget(annotation=napari.layers.Image, name="image", label="image")
+        self.labels_layer = create_widget(
+            annotation=napari.layers.Labels, name="labels_layer", label="labels"
+        )
+        self.mode = ComboBox(
+            name="mode",
+            label="label mode",
+            choices=LABEL_MODES,
+            value="dense",
+            tooltip="dense: every pixel labelled, 0 = background. "
+            "sparse: 0 = unlabelled scribbles, 1..K = classes.",
+        )
+        self.epochs = SpinBox(name="epochs", value=50, min=1, max=10000)
+        self.patch = SpinBox(
+            name="patch",
+            value=256,
+            min=16,
+            max=2048,
+            step=16,
+            tooltip="Side of the training patches; a multiple of 2^depth.",
+        )
+        self.batch = SpinBox(name="batch", value=8, min=1, max=256)
+        self.lr = FloatSpinBox(
+            name="lr", label="learning rate", value=1e-3, min=1e-4, max=0.1, step=1e-4
+        )
+        self.filters = SpinBox(name="filters", value=16, min=8, max=256, step=8)
+        self.depth = SpinBox(name="depth", value=4, min=2, max=5)
+        self.max_time = SpinBox(
+            name="max_time",
+            label="time limit (s)",
+            value=0,
+            min=0,
+            max=7 * 24 * 3600,
+            tooltip="0 = no limit",
+        )
+        self.train_button = PushButton(name="train_button", text="Train")
+        self.stop_button = PushButton(name="stop_button", text="Stop", enabled=False)
+        self.status = Label(name="status", value="")
+        self.save_path = FileEdit(name="save_path", label="model file", mode="w", filter="*.keras")
+        self.save_button = PushButton(name="save_button", text="Save model", enabled=False)
+        self.extend(
+            [
+                self.image,
+                self.labels_layer,
+                self.mode,
+                self.epochs,
+                self.patch,
+                self.batch,
+                self.lr,
+                self.filters,
+                self.depth,
+                self.max_time,
+                self.train_button,
+                self.stop_button,
+                self.status,
+                self.save_path,
+                self.save_button,
+            ]
+        )
+        self._connect_callbacks()
+
+    def _connect_callbacks(self) -> None:
+        self.train_button.changed.connect(self._start)
+        self.stop_button.changed.connect(self._request_stop)
+        self.save_button.changed.connect(self._save)
+        self.native.destroyed.connect(self._on_destroyed)
+
+    def _on_destroyed(self, *_) -> None:
+        """The viewer closed: stop training (best weights are kept) and ignore late events."""
+        self._alive = False
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    def _config(self) -> TrainConfig:
+        return TrainConfig(
+            mode=self.mode.value,
+            epochs=self.epochs.value,
+            patch=self.patch.value,
+            batch=self.batch.value,
+            lr=self.lr.value,
+            filters=self.filters.value,
+            depth=self.depth.value,
+            max_time=self.max_time.value or None,
+        )
+
+    def _start(self) -> None:
+        if self.running:
+            return
+        try:
+            config = self._config()
+            image_layer, labels_layer = self.image.value, self.labels_layer.value
+            images, labels = [image_data(image_layer)], [labels_data(labels_layer)]
+        except SegDLError as error:
+            report(error)
+            return
+        sources = [(f"image layer '{image_layer.name}'", f"labels layer '{labels_layer.name}'")]
+        self._stop = threading.Event()
+        self._source_name = image_layer.name
+        self._worker = _training_worker(images, labels, config, sources, self._stop)
+        self._worker.yielded.connect(self._on_event)
+        self._worker.returned.connect(self._on_trained)
+        self._worker.errored.connect(
+            lambda _: self._alive and setattr(self.status, "value", "Training failed.")
+        )
+        self._worker.finished.connect(self._on_finished)
+        self._set_running(True)
+        self.status.value = "Preparing data and building the network..."
+        self._worker.start()
+
+    def _request_stop(self) -> None:
+        self._stop.set()
+        self.status.value = "Stopping after this step; keeping the best weights..."
+
+    def _set_running(self, running: bool) -> None:
+        self.train_button.enabled = not running
+        self.stop_button.enabled = running
+
+    def _on_event(self, event) -> None:
+        if not self._alive:
+            return
+        if event.kind == "start":
+            self._progress = progress(total=event.epochs * event.steps, desc="Training")
+        elif event.kind == "step":
+            self._progress.update(1)
+            self.status.value = (
+                f"Epoch {event.epoch}/{event.epochs}, step {event.step}/"
+                f"{event.steps}: loss {event.loss:.4f}, ETA {event.eta:.0f} s"
+            )
+        elif event.kind == "epoch":
+            val = "" if event.val_iou is None else f", val IoU {event.val_iou:.3f}"
+            self._progress.set_description(
+                f"Epoch {event.epoch}/{event.epochs}: loss {event.loss:.4f}{val}"
+            )
+        elif event.kind == "end":
+            best = "" if event.val_iou is None else f"; best val IoU {event.val_iou:.3f}"
+            self.status.value = (
+                f"Training {event.reason} after {event.epoch} epoch(s), "
+                f"{event.elapsed:.0f} s; best epoch {event.best_epoch}{best}"
+            )
+
+    def _on_trained(self, model) -> None:
+        if not self._alive:
+            return
+        if isinstance(model, UserError):
+            report(model.error)
+            self.status.value = "Nothing trained: see the message."
+            return
+        self.model = model
+        name = f"U-Net on {self._source_name} ({datetime.now():%H:%M:%S})"
+        SESSION_MODELS.add(name, model)
+        self.save_button.enabled = True
+        show_info(f"Model trained: '{name}' is ready in the Predict dock.")
+
+    def _on_finished(self) -> None:
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+        self._worker = None
+        if self._alive:
+            self._set_running(False)
+
+    def _save(self) -> None:
+        try:
+            if self.model is None:
+                raise SegDLError("Train a model before saving it.")
+            path = self.model.save(self.save_path.value)
+        except SegDLError as error:
+            report(error)
+            return
+        show_info(f"Model saved to {path}")

@@ -1,0 +1,126 @@
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import tifffile
+
+from conftest import make_blobs
+from napari_segdl.cli import main
+
+TINY_ARGS = [
+    "--filters",
+    "8",
+    "--depth",
+    "2",
+    "--patch",
+    "32",
+    "--batch",
+    "4",
+    "--epochs",
+    "2",
+    "--steps-per-epoch",
+    "4",
+]
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    for folder in ("images", "labels"):
+        (tmp_path / folder).mkdir()
+    for stem in ("a", "b"):
+        image, labels = make_blobs(seed=ord(stem))
+        iio.imwrite(tmp_path / "images" / f"{stem}.png", image.clip(0, 255).astype(np.uint8))
+        tifffile.imwrite(tmp_path / "labels" / f"{stem}.tif", labels)
+    return tmp_path
+
+
+def test_train_then_predict(dataset, capsys):
+    model = dataset / "model.keras"
+    assert (
+        main(
+            [
+                "train",
+                str(dataset / "images"),
+                str(dataset / "labels"),
+                "--out",
+                str(model),
+                *TINY_ARGS,
+            ]
+        )
+        == 0
+    )
+    assert model.is_file()
+    out = dataset / "pred"
+    assert (
+        main(
+            ["predict", str(model), str(dataset / "images"), "--out", str(out), "--probabilities"]
+        )
+        == 0
+    )
+    labels = tifffile.imread(out / "a.tif")
+    assert labels.shape == (96, 128) and set(np.unique(labels)) <= {0, 255}
+    assert tifffile.imread(out / "b_probabilities.tif").shape == (96, 128, 2)
+    assert "wrote 2 label image(s)" in capsys.readouterr().out
+
+
+def _run(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "napari_segdl.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--patch", "100"], "patch 100 is not a multiple of 2**depth = 16"),
+        (["--epochs", "0"], "--epochs: must be >= 1"),
+    ],
+)
+def test_bad_flags_are_one_line_and_exit_2(dataset, args, message):
+    result = _run(
+        "train",
+        str(dataset / "images"),
+        str(dataset / "labels"),
+        "--out",
+        str(dataset / "m.keras"),
+        *args,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_input_errors_exit_2(dataset, tmp_path):
+    not_bundle = tmp_path / "x.keras"
+    not_bundle.write_text("nope")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["predict", str(not_bundle), str(dataset / "images"), "--out", str(tmp_path)]) == 2
+    assert (
+        main(["train", str(empty), str(dataset / "labels"), "--out", str(tmp_path / "m.keras")])
+        == 2
+    )
+    (dataset / "labels" / "b.tif").rename(dataset / "labels" / "c.tif")
+    assert (
+        main(
+            [
+                "train",
+                str(dataset / "images"),
+                str(dataset / "labels"),
+                "--out",
+                str(tmp_path / "m.keras"),
+            ]
+        )
+        == 2
+    )
+
+
+def test_help_lists_commands():
+    result = _run("--help")
+    assert result.returncode == 0
+    assert all(word in result.stdout for word in ("train", "predict", "demo"))

@@ -1,0 +1,26 @@
+"""Opening napari, listing the plugin or loading the sample must not import TensorFlow."""
+
+import subprocess
+import sys
+
+CHECK = """
+import sys
+import napari_segdl
+from npe2 import PluginManifest
+manifest = PluginManifest.from_distribution("napari-segdl")
+assert {w.display_name for w in manifest.contributions.widgets} == {"Train", "Predict"}
+from napari_segdl._sample_data import nuclei
+layers = nuclei()
+assert [kind for *_, kind in layers] == ["image", "labels", "labels"]
+import napari_segdl.cli, napari_segdl._widgets.train, napari_segdl._widgets.predict
+heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
+print(heavy)
+"""
+
+
+def test_import_and_manifest_do_not_import_tensorflow():
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,21 @@
+import numpy as np
+
+from napari_segdl._sample_data import SAMPLE_COUNT, nuclei, nuclei_arrays
+
+
+def test_sample_layers():
+    (image, image_meta, _), (masks, _, _), (scribbles, _, _) = nuclei()
+    assert image.shape == masks.shape == scribbles.shape and image.ndim == 2
+    assert set(np.unique(masks)) == {0, 1}
+    assert set(np.unique(scribbles)) == {0, 1, 2}
+    assert 0.005 < np.mean(scribbles > 0) <= 0.03
+    # scribbles agree with the masks: 1 = background, 2 = nucleus
+    assert np.all(masks[scribbles == 2] == 1) and np.all(masks[scribbles == 1] == 0)
+    assert "CC0" in image_meta["metadata"]["source"]
+
+
+def test_all_samples_have_instances():
+    for index in range(SAMPLE_COUNT):
+        sample = nuclei_arrays(index)
+        assert sample["instances"].max() >= 20
+        assert sample["image"].dtype == np.uint8

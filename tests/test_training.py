@@ -1,0 +1,137 @@
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import TINY, make_blobs
+from napari_segdl import evaluate, predict, train
+from napari_segdl.core.errors import SegDLError
+
+
+def test_dense_training_learns_and_reports_events(blobs):
+    image, labels = blobs
+    original = image.copy(), labels.copy()
+    events = []
+    model = train(image, labels, epochs=4, callback=events.append, **TINY)
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert kinds.count("epoch") == 4 and kinds.count("step") == 4 * TINY["steps_per_epoch"]
+    epochs = [e for e in events if e.kind == "epoch"]
+    assert all(e.loss > 0 and e.val_loss is not None and 0 <= e.val_iou <= 1 for e in epochs)
+    assert model.info.history["loss"] == [e.loss for e in epochs]
+    assert model.info.training["ended"] == "completed"
+    score = evaluate(predict(model, image), labels)
+    assert score["iou"]["mean"] > 0.6
+    np.testing.assert_array_equal(image, original[0])  # the user's arrays are untouched
+    np.testing.assert_array_equal(labels, original[1])
+
+
+def test_sparse_training_predicts_painted_values():
+    image, dense = make_blobs()
+    scribbles = np.zeros_like(dense)
+    scribbles[dense == 255] = 7
+    grid = np.zeros(dense.shape, bool)
+    grid[::6, :] = True  # background painted along every sixth row only
+    scribbles[grid & (dense == 0)] = 3
+    model = train(image, scribbles, mode="sparse", epochs=4, **TINY)
+    prediction = predict(model, image)
+    assert set(np.unique(prediction)) <= {3, 7}
+    assert model.class_map.values == (3, 7)
+    truth = np.where(dense == 255, 7, 3)
+    assert evaluate(prediction, truth)["iou"]["mean"] > 0.5
+
+
+def test_stop_request_ends_training_with_best_weights(blobs):
+    stop = threading.Event()
+    steps = []
+
+    def on_event(event):
+        if event.kind == "step":
+            steps.append(event.step)
+            if event.epoch == 2:
+                stop.set()
+
+    model = train(*blobs, epochs=50, callback=on_event, stop=stop.is_set, **TINY)
+    assert model.info.training["ended"] == "stopped"
+    assert model.info.training["epochs_run"] == 2
+    assert len(steps) == TINY["steps_per_epoch"] + 1
+
+
+def test_time_budget_ends_training(blobs):
+    model = train(*blobs, epochs=1000, max_time=2.0, **TINY)
+    assert model.info.training["ended"] == "time budget"
+    assert model.info.training["epochs_run"] < 1000
+
+
+def test_early_stopping_restores_best_epoch(blobs):
+    model = train(*blobs, epochs=30, patience=1, lr=0.5, **TINY)
+    history = model.info.history["val_iou"]
+    best = model.info.training["best_epoch"]
+    assert model.info.training["ended"] in ("early stopping", "completed")
+    assert history[best - 1] == max(history)
+
+
+def test_same_seed_same_model(blobs):
+    first = train(*blobs, epochs=1, seed=7, **TINY)
+    second = train(*blobs, epochs=1, seed=7, **TINY)
+    for a, b in zip(
+        first.keras_model.get_weights(), second.keras_model.get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_several_pairs_and_rgb():
+    pairs = [make_blobs(seed=s) for s in (1, 2)]
+    images = [np.repeat(im[..., None], 3, -1).astype(np.uint16) for im, _ in pairs]
+    model = train(images, [lab for _, lab in pairs], epochs=1, **TINY)
+    assert model.info.channels == 3 and model.info.training["pairs"] == 2
+    assert predict(model, images[0]).shape == images[0].shape[:2]
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("empty", "at least one"),
+        ("shapes", r"image 0 has shape \(96, 128\) but labels 0 has shape \(96, 100\)"),
+        ("nothing_painted", "labels 0: nothing is painted"),
+        ("one_class_sparse", "only value 2 is painted"),
+        ("dense_one_value", "all one value"),
+        ("nan", "image 0: contains NaN or infinite"),
+        ("inf", "image 0: contains NaN or infinite"),
+        ("patch", r"patch 34 is not a multiple of 2\*\*depth = 4 \(depth 2\); use 32 or 36"),
+        ("epochs", "epochs must be an integer >= 1; received 0"),
+        ("channels", "different channel counts"),
+        ("unknown_param", "unexpected keyword argument 'epoch'"),
+        ("stack", "not a 2D image"),
+    ],
+)
+def test_bad_input_is_refused_clearly(blobs, case, message):
+    image, labels = blobs
+    kwargs = dict(TINY)
+    args = ([image], [labels])
+    if case == "empty":
+        args = ([], [])
+    elif case == "shapes":
+        args = ([image], [labels[:, :100]])
+    elif case == "nothing_painted":
+        args, kwargs["mode"] = ([image], [np.zeros_like(labels)]), "sparse"
+    elif case == "one_class_sparse":
+        args, kwargs["mode"] = ([image], [np.where(labels > 0, 2, 0)]), "sparse"
+    elif case == "dense_one_value":
+        args = ([image], [np.full_like(labels, 4)])
+    elif case in ("nan", "inf"):
+        bad = image.copy()
+        bad[3, 3] = np.nan if case == "nan" else np.inf
+        args = ([bad], [labels])
+    elif case == "patch":
+        kwargs["patch"] = 34
+    elif case == "epochs":
+        kwargs["epochs"] = 0
+    elif case == "channels":
+        args = ([image, np.dstack([image] * 3)], [labels, labels])
+    elif case == "unknown_param":
+        kwargs["epoch"] = 3
+    elif case == "stack":
+        args = ([np.stack([image] * 12)], [labels])
+    with pytest.raises(SegDLError, match=message):
+        train(*args, **kwargs)

@@ -1,0 +1,130 @@
+"""The docks in a real napari viewer (under Xvfb via pytest-xvfb), through the manifest."""
+
+import numpy as np
+import pytest
+from napari.utils.notifications import notification_manager
+
+from napari_segdl import evaluate
+from napari_segdl._widgets._common import SESSION_MODELS
+
+pytestmark = pytest.mark.gui
+
+TRAIN_TIMEOUT = 300_000  # ms; training a tiny model takes seconds, TF's first import more
+
+
+def _docks(viewer):
+    viewer.open_sample("napari-segdl", "nuclei")
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    _, predict = viewer.window.add_plugin_dock_widget("napari-segdl", "Predict")
+    return train, predict
+
+
+def _tiny(train, labels="nuclei masks", mode="dense", epochs=6):
+    train.image.value = train._viewer.layers["nuclei"]
+    train.labels_layer.value = train._viewer.layers[labels]
+    train.mode.value = mode
+    train.epochs.value = epochs
+    train.patch.value, train.batch.value, train.filters.value, train.depth.value = 64, 8, 8, 2
+    train.lr.value = 0.003
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session(monkeypatch):
+    """Each test starts with no trained or loaded models in the session."""
+    monkeypatch.setattr(SESSION_MODELS, "_models", {})
+
+
+def _errors():
+    return [str(n.message) for n in notification_manager.records if n.severity == "error"]
+
+
+def test_train_then_predict_through_the_manifest(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer()
+    train, predict = _docks(viewer)
+    assert {"nuclei", "nuclei masks", "nuclei scribbles"} <= {
+        layer.name for layer in viewer.layers
+    }
+    masks_before = viewer.layers["nuclei masks"].data.copy()
+    _tiny(train)
+    train.train_button.native.click()
+    assert train.running and train.stop_button.enabled and not train.train_button.enabled
+    qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
+    assert train.model is not None, _errors()
+    assert train.model.info.training["epochs_run"] >= 1
+    assert "best epoch" in train.status.value
+    np.testing.assert_array_equal(viewer.layers["nuclei masks"].data, masks_before)
+
+    predict.image.value = viewer.layers["nuclei"]
+    assert predict.model.value  # the trained model is offered in the Predict dock
+    predict.predict_button.native.click()
+    qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
+    assert "nuclei prediction" in viewer.layers, (predict.status.value, _errors())
+    layer = viewer.layers["nuclei prediction"]
+    assert layer.data.shape == viewer.layers["nuclei"].data.shape
+    assert set(np.unique(layer.data)) <= {0, 1}
+    np.testing.assert_array_equal(layer.scale, viewer.layers["nuclei"].scale)
+    assert layer.metadata["napari_segdl"]["classes"]["values"] == [0, 1]
+    score = evaluate(layer.data, masks_before)
+    assert score["iou"]["per_class"]["1"] > 0.5, score  # chance level is about 0.2
+
+    train.save_path.value = tmp_path / "nuclei.keras"
+    train.save_button.native.click()
+    assert (tmp_path / "nuclei.keras").is_file()
+    predict.model_file.value = tmp_path / "nuclei.keras"
+    predict.load_button.native.click()
+    qtbot.waitUntil(lambda: predict.model.value == "nuclei", timeout=TRAIN_TIMEOUT)
+
+
+def test_scribbles_and_stop(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    train, _ = _docks(viewer)
+    _tiny(train, labels="nuclei scribbles", mode="sparse", epochs=500)
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: "step" in train.status.value, timeout=TRAIN_TIMEOUT)
+    train.stop_button.native.click()
+    train.stop_button.native.click()  # pressing Stop twice is harmless
+    qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
+    assert train.model.info.training["ended"] == "stopped"
+    assert train.model.class_map.values == (1, 2)
+    assert "stopped" in train.status.value
+
+
+def test_bad_layers_are_reported_and_left_unchanged(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    train, predict = _docks(viewer)
+    empty = viewer.add_labels(np.zeros((256, 256), np.uint8), name="empty")
+    _tiny(train, labels="empty", mode="sparse")
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
+    assert train.model is None
+    assert any("labels layer 'empty': nothing is painted" in e for e in _errors()), (
+        train.status.value,
+        notification_manager.records,
+    )
+    assert not empty.data.any()
+
+    train.labels_layer.value = viewer.layers["nuclei masks"]
+    train.patch.value = 48  # not a multiple of 2**5 = 32
+    train.depth.value = 5
+    train.train_button.native.click()
+    assert not train.running
+    assert any("patch 48 is not a multiple of 2**depth = 32" in e for e in _errors())
+
+    predict.image.value = viewer.layers["nuclei"]
+    predict.predict_button.native.click()
+    assert not predict.busy
+    assert any("No model: train one in the Train dock" in e for e in _errors())
+    predict.model_file.value = viewer.layers["nuclei"].source.path or "missing.keras"
+    predict.load_button.native.click()
+    assert any("Choose a model file (.keras)" in e for e in _errors())
+
+
+def test_closing_the_viewer_while_training(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    train, _ = _docks(viewer)
+    _tiny(train, epochs=500)
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: "step" in train.status.value, timeout=TRAIN_TIMEOUT)
+    viewer.close()
+    qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
+    assert train._stop.is_set()
