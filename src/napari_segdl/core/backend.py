@@ -1,10 +1,15 @@
 """Importing Keras safely inside a GUI process.
 
 On Linux, Mesa's OpenGL drivers (software rendering, AMD) load ``libLLVM`` into the
-process when napari opens its canvas. TensorFlow links its own LLVM, and importing it
-afterwards resolves LLVM symbols to Mesa's copy and crashes in a static initialiser.
-Loading TensorFlow's libraries with ``RTLD_DEEPBIND`` makes them bind to their own
-symbols first. Set ``NAPARI_SEGDL_DEEPBIND=0`` to import TensorFlow plainly.
+process when napari opens its canvas, and TensorFlow carries its own LLVM. Two copies
+of LLVM in one process crash unless each binds only to itself: TensorFlow imported
+after the canvas crashed in a static initialiser, and a canvas opened after TensorFlow
+crashed at exit (``free(): invalid pointer`` in ``llvm::cl::opt``), because TensorFlow
+loads its core library with ``RTLD_GLOBAL`` and Mesa's LLVM then bound to its symbols.
+
+So TensorFlow's libraries are loaded with ``RTLD_DEEPBIND`` (they prefer their own
+symbols) and without ``RTLD_GLOBAL`` (nothing else binds to them). Set
+``NAPARI_SEGDL_DEEPBIND=0`` to import TensorFlow plainly.
 """
 
 from __future__ import annotations
@@ -12,6 +17,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import types
+
+#: TensorFlow asks this module for the dlopen flags of its core library.
+_TF_FLAGS_MODULE = "tensorflow.python.pywrap_dlopen_global_flags"
+
+
+def _local_dlopen_flags_module(flags: int) -> types.ModuleType:
+    """A stand-in for TensorFlow's flags module: deep-bound, never global."""
+    module = types.ModuleType(_TF_FLAGS_MODULE)
+    module.set_dlopen_flags = lambda: sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
+    module.reset_dlopen_flags = lambda: sys.setdlopenflags(flags)
+    return module
 
 
 def _wants_tensorflow() -> bool:
@@ -29,6 +46,7 @@ def load_keras():
         and _wants_tensorflow()
     ):
         flags = sys.getdlopenflags()
+        sys.modules.setdefault(_TF_FLAGS_MODULE, _local_dlopen_flags_module(flags))
         sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
         try:
             import tensorflow  # noqa: F401

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from keras import ops
+from .backend import load_keras
+
+ops = load_keras().ops
 
 
 def masked_crossentropy(y_true, y_pred):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from keras import layers
+from ..backend import load_keras
+
+layers = load_keras().layers
 
 
 def conv_block(x, filters: int, batch_norm: bool, name: str):

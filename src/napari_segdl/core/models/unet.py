@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
+from ..backend import load_keras
 from ..errors import SegDLError
 from .blocks import classifier, conv_block
+
+keras = load_keras()
+layers = keras.layers
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> int:
