@@ -63,7 +63,7 @@ def run_fit(images, labels, args) -> float:
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=masked_crossentropy)
     times = []
     stamp = keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda *_: times.append(time.perf_counter())
+        on_train_batch_end=lambda *_, **__: times.append(time.perf_counter())
     )
     model.fit(x, y, batch_size=args.batch, epochs=1, shuffle=False, verbose=0, callbacks=[stamp])
     return args.steps * args.batch / (times[-1] - times[args.warmup - 1])

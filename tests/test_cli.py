@@ -36,21 +36,13 @@ def dataset(tmp_path):
     return tmp_path
 
 
+def _train(images, labels, out, *extra) -> int:
+    return main(["train", str(images), str(labels), "--out", str(out), *extra])
+
+
 def test_train_then_predict(dataset, capsys):
     model = dataset / "model.keras"
-    assert (
-        main(
-            [
-                "train",
-                str(dataset / "images"),
-                str(dataset / "labels"),
-                "--out",
-                str(model),
-                *TINY_ARGS,
-            ]
-        )
-        == 0
-    )
+    assert _train(dataset / "images", dataset / "labels", model, *TINY_ARGS) == 0
     assert model.is_file()
     out = dataset / "pred"
     assert (
@@ -101,23 +93,10 @@ def test_input_errors_exit_2(dataset, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["predict", str(not_bundle), str(dataset / "images"), "--out", str(tmp_path)]) == 2
-    assert (
-        main(["train", str(empty), str(dataset / "labels"), "--out", str(tmp_path / "m.keras")])
-        == 2
-    )
+    assert _train(empty, dataset / "labels", tmp_path / "m.keras") == 2  # no images
+    assert _train(dataset / "images", dataset / "labels", tmp_path / "m.h5") == 2  # not .keras
     (dataset / "labels" / "b.tif").rename(dataset / "labels" / "c.tif")
-    assert (
-        main(
-            [
-                "train",
-                str(dataset / "images"),
-                str(dataset / "labels"),
-                "--out",
-                str(tmp_path / "m.keras"),
-            ]
-        )
-        == 2
-    )
+    assert _train(dataset / "images", dataset / "labels", tmp_path / "m.keras") == 2  # unpaired
 
 
 def test_help_lists_commands():

@@ -40,28 +40,21 @@ def _check_out(path) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
+    from .core.config import TrainConfig
     from .core.training import train as train_model
 
     _check_out(args.out)
     pairs = pair_by_stem(list_images(args.images), list_images(args.labels))
+    # every train flag is named like its TrainConfig field (--val-fraction -> val_fraction)
+    params = {
+        name: getattr(args, name) for name in TrainConfig.__dataclass_fields__ if name in args
+    }
     model = train_model(
         [read_image(i) for i, _ in pairs],
         [read_image(lab) for _, lab in pairs],
         sources=[(f"image '{i}'", f"labels '{lab}'") for i, lab in pairs],
         callback=_TrainingBar(),
-        arch=args.arch,
-        mode=args.mode,
-        epochs=args.epochs,
-        patch=args.patch,
-        batch=args.batch,
-        filters=args.filters,
-        depth=args.depth,
-        lr=args.lr,
-        val_fraction=args.val_fraction,
-        max_time=args.max_time,
-        seed=args.seed,
-        patience=args.patience,
-        steps_per_epoch=args.steps_per_epoch,
+        **params,
     )
     print(f"saved {model.save(args.out)}")
     return 0

@@ -150,6 +150,45 @@ def _default_steps(data: TrainingData, config: TrainConfig) -> int:
     return int(np.clip(math.ceil(2 * area / (config.patch**2 * config.batch)), 8, 100))
 
 
+def _eta(elapsed: float, done: int, total: int, max_time: float | None) -> float:
+    """Seconds left at the current pace, capped by the time budget."""
+    eta = elapsed / done * (total - done)
+    return eta if max_time is None else min(eta, max(max_time - elapsed, 0.0))
+
+
+def _train_epoch(
+    model: SegModel, sampler, pool, epoch: int, steps: int, config, start, stop, best_epoch: int
+):
+    """Train one epoch step by step, yielding step events; returns (losses, reason)."""
+    network = model.keras_model
+    losses = []
+    upcoming = pool.submit(sampler.batch_at, epoch, 0)
+    for step in range(1, steps + 1):
+        x, y = upcoming.result()
+        if step < steps:  # the next batch is made while this step trains
+            upcoming = pool.submit(sampler.batch_at, epoch, step)
+        losses.append(float(network.train_on_batch(x, y, return_dict=True)["loss"]))
+        elapsed = time.monotonic() - start
+        eta = _eta(elapsed, (epoch - 1) * steps + step, config.epochs * steps, config.max_time)
+        yield TrainingEvent(
+            "step",
+            model,
+            epoch,
+            config.epochs,
+            step,
+            steps,
+            losses[-1],
+            elapsed=elapsed,
+            eta=eta,
+            best_epoch=best_epoch,
+        )
+        if stop is not None and stop():
+            return losses, "stopped"
+        if config.max_time is not None and elapsed >= config.max_time:
+            return losses, "time budget"
+    return losses, "completed"
+
+
 def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, stop):
     network = model.keras_model
     sampler = PatchSampler(data, config.patch, config.batch, config.seed, config.augment)
@@ -159,34 +198,9 @@ def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, s
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="segdl-patches") as pool:
             for epoch in range(1, config.epochs + 1):
-                losses = []
-                upcoming = pool.submit(sampler.batch_at, epoch, 0)
-                for step in range(1, steps + 1):
-                    x, y = upcoming.result()
-                    if step < steps:
-                        upcoming = pool.submit(sampler.batch_at, epoch, step)
-                    losses.append(float(network.train_on_batch(x, y, return_dict=True)["loss"]))
-                    elapsed = time.monotonic() - start
-                    done = (epoch - 1) * steps + step
-                    eta = elapsed / done * (config.epochs * steps - done)
-                    yield TrainingEvent(
-                        "step",
-                        model,
-                        epoch,
-                        config.epochs,
-                        step,
-                        steps,
-                        losses[-1],
-                        elapsed=elapsed,
-                        eta=eta,
-                        best_epoch=best_epoch,
-                    )
-                    if stop is not None and stop():
-                        reason = "stopped"
-                    elif config.max_time is not None and elapsed >= config.max_time:
-                        reason = "time budget"
-                    if reason != "completed":
-                        break
+                losses, reason = yield from _train_epoch(
+                    model, sampler, pool, epoch, steps, config, start, stop, best_epoch
+                )
                 val_loss, val_iou = _validate(network, data, config.batch)
                 for key, value in [
                     ("loss", float(np.mean(losses))),
@@ -199,19 +213,11 @@ def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, s
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                 elapsed = time.monotonic() - start
                 yield TrainingEvent(
-                    "epoch",
-                    model,
-                    epoch,
-                    config.epochs,
-                    steps,
-                    steps,
-                    history["loss"][-1],
-                    val_loss,
-                    val_iou,
-                    best_epoch,
-                    elapsed,
-                    elapsed / epoch * (config.epochs - epoch),
-                )
+                    "epoch", model, epoch, config.epochs, steps, steps,
+                    loss=history["loss"][-1], val_loss=val_loss, val_iou=val_iou,
+                    best_epoch=best_epoch, elapsed=elapsed,
+                    eta=_eta(elapsed, epoch, config.epochs, config.max_time),
+                )  # fmt: skip
                 if (
                     reason == "completed"
                     and config.patience
