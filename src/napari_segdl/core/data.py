@@ -18,10 +18,6 @@ class TrainingData:
     val_images: np.ndarray  # (N, patch, patch, C); N = 0 without validation
     val_targets: np.ndarray  # (N, patch, patch)
 
-    @property
-    def labelled_pixels(self) -> int:
-        return int(sum((t != IGNORE).sum() for t in self.targets))
-
 
 def pad_to_patch(image: np.ndarray, target: np.ndarray, patch: int):
     """Pad an image (mirrored) and its target (``IGNORE``) to at least ``patch`` on each side."""
