@@ -21,10 +21,9 @@ def image_data(layer) -> np.ndarray:
         raise SegDLError("Choose an image layer (File ▸ Open Sample ▸ SegDL for an example).")
     if getattr(layer, "multiscale", False):
         raise SegDLError(f"Image layer '{layer.name}' is multiscale; choose a single-scale image.")
-    spatial = layer.ndim
-    if spatial != 2:
+    if layer.ndim != 2:
         raise SegDLError(
-            f"Image layer '{layer.name}' has {spatial} dimensions; choose a 2D image "
+            f"Image layer '{layer.name}' has {layer.ndim} dimensions; choose a 2D image "
             "(grey or RGB)."
         )
     return np.array(layer.data)
@@ -48,9 +47,19 @@ _KERAS_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segdl-ker
 _DONE = object()
 
 
-def on_keras_thread(function: Callable, *args, **kwargs):
-    """Run ``function`` on a Keras thread and return its result (call from a napari worker)."""
-    return _KERAS_THREADS.submit(function, *args, **kwargs).result()
+@dataclass(frozen=True)
+class UserError:
+    """Bad input found in a worker, returned as a value (superqt re-raises returned errors)."""
+
+    error: SegDLError
+
+
+def keras_result(function: Callable, *args, **kwargs):
+    """Run ``function`` on a Keras thread (call from a napari worker); bad input -> UserError."""
+    try:
+        return _KERAS_THREADS.submit(function, *args, **kwargs).result()
+    except SegDLError as error:
+        return UserError(error)
 
 
 def relay_from_keras_thread(make_generator: Callable[[], Generator]):
@@ -73,19 +82,12 @@ def relay_from_keras_thread(make_generator: Callable[[], Generator]):
     return future.result()
 
 
-@dataclass(frozen=True)
-class UserError:
-    """Bad input found in a worker, returned as a value (superqt re-raises returned errors)."""
+def report(error: SegDLError) -> None:
+    """Show bad input as a napari notification: the message says what to change.
 
-    error: SegDLError
-
-
-def report(error: BaseException) -> None:
-    """Show an error in napari: the message alone for input errors, the type for others."""
-    if isinstance(error, SegDLError):
-        show_error(str(error))
-    else:
-        show_error(f"{type(error).__name__}: {error}")
+    Other failures take napari's own error path, with their traceback.
+    """
+    show_error(str(error))
 
 
 class ModelRegistry:

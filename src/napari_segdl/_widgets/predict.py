@@ -19,27 +19,21 @@ from napari.utils import progress
 from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
-from ._common import SESSION_MODELS, UserError, image_data, on_keras_thread, report
+from ._common import SESSION_MODELS, UserError, image_data, keras_result, report
 
 
 @thread_worker
 def _load_worker(path):
     from ..core.bundle import load_model
 
-    try:
-        return on_keras_thread(load_model, path)
-    except SegDLError as error:  # reported by the dock, not as a crash
-        return UserError(error)
+    return keras_result(load_model, path)
 
 
 @thread_worker
 def _predict_worker(model, image, tile, name):
     from ..core.predict import predict
 
-    try:
-        return on_keras_thread(predict, model, image, tile=tile, name=name)
-    except SegDLError as error:  # reported by the dock, not as a crash
-        return UserError(error)
+    return keras_result(predict, model, image, tile=tile, name=name)
 
 
 class PredictWidget(Container):
