@@ -5,7 +5,9 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import tifffile
+from PIL import Image
 
+from capture_files import camera_exif
 from conftest import make_blobs
 from napari_segdl.cli import main
 
@@ -103,3 +105,15 @@ def test_help_lists_commands():
     result = _run("--help")
     assert result.returncode == 0
     assert all(word in result.stdout for word in ("train", "predict", "demo"))
+
+
+def test_predict_turns_a_camera_photo_upright_by_its_exif_orientation(tmp_path, trained_model):
+    """A grey photo stored landscape with orientation 6 gives a portrait mask."""
+    image, _ = make_blobs(shape=(40, 64))
+    photo = tmp_path / "portrait.jpg"
+    Image.fromarray(image.clip(0, 255).astype(np.uint8)).save(
+        photo, exif=camera_exif(orientation=6).tobytes()
+    )
+    model = trained_model.save(tmp_path / "m.keras")
+    assert main(["predict", str(model), str(photo), "--out", str(tmp_path / "out")]) == 0
+    assert tifffile.imread(tmp_path / "out" / "portrait.tif").shape == (64, 40)

@@ -24,3 +24,24 @@ def test_import_and_manifest_do_not_import_tensorflow():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+OPEN_JPEG = """
+import sys
+import numpy as np
+from PIL import Image
+Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(sys.argv[1])
+from napari_segdl._reader import get_reader
+(data, kwargs, kind), = get_reader(sys.argv[1])(sys.argv[1])
+assert kind == "image" and data.shape == (8, 8, 3) and kwargs["rgb"]
+print(sorted(m for m in ("tensorflow", "keras", "rawpy", "av") if m in sys.modules))
+"""
+
+
+def test_opening_a_jpeg_imports_neither_tensorflow_nor_raw_or_video_decoders(tmp_path):
+    path = str(tmp_path / "photo.jpg")
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_JPEG, path], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -8,7 +8,7 @@ import time
 from tqdm import tqdm
 
 from .core.errors import SegDLError
-from .io.files import list_images, pair_by_stem, read_image, write_labels
+from .io.files import list_images, pair_by_stem, read_image, read_picture, write_labels
 
 
 class _TrainingBar:
@@ -50,7 +50,7 @@ def train(args: argparse.Namespace) -> int:
         name: getattr(args, name) for name in TrainConfig.__dataclass_fields__ if name in args
     }
     model = train_model(
-        [read_image(i) for i, _ in pairs],
+        [read_picture(i) for i, _ in pairs],
         [read_image(lab) for _, lab in pairs],
         sources=[(f"image '{i}'", f"labels '{lab}'") for i, lab in pairs],
         callback=_TrainingBar(),
@@ -68,7 +68,7 @@ def predict(args: argparse.Namespace) -> int:
     files = [f for path in args.inputs for f in list_images(path)]
     for path in tqdm(files, unit="image", desc="predicting"):
         scores = predict_image(
-            model, read_image(path), tile=args.tile, probabilities=True, name=f"'{path}'"
+            model, read_picture(path), tile=args.tile, probabilities=True, name=f"'{path}'"
         )
         write_labels(args.out / f"{path.stem}.tif", model.class_map.decode(scores.argmax(-1)))
         if args.probabilities:

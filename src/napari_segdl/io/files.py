@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import SegDLError
+from .captures import STILL_SUFFIXES
 
-IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif")
+IMAGE_SUFFIXES = (*STILL_SUFFIXES, ".gif")
 TIFF_SUFFIXES = (".tif", ".tiff")
 
 
@@ -42,8 +43,22 @@ def pair_by_stem(images: list[Path], labels: list[Path]) -> list[tuple[Path, Pat
     return [(p, by_stem[p.stem]) for p in images]
 
 
+def read_picture(path: str | os.PathLike) -> np.ndarray:
+    """Read an image to segment as napari's reader opens it, into memory.
+
+    Camera stills are turned upright by their EXIF orientation and RAW files demosaiced
+    (:mod:`.captures`); other formats fall back to :func:`read_image`.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in STILL_SUFFIXES:
+        return read_image(path)
+    from .captures import read_capture
+
+    return np.asarray(read_capture(path).data)
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as a numpy array (TIFF with tifffile, others with imageio)."""
+    """Read a file's pixels as stored, e.g. label values (TIFF with tifffile, others imageio)."""
     path = Path(path)
     if not path.is_file():
         raise SegDLError(f"'{path}' does not exist.")
