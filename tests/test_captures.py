@@ -204,3 +204,19 @@ def test_planar_rgb_tiff_has_colour_last(tmp_path):
     capture = read_capture(tmp_path / "planar.tif")
     assert capture.rgb
     np.testing.assert_array_equal(capture.data, picture())
+
+
+def test_metadata_is_plain_json_for_every_kind_of_capture(tmp_path):
+    """Nothing from a file is kept as an object (or evaluated): the metadata is plain JSON."""
+    import json
+
+    paths = [
+        oriented_file(tmp_path / "photo.png", 3),
+        raw_dng(tmp_path / "raw.dng"),
+        video(tmp_path / "clip.mov", frames=3),
+        frames_folder(tmp_path / "frames", count=2),
+    ]
+    tifffile.imwrite(tmp_path / "cells.tif", picture(), resolution=(5000, 5000), resolutionunit=3)
+    for path in [*paths, tmp_path / "cells.tif"]:
+        metadata = read_capture(path).metadata
+        assert json.loads(json.dumps(metadata)) == metadata, path

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "Recipe",
     "SegDLError",
     "SegModel",
     "__version__",
     "evaluate",
     "load_model",
     "predict",
+    "preprocess",
     "train",
 ]
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core.errors import SegDLError
     from .core.metrics import evaluate
     from .core.predict import predict
+    from .core.preprocess import Recipe, preprocess
     from .core.training import train
 
 _LAZY = {
@@ -33,6 +36,8 @@ _LAZY = {
     "load_model": ".core.bundle",
     "evaluate": ".core.metrics",
     "predict": ".core.predict",
+    "preprocess": ".core.preprocess",
+    "Recipe": ".core.preprocess",
     "train": ".core.training",
 }
 

@@ -39,7 +39,7 @@ class ModelInfo:
     channels: int
     normalization: dict
     patch: int
-    recipe: list = field(default_factory=list)
+    recipe: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     history: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)

@@ -89,6 +89,7 @@ def predict(
     probabilities: bool = False,
     name: str = "image",
     on_tile: Callable[[int, int], None] | None = None,
+    preprocess: bool = True,
 ) -> np.ndarray:
     """Segment a 2D image with a trained model.
 
@@ -108,14 +109,25 @@ def predict(
         Name of the layer or file, used in error messages.
     on_tile : callable, optional
         Called as ``on_tile(done, total)`` after each batch of tiles.
+    preprocess : bool
+        Apply the model's preprocessing recipe first (the image is raw) and map the result
+        back to the image's shape; False when the image is already preprocessed.
 
     Returns
     -------
     numpy.ndarray
-        Labels (Y, X) in the training label values and dtype, or probabilities.
+        Labels (Y, X) in the training label values and dtype, or probabilities, of the
+        shape of ``image``.
     """
+    from .preprocess import Recipe, restore
+    from .preprocess import preprocess as apply_recipe
+
     if not isinstance(model, SegModel):
         model = load_model(model)
+    recipe = Recipe.coerce(model.info.recipe) if preprocess else Recipe()
+    raw_yx = np.shape(image)[:2]
+    if recipe:
+        image = apply_recipe(np.asarray(image), recipe, channels=np.ndim(image) == 3, name=name)
     array = as_channels_last(image, name)
     if array.shape[-1] != model.info.channels:
         raise SegDLError(
@@ -128,5 +140,5 @@ def predict(
         )
     scores = predict_probabilities(model, array, tile, overlap, on_tile=on_tile)
     if probabilities:
-        return scores
-    return model.class_map.decode(scores.argmax(-1))
+        return restore(scores, raw_yx, labels=False)
+    return restore(model.class_map.decode(scores.argmax(-1)), raw_yx)

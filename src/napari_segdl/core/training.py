@@ -86,13 +86,19 @@ def iter_training(
     sources: Sequence[tuple[str, str]] | None = None,
     class_names: Sequence[str] | None = None,
     stop: StopRequest | None = None,
+    recipe=None,
 ) -> Generator[TrainingEvent, None, SegModel]:
     """Train step by step, yielding a :class:`TrainingEvent` after each step and epoch.
 
     ``stop()`` is asked after every step; when it returns True (or ``max_time`` has
     passed) training ends. The best weights so far are restored however training
     ends, even when the generator is closed early. Returns the trained model.
+    ``recipe`` (the preprocessing the images went through) is stored in the model, so
+    prediction on raw images applies it.
     """
+    from .preprocess import Recipe
+
+    recipe = Recipe.coerce(recipe)
     arrays, targets, class_map, channels = prepare_pairs(
         images, labels, config.mode, sources, class_names
     )
@@ -132,6 +138,7 @@ def iter_training(
         channels=channels,
         normalization=normalization.to_dict(),
         patch=config.patch,
+        recipe=recipe.to_dict() if recipe else {},
         training={
             **config.to_dict(),
             "pairs": len(arrays),
@@ -275,6 +282,7 @@ def train(
     sources: Sequence[tuple[str, str]] | None = None,
     callback: Callable[[TrainingEvent], None] | None = None,
     stop: StopRequest | None = None,
+    recipe=None,
     **params,
 ) -> SegModel:
     """Train a segmentation model on painted labels.
@@ -291,6 +299,9 @@ def train(
         Called with every :class:`TrainingEvent`.
     stop : callable, optional
         Polled after every step; training ends (keeping the best weights) when it returns True.
+    recipe : Recipe, dict or path, optional
+        The preprocessing ``images`` went through (see :func:`napari_segdl.preprocess`); stored
+        in the model and applied to raw images at prediction.
     **params
         Hyper-parameters of :class:`~napari_segdl.core.config.TrainConfig`: ``mode``,
         ``arch``, ``epochs``, ``patch``, ``batch``, ``filters``, ``depth``, ``lr``,
@@ -308,7 +319,7 @@ def train(
     except TypeError as error:
         raise SegDLError(f"train(): {error}") from error
     run = iter_training(
-        images, labels, config, sources=sources, class_names=class_names, stop=stop
+        images, labels, config, sources=sources, class_names=class_names, stop=stop, recipe=recipe
     )
     while True:
         try:

@@ -1,0 +1,234 @@
+"""Preprocessing operations: pure functions on one 2D slice, (Y, X) or (Y, X, C).
+
+Each :class:`Operation` declares its parameters (with limits, for validation and for the dock's
+widgets), what it needs (a colour image), what it does to the shape and dtype, and whether it is
+geometric (applies to labels too, with nearest neighbour). :mod:`.recipe` runs them on whole
+images and stacks, numpy or dask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an operation: its default, type and allowed range."""
+
+    name: str
+    default: float | int | bool | tuple | None
+    kind: type
+    minimum: float | None = None
+    maximum: float | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A named preprocessing step."""
+
+    name: str
+    title: str
+    group: str
+    func: Callable[..., np.ndarray]
+    params: tuple[Param, ...] = ()
+    needs_colour: bool = False
+    needs_grey: bool = False
+    geometric: bool = False
+    keeps_dtype: bool = False
+    channels_out: Callable[[int | None, dict], int | None] = lambda channels, params: channels
+
+
+def _channel_axis(x: np.ndarray) -> int | None:
+    return -1 if x.ndim == 3 else None
+
+
+def _to_unit(x: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Float32 scaled to [0, 1] by the slice's range, and that range (to scale back)."""
+    x = x.astype(np.float32)
+    low, high = float(x.min()), float(x.max())
+    return (x - low) / (high - low if high > low else 1.0), low, high
+
+
+def _from_unit(y: np.ndarray, low: float, high: float) -> np.ndarray:
+    return (y * (high - low if high > low else 1.0) + low).astype(np.float32)
+
+
+def resize_shape(height: int, width: int, params: dict) -> tuple[int, int]:
+    """The (rows, columns) a resize step makes of a (height, width) slice."""
+    if params.get("height") and params.get("width"):
+        return int(params["height"]), int(params["width"])
+    factor = float(params.get("factor") or 1.0)
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def resize(x, height=None, width=None, factor=1.0, labels=False):
+    from skimage.transform import resize as sk_resize
+
+    rows, cols = resize_shape(x.shape[0], x.shape[1], locals())
+    if (rows, cols) == x.shape[:2]:
+        return x
+    shrinking = rows < x.shape[0] or cols < x.shape[1]
+    out = sk_resize(
+        x,
+        (rows, cols, *x.shape[2:]),
+        order=0 if labels else 1,
+        anti_aliasing=shrinking and not labels,
+        preserve_range=True,
+    )
+    if np.issubdtype(x.dtype, np.integer) and not labels:
+        out = np.rint(out)
+    return out.astype(x.dtype)
+
+
+def gaussian(x, sigma=1.0):
+    from skimage.filters import gaussian as sk_gaussian
+
+    return sk_gaussian(
+        x.astype(np.float32), sigma=sigma, channel_axis=_channel_axis(x), preserve_range=True
+    ).astype(np.float32)
+
+
+def median(x, radius=1):
+    from scipy.ndimage import median_filter
+
+    size = (2 * radius + 1, 2 * radius + 1, *((1,) if x.ndim == 3 else ()))
+    return median_filter(x, size=size)
+
+
+def bilateral(x, sigma_color=0.1, sigma_spatial=2.0):
+    from skimage.restoration import denoise_bilateral
+
+    unit, low, high = _to_unit(x)
+    out = denoise_bilateral(
+        unit, sigma_color=sigma_color, sigma_spatial=sigma_spatial, channel_axis=_channel_axis(x)
+    )
+    return _from_unit(out, low, high)
+
+
+def nl_means(x, strength=0.8, patch_size=5, patch_distance=6):
+    from skimage.restoration import denoise_nl_means, estimate_sigma
+
+    unit, low, high = _to_unit(x)
+    sigma = float(np.mean(estimate_sigma(unit, channel_axis=_channel_axis(x))))
+    out = denoise_nl_means(
+        unit,
+        h=strength * max(sigma, 1e-3),
+        sigma=sigma,
+        patch_size=patch_size,
+        patch_distance=patch_distance,
+        fast_mode=True,
+        channel_axis=_channel_axis(x),
+    )
+    return _from_unit(out, low, high)
+
+
+def total_variation(x, weight=0.1):
+    from skimage.restoration import denoise_tv_chambolle
+
+    unit, low, high = _to_unit(x)
+    out = denoise_tv_chambolle(unit, weight=weight, channel_axis=_channel_axis(x))
+    return _from_unit(out, low, high)
+
+
+def zscore(x):
+    x = x.astype(np.float32)
+    mean = x.mean(axis=(0, 1), keepdims=True)
+    std = x.std(axis=(0, 1), keepdims=True)
+    return (x - mean) / np.where(std > 0, std, 1.0)
+
+
+def percentile(x, low=1.0, high=99.8, clip=True):
+    x = x.astype(np.float32)
+    lo = np.percentile(x, low, axis=(0, 1), keepdims=True)
+    hi = np.percentile(x, high, axis=(0, 1), keepdims=True)
+    out = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
+    return np.clip(out, 0, 1) if clip else out
+
+
+def clahe(x, clip_limit=0.01, kernel_size=0):
+    from skimage.exposure import equalize_adapthist
+
+    def one(channel):
+        unit, _, _ = _to_unit(channel)
+        return equalize_adapthist(unit, kernel_size=kernel_size or None, clip_limit=clip_limit)
+
+    if x.ndim == 2:
+        return one(x).astype(np.float32)
+    return np.stack([one(x[..., c]) for c in range(x.shape[-1])], -1).astype(np.float32)
+
+
+def rgb_to_bgr(x):
+    order = [2, 1, 0, *range(3, x.shape[-1])]
+    return x[..., order]
+
+
+def rgb_to_grey(x):
+    from skimage.color import rgb2gray
+
+    return rgb2gray(x[..., :3].astype(np.float32)).astype(np.float32)
+
+
+def grey_to_rgb(x):
+    return np.stack([x, x, x], axis=-1)
+
+
+def pick_channels(x, order=(0,)):
+    picked = x[..., list(order)]
+    return picked[..., 0] if len(order) == 1 else picked
+
+
+def _picked(channels, params):
+    count = len(params.get("order", (0,)))
+    return None if count == 1 else count
+
+
+_SIGMA = Param("sigma", 1.0, float, 0.1, 50.0, "Gaussian standard deviation (pixels)")
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("resize", "Resize", "geometry", resize, (
+            Param("height", None, int, 1, 1_000_000, "target rows (with width)"),
+            Param("width", None, int, 1, 1_000_000, "target columns (with height)"),
+            Param("factor", 1.0, float, 0.01, 100.0, "scale factor, when no height/width"),
+        ), geometric=True, keeps_dtype=True),
+        Operation("gaussian", "Denoise: Gaussian", "denoise", gaussian, (_SIGMA,)),
+        Operation("median", "Denoise: median", "denoise", median, (
+            Param("radius", 1, int, 1, 25, "half-size of the square window (pixels)"),
+        ), keeps_dtype=True),
+        Operation("bilateral", "Denoise: bilateral", "denoise", bilateral, (
+            Param("sigma_color", 0.1, float, 0.001, 1.0, "intensity spread, as a share of the range"),
+            Param("sigma_spatial", 2.0, float, 0.1, 50.0, "spatial spread (pixels)"),
+        )),
+        Operation("nl_means", "Denoise: non-local means", "denoise", nl_means, (
+            Param("strength", 0.8, float, 0.05, 10.0, "filter strength, times the estimated noise"),
+            Param("patch_size", 5, int, 3, 21, "patch side (pixels)"),
+            Param("patch_distance", 6, int, 1, 50, "search radius (pixels)"),
+        )),
+        Operation("total_variation", "Denoise: total variation", "denoise", total_variation, (
+            Param("weight", 0.1, float, 0.001, 10.0, "smoothing weight (on the [0, 1] range)"),
+        )),
+        Operation("zscore", "Intensity: centre and normalise (z-score)", "intensity", zscore),
+        Operation("percentile", "Intensity: percentile min-max", "intensity", percentile, (
+            Param("low", 1.0, float, 0.0, 100.0, "percentile mapped to 0"),
+            Param("high", 99.8, float, 0.0, 100.0, "percentile mapped to 1"),
+            Param("clip", True, bool, doc="clip to [0, 1]"),
+        )),
+        Operation("clahe", "Intensity: CLAHE", "intensity", clahe, (
+            Param("clip_limit", 0.01, float, 0.0001, 1.0, "contrast limit"),
+            Param("kernel_size", 0, int, 0, 4096, "tile size in pixels (0: 1/8 of the image)"),
+        )),
+        Operation("rgb_to_bgr", "Colour: RGB to BGR", "colour", rgb_to_bgr,
+                  needs_colour=True, keeps_dtype=True),
+        Operation("rgb_to_grey", "Colour: RGB to grey", "colour", rgb_to_grey,
+                  needs_colour=True, channels_out=lambda channels, params: None),
+        Operation("grey_to_rgb", "Colour: grey to RGB", "colour", grey_to_rgb,
+                  needs_grey=True, keeps_dtype=True, channels_out=lambda channels, params: 3),
+        Operation("pick_channels", "Colour: pick or reorder channels", "colour", pick_channels, (
+            Param("order", (0,), tuple, 0, 63, "channel indices, in the new order"),
+        ), keeps_dtype=True, channels_out=_picked),
+    )
+}  # fmt: skip
