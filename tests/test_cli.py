@@ -117,3 +117,37 @@ def test_predict_turns_a_camera_photo_upright_by_its_exif_orientation(tmp_path, 
     model = trained_model.save(tmp_path / "m.keras")
     assert main(["predict", str(model), str(photo), "--out", str(tmp_path / "out")]) == 0
     assert tifffile.imread(tmp_path / "out" / "portrait.tif").shape == (64, 40)
+
+
+def test_preprocess_then_train_with_the_recipe_then_predict_raw_images(dataset, capsys):
+    """The CLI loop with a recipe: preprocess files, train on them, predict the raw files."""
+    from napari_segdl import load_model
+    from napari_segdl.core.preprocess import Recipe
+
+    recipe = Recipe.coerce([{"op": "resize", "factor": 0.5}, {"op": "median", "radius": 1}])
+    recipe_file = recipe.save(dataset / "recipe.json")
+    out = dataset / "pre"
+    assert main(["preprocess", str(recipe_file), str(dataset / "images"), "--out", str(out)]) == 0
+    small = tifffile.imread(out / "a.tif")
+    assert small.shape == (48, 64)
+    with tifffile.TiffFile(out / "a.tif") as tif:
+        assert tif.shaped_metadata[0]["napari_segdl_recipe"] == recipe.to_dict()
+    (dataset / "small_labels").mkdir()
+    for stem in ("a", "b"):
+        labels = tifffile.imread(dataset / "labels" / f"{stem}.tif")
+        tifffile.imwrite(dataset / "small_labels" / f"{stem}.tif", labels[::2, ::2])
+    model = dataset / "m.keras"
+    args = ["train", str(out), str(dataset / "small_labels"), "--out", str(model), *TINY_ARGS]
+    assert main([*args, "--recipe", str(recipe_file)]) == 0
+    assert Recipe.coerce(load_model(model).info.recipe) == recipe
+    assert main(["predict", str(model), str(dataset / "images"), "--out", str(dataset / "p")]) == 0
+    assert tifffile.imread(dataset / "p" / "a.tif").shape == (96, 128)  # the raw shape
+
+
+def test_preprocess_with_a_bad_recipe_is_one_line_and_exit_2(dataset, capsys):
+    recipe = dataset / "recipe.json"
+    recipe.write_text('{"steps": [{"op": "sharpen"}]}')
+    assert main(["preprocess", str(recipe), str(dataset / "images"), "--out", "x"]) == 2
+    message = capsys.readouterr().err.strip()
+    assert "'sharpen'" in message and "recipe.json" in message and "\n" not in message
+    assert main(["preprocess", str(dataset / "missing.json"), str(dataset), "--out", "x"]) == 2

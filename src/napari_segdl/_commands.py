@@ -54,6 +54,7 @@ def train(args: argparse.Namespace) -> int:
         [read_image(lab) for _, lab in pairs],
         sources=[(f"image '{i}'", f"labels '{lab}'") for i, lab in pairs],
         callback=_TrainingBar(),
+        recipe=args.recipe,
         **params,
     )
     print(f"saved {model.save(args.out)}")
@@ -74,6 +75,20 @@ def predict(args: argparse.Namespace) -> int:
         if args.probabilities:
             write_labels(args.out / f"{path.stem}_probabilities.tif", scores)
     print(f"wrote {len(files)} label image(s) to {args.out}")
+    return 0
+
+
+def preprocess(args: argparse.Namespace) -> int:
+    from .core.preprocess import Recipe
+    from .core.preprocess import preprocess as apply_recipe
+
+    recipe = Recipe.load(args.recipe)
+    files = [f for path in args.inputs for f in list_images(path)]
+    for path in tqdm(files, unit="image", desc="preprocessing"):
+        result = apply_recipe(read_picture(path), recipe, name=f"'{path}'")
+        metadata = {"napari_segdl_recipe": recipe.to_dict(), "source": str(path)}
+        write_labels(args.out / f"{path.stem}.tif", result, metadata=metadata)
+    print(f"wrote {len(files)} preprocessed image(s) to {args.out}")
     return 0
 
 

@@ -42,6 +42,12 @@ def _add_train(commands) -> None:
     cmd.add_argument("--seed", type=int, default=0)
     cmd.add_argument("--patience", type=_positive_int, default=10)
     cmd.add_argument("--steps-per-epoch", type=_positive_int, default=None)
+    cmd.add_argument(
+        "--recipe",
+        type=Path,
+        default=None,
+        help="the preprocessing recipe (JSON) IMAGES went through; predict applies it to raw images",
+    )
 
 
 def _add_predict(commands) -> None:
@@ -63,6 +69,15 @@ def _add_predict(commands) -> None:
     )
 
 
+def _add_preprocess(commands) -> None:
+    cmd = commands.add_parser("preprocess", help="apply a preprocessing recipe to image files")
+    cmd.add_argument("recipe", type=Path, help="a recipe JSON file (saved by the Preprocess dock)")
+    cmd.add_argument(
+        "inputs", type=Path, nargs="+", metavar="INPUT", help="image files or directories"
+    )
+    cmd.add_argument("--out", type=Path, required=True, help="directory for <stem>.tif images")
+
+
 def _add_demo(commands) -> None:
     cmd = commands.add_parser("demo", help="train on the bundled nuclei sample and score it")
     cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
@@ -82,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train(commands)
     _add_predict(commands)
+    _add_preprocess(commands)
     _add_demo(commands)
     return parser
 

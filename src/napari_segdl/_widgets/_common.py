@@ -117,3 +117,8 @@ class ModelRegistry:
 
 #: The one registry shared by the Train and Predict docks of this Python session.
 SESSION_MODELS = ModelRegistry()
+
+
+def layer_recipe(layer) -> dict | None:
+    """The preprocessing recipe that made ``layer`` (the Preprocess dock records it), or None."""
+    return (getattr(layer, "metadata", None) or {}).get("napari_segdl", {}).get("recipe")

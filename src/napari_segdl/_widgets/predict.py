@@ -19,7 +19,14 @@ from napari.utils import progress
 from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
-from ._common import SESSION_MODELS, UserError, image_data, keras_result, report
+from ._common import (
+    SESSION_MODELS,
+    UserError,
+    image_data,
+    keras_result,
+    layer_recipe,
+    report,
+)
 
 
 @thread_worker
@@ -30,10 +37,10 @@ def _load_worker(path):
 
 
 @thread_worker
-def _predict_worker(model, image, tile, name):
+def _predict_worker(model, image, tile, name, preprocess):
     from ..core.predict import predict
 
-    return keras_result(predict, model, image, tile=tile, name=name)
+    return keras_result(predict, model, image, tile=tile, name=name, preprocess=preprocess)
 
 
 class PredictWidget(Container):
@@ -143,7 +150,10 @@ class PredictWidget(Container):
             return
         model_name = self.model.value
         model = SESSION_MODELS.get(model_name)
-        worker = _predict_worker(model, image, self.tile.value, f"image layer '{layer.name}'")
+        # an image the Preprocess dock made with the model's recipe is not preprocessed twice
+        raw = not model.info.recipe or layer_recipe(layer) != model.info.recipe
+        name = f"image layer '{layer.name}'"
+        worker = _predict_worker(model, image, self.tile.value, name, raw)
         self._run(
             worker,
             lambda labels: self._add_labels(layer, model_name, model, labels),

@@ -28,19 +28,22 @@ from ._common import (
     UserError,
     image_data,
     labels_data,
+    layer_recipe,
     relay_from_keras_thread,
     report,
 )
 
 
 @thread_worker
-def _training_worker(images, labels, config, sources, stop):
+def _training_worker(images, labels, config, sources, stop, recipe):
     from ..core.training import iter_training
 
     try:
         return (
             yield from relay_from_keras_thread(
-                lambda: iter_training(images, labels, config, sources=sources, stop=stop.is_set)
+                lambda: iter_training(
+                    images, labels, config, sources=sources, stop=stop.is_set, recipe=recipe
+                )
             )
         )
     except SegDLError as error:  # bad input: reported by the dock, not as a crash
@@ -162,7 +165,9 @@ class TrainWidget(Container):
         sources = [(f"image layer '{image_layer.name}'", f"labels layer '{labels_layer.name}'")]
         self._stop = threading.Event()
         self._source_name = image_layer.name
-        self._worker = _training_worker(images, labels, config, sources, self._stop)
+        # a layer made by the Preprocess dock: the model learns its recipe, for raw images
+        recipe = layer_recipe(image_layer)
+        self._worker = _training_worker(images, labels, config, sources, self._stop, recipe)
         self._worker.yielded.connect(self._on_event)
         self._worker.returned.connect(self._on_trained)
         self._worker.errored.connect(

@@ -74,8 +74,13 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise SegDLError(f"Could not read '{path}' as an image: {error}") from error
 
 
-def write_labels(path: str | os.PathLike, labels: np.ndarray) -> Path:
-    """Write a label (or probability) image as TIFF atomically: temp file, then rename."""
+def write_labels(
+    path: str | os.PathLike, labels: np.ndarray, metadata: dict | None = None
+) -> Path:
+    """Write a label (or any) image as TIFF atomically: temp file, then rename.
+
+    ``metadata`` (JSON-ready) is stored in the TIFF description, as tifffile's shaped metadata.
+    """
     import tifffile
 
     path = Path(path)
@@ -86,7 +91,7 @@ def write_labels(path: str | os.PathLike, labels: np.ndarray) -> Path:
     except OSError as error:
         raise SegDLError(f"Cannot write to '{path.parent}': {error.strerror}.") from error
     try:
-        tifffile.imwrite(temp, labels, compression="zlib")
+        tifffile.imwrite(temp, labels, compression="zlib", metadata=metadata or {})
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
