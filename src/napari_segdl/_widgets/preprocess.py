@@ -195,8 +195,13 @@ class PreprocessWidget(Container):
             labels = isinstance(layer, napari.layers.Labels)
             recipe = self.recipe.geometric() if labels else self.recipe
             kind = "labels" if labels else "image"
+            dropped = [s.op for s in self.recipe.steps if not s.operation.geometric]
+            if labels and dropped:
+                show_info(
+                    f"Labels layer '{layer.name}' takes the resize steps only, so that its IDs "
+                    f"stay IDs; not applied to it: {', '.join(dropped)}."
+                )
             if not recipe:
-                show_info(f"'{layer.name}' skipped: labels only take resize steps.")
                 continue
             worker = _apply_worker(
                 layer.data, recipe, getattr(layer, "rgb", False), labels,
