@@ -29,7 +29,8 @@ def _scores(confusion: np.ndarray, values: list[int], report: np.ndarray) -> dic
         union = truth_total + predicted_total - hits
         iou = np.where(union > 0, hits / union, np.nan)
         dice = np.where(union > 0, 2 * hits / (truth_total + predicted_total), np.nan)
-        accuracy = np.where(truth_total > 0, hits / truth_total, np.nan)
+        accuracy = np.where(truth_total > 0, hits / truth_total, np.nan)  # = recall
+        precision = np.where(predicted_total > 0, hits / predicted_total, np.nan)
     names = [str(values[i]) for i in report]
 
     def summary(per_class):
@@ -43,51 +44,110 @@ def _scores(confusion: np.ndarray, values: list[int], report: np.ndarray) -> dic
 
     accuracy_summary = summary(accuracy)
     accuracy_summary["overall"] = float(hits.sum() / max(truth_total.sum(), 1))
-    return {"iou": summary(iou), "dice": summary(dice), "pixel_accuracy": accuracy_summary}
+    return {
+        "iou": summary(iou),
+        "dice": summary(dice),
+        "precision": summary(precision),
+        "recall": summary(accuracy),
+        "pixel_accuracy": accuracy_summary,
+    }
 
 
-def evaluate(prediction, truth, *, ignore: int | None = None) -> dict:
-    """Compare predicted label images with ground truth, class by class.
-
-    Parameters
-    ----------
-    prediction, truth : array or list of arrays
-        Label images of equal shapes (one pair, or lists of pairs).
-    ignore : int, optional
-        A truth value to leave out (for example 0 for sparse, unlabelled pixels). A
-        prediction of this value where the truth has a class counts as a miss.
-
-    Returns
-    -------
-    dict
-        ``classes``; ``iou``, ``dice`` and ``pixel_accuracy`` with ``per_class`` and
-        ``mean`` (pixels pooled over all images; accuracy also ``overall``); and
-        ``per_image``, the same figures for each pair.
-    """
+def _pairs(prediction, truth, names) -> list[tuple[np.ndarray, np.ndarray, str]]:
     if not isinstance(prediction, (list, tuple)):
         prediction, truth = [prediction], [truth]
     if len(prediction) != len(truth) or not prediction:
         raise SegDLError(
             f"{len(prediction)} predictions for {len(truth)} truths; give them in pairs."
         )
-    pairs = [(np.asarray(p), np.asarray(t)) for p, t in zip(prediction, truth, strict=True)]
-    for i, (p, t) in enumerate(pairs):
+    names = names or [f"pair {i}" for i in range(len(prediction))]
+    pairs = []
+    for p, t, name in zip(prediction, truth, names, strict=True):
+        p, t = np.asarray(p), np.asarray(t)
         if p.shape != t.shape:
             raise SegDLError(
-                f"Pair {i}: prediction shape {p.shape} differs from truth shape {t.shape}."
+                f"{name}: prediction shape {p.shape} differs from truth shape {t.shape}; "
+                "compare a prediction with the truth of the same image."
             )
-    values = np.unique(np.concatenate([np.union1d(np.unique(p), np.unique(t)) for p, t in pairs]))
+        if t.size == 0 or not t.any():
+            raise SegDLError(
+                f"{name}: the truth is empty (no labelled pixels); nothing to compare with."
+            )
+        pairs.append((p, t, name))
+    return pairs
+
+
+def evaluate(prediction, truth, *, ignore: int | None = None, instance: bool = False,
+             names: list[str] | None = None) -> dict:  # fmt: skip
+    """Compare predicted label images with ground truth.
+
+    Parameters
+    ----------
+    prediction, truth : array or list of arrays
+        Label images of equal shapes, 2D or stacks (one pair, or lists of pairs).
+    ignore : int, optional
+        A truth value to leave out (for example 0 for sparse, unlabelled pixels). A
+        prediction of this value where the truth has a class counts as a miss.
+    instance : bool
+        The labels are instances (one ID per object, 0 background): match objects one to
+        one by IoU and add ``ap50``, ``f1_50``, ``ap50_95``, ... ; the semantic figures are
+        then those of foreground against background.
+    names : list of str, optional
+        A name for each pair (file or layer), used in errors and ``per_image``.
+
+    Returns
+    -------
+    dict
+        ``classes``; ``iou``, ``dice``, ``precision``, ``recall`` and ``pixel_accuracy`` with
+        ``per_class`` and ``mean`` (pixels pooled over all images; accuracy also ``overall``);
+        ``warnings`` (label values found on one side only); with ``instance``, the instance
+        figures pooled over images (TP/FP/FN summed); and ``per_image``, the same for each pair.
+    """
+    pairs = _pairs(prediction, truth, names)
+    if instance:
+        from .instances import check_instances, counts, summarize
+
+        for _, t, name in pairs:
+            check_instances(t, f"{name}: the truth")
+        found = [counts(p, t) for p, t, _ in pairs]
+        pairs = [((p > 0).astype(np.uint8), (t > 0).astype(np.uint8), n) for p, t, n in pairs]
+    values = np.unique(
+        np.concatenate([np.union1d(np.unique(p), np.unique(t)) for p, t, _ in pairs])
+    )
     report = np.flatnonzero(values != ignore) if ignore is not None else np.arange(len(values))
     per_image, total = [], np.zeros((len(values), len(values)), dtype=np.int64)
-    for p, t in pairs:
+    for p, t, name in pairs:
         keep = t != ignore if ignore is not None else slice(None)
         confusion = confusion_matrix(
             np.searchsorted(values, t[keep]), np.searchsorted(values, p[keep]), len(values)
         )
-        per_image.append(_scores(confusion, values.tolist(), report))
+        per_image.append({"name": name, **_scores(confusion, values.tolist(), report)})
         total += confusion
-    return {
+    result = {
         "classes": values[report].tolist(),
         **_scores(total, values.tolist(), report),
+        "warnings": _one_sided(total, values, report),
         "per_image": per_image,
     }
+    if instance:
+        pooled = {
+            t: tuple(int(n) for n in np.sum([f["table"][t] for f in found], axis=0))
+            for t in found[0]["table"]
+        }
+        ious = [iou for f in found for iou in f["ious"]]
+        result.update(summarize(pooled, ious))
+        for row, f in zip(per_image, found, strict=True):
+            row.update(summarize(f["table"], f["ious"]))
+    return result
+
+
+def _one_sided(confusion: np.ndarray, values: np.ndarray, report: np.ndarray) -> list[str]:
+    """Label values that only the prediction or only the truth contains."""
+    notes = []
+    for i in report:
+        in_truth, in_prediction = confusion[i].sum() > 0, confusion[:, i].sum() > 0
+        if in_prediction and not in_truth:
+            notes.append(f"label {values[i]} is predicted but absent from the truth")
+        elif in_truth and not in_prediction:
+            notes.append(f"label {values[i]} is in the truth but never predicted")
+    return notes
