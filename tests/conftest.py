@@ -43,3 +43,9 @@ def trained_model():
 
     image, labels = make_blobs()
     return train(image, labels, epochs=3, **TINY)
+
+
+@pytest.fixture(autouse=True)
+def _run_log(tmp_path, monkeypatch):
+    """Training runs are recorded in a temporary log, never in the user's data folder."""
+    monkeypatch.setenv("NAPARI_SEGDL_RUNS", str(tmp_path / "runs.jsonl"))

@@ -151,3 +151,69 @@ def test_preprocess_with_a_bad_recipe_is_one_line_and_exit_2(dataset, capsys):
     message = capsys.readouterr().err.strip()
     assert "'sharpen'" in message and "recipe.json" in message and "\n" not in message
     assert main(["preprocess", str(dataset / "missing.json"), str(dataset), "--out", "x"]) == 2
+
+
+@pytest.fixture
+def scored(tmp_path):
+    """Predictions and truths as files: a.tif perfect, b.tif with one object missed."""
+    from skimage.measure import label
+
+    for folder in ("pred", "truth"):
+        (tmp_path / folder).mkdir()
+    for stem in ("a", "b"):
+        _, mask = make_blobs(seed=ord(stem), value=1)
+        truth = label(mask).astype(np.uint16)
+        prediction = truth.copy()
+        if stem == "b":
+            prediction[prediction == 1] = 0
+        tifffile.imwrite(tmp_path / "truth" / f"{stem}.tif", truth)
+        tifffile.imwrite(tmp_path / "pred" / f"{stem}.tif", prediction)
+    return tmp_path
+
+
+def test_evaluate_prints_one_json_object_with_instance_figures(scored, capsys):
+    import json
+
+    args = ["evaluate", str(scored / "pred"), str(scored / "truth"), "--instance", "--json"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"iou", "dice", "pixel_accuracy", "ap50", "f1_50", "ap50_95"} <= set(result)
+    assert [row["name"] for row in result["per_image"]] == ["a", "b"]
+    assert result["per_image"][0]["ap50"] == 1.0 and result["per_image"][1]["ap50"] < 1.0
+    assert main(["evaluate", str(scored / "pred"), str(scored / "truth")]) == 0
+    assert "mean" in capsys.readouterr().out
+
+
+def test_evaluate_bad_pairs_are_one_line_and_exit_2(scored, capsys):
+    (scored / "truth" / "c.tif").write_bytes((scored / "truth" / "a.tif").read_bytes())
+    assert main(["evaluate", str(scored / "pred"), str(scored / "truth")]) == 2
+    assert "c" in capsys.readouterr().err
+    tifffile.imwrite(scored / "small.tif", np.ones((4, 4), np.uint8))
+    assert main(["evaluate", str(scored / "small.tif"), str(scored / "truth" / "a.tif")]) == 2
+    assert "differs from truth shape" in capsys.readouterr().err
+
+
+def test_train_records_the_run_and_runs_lists_it(dataset, capsys):
+    import json
+
+    model = dataset / "m.keras"
+    assert (
+        main(
+            [
+                "train",
+                str(dataset / "images"),
+                str(dataset / "labels"),
+                "--out",
+                str(model),
+                *TINY_ARGS,
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["runs", "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["bundle"] == str(model) and run["params"]["filters"] == 8
+    assert run["epochs_run"] == 2 and len(run["data"]) == 2 and run["seconds"] > 0
+    assert main(["runs"]) == 0
+    assert run["id"] in capsys.readouterr().out

@@ -57,7 +57,11 @@ def train(args: argparse.Namespace) -> int:
         recipe=args.recipe,
         **params,
     )
-    print(f"saved {model.save(args.out)}")
+    path = model.save(args.out)
+    from .core.runs import RunLog, summarize_run
+
+    RunLog().record(summarize_run(model, [str(i) for i, _ in pairs], bundle=str(path)))
+    print(f"saved {path}")
     return 0
 
 
@@ -89,6 +93,63 @@ def preprocess(args: argparse.Namespace) -> int:
         metadata = {"napari_segdl_recipe": recipe.to_dict(), "source": str(path)}
         write_labels(args.out / f"{path.stem}.tif", result, metadata=metadata)
     print(f"wrote {len(files)} preprocessed image(s) to {args.out}")
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .core.metrics import evaluate as score
+
+    pairs = pair_by_stem(list_images(args.predictions), list_images(args.truth))
+    result = score(
+        [read_image(p) for p, _ in pairs],
+        [read_image(t) for _, t in pairs],
+        ignore=args.ignore,
+        instance=args.instance,
+        names=[p.stem for p, _ in pairs],
+    )
+    print(json.dumps(result, indent=1) if args.json else format_scores(result))
+    return 0
+
+
+def format_scores(result: dict) -> str:
+    """The figures of :func:`evaluate` as a short text table."""
+    lines = [f"{'class':>8} {'IoU':>7} {'Dice':>7} {'prec.':>7} {'recall':>7}"]
+    for name in result["iou"]["per_class"]:
+        row = [result[key]["per_class"][name] for key in ("iou", "dice", "precision", "recall")]
+        lines.append(f"{name:>8} " + " ".join(_cell(v) for v in row))
+    means = [result[key]["mean"] for key in ("iou", "dice", "precision", "recall")]
+    lines.append(f"{'mean':>8} " + " ".join(_cell(v) for v in means))
+    lines.append(f"pixel accuracy {_cell(result['pixel_accuracy']['overall'])}")
+    if "ap50" in result:
+        lines.append(
+            f"instances: AP50 {_cell(result['ap50'])}  F1@0.5 {_cell(result['f1_50'])}  "
+            f"AP50:95 {_cell(result['ap50_95'])}  matched IoU {_cell(result['mean_matched_iou'])}"
+        )
+    lines += [f"warning: {note}" for note in result["warnings"]]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    return f"{value:7.3f}" if value is not None else f"{'-':>7}"
+
+
+def runs(args: argparse.Namespace) -> int:
+    import json
+
+    from .core.runs import RunLog
+
+    log = RunLog()
+    ranked = sorted(log.runs(), key=lambda r: -(r.get("best_val_iou") or -1))
+    if args.json:
+        print(json.dumps(ranked, indent=1))
+        return 0
+    print(f"{len(ranked)} run(s) in {log.path}")
+    for run in ranked:
+        iou = _cell(run.get("best_val_iou")).strip()
+        print(f"{run['id']}  {run['finished']}  {run['arch']}/{run['mode']}  val IoU {iou}  "
+              f"{run.get('epochs_run')} epochs, {run.get('seconds')} s  {run.get('bundle') or '-'}")  # fmt: skip
     return 0
 
 

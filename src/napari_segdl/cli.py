@@ -78,6 +78,24 @@ def _add_preprocess(commands) -> None:
     cmd.add_argument("--out", type=Path, required=True, help="directory for <stem>.tif images")
 
 
+def _add_evaluate(commands) -> None:
+    cmd = commands.add_parser("evaluate", help="score predicted label images against ground truth")
+    cmd.add_argument("predictions", type=Path, help="a label image or a directory of them")
+    cmd.add_argument("truth", type=Path, help="ground truth, paired with PREDICTIONS by file stem")
+    cmd.add_argument(
+        "--instance", action="store_true", help="instance labels: AP and F1 at IoU 0.5:0.95"
+    )
+    cmd.add_argument(
+        "--ignore", type=int, default=None, metavar="VALUE", help="a truth value to leave out"
+    )
+    cmd.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _add_runs(commands) -> None:
+    cmd = commands.add_parser("runs", help="list the recorded training runs, best first")
+    cmd.add_argument("--json", action="store_true", help="print the runs as a JSON list")
+
+
 def _add_demo(commands) -> None:
     cmd = commands.add_parser("demo", help="train on the bundled nuclei sample and score it")
     cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
@@ -98,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_predict(commands)
     _add_preprocess(commands)
+    _add_evaluate(commands)
+    _add_runs(commands)
     _add_demo(commands)
     return parser
 
