@@ -54,7 +54,7 @@ def test_instance_matching_by_hand():
     assert truth_ids.tolist() == [1, 2, 3] and pred_ids.tolist() == [10, 20, 30]
     np.testing.assert_allclose(iou, [[1, 0, 0], [0, 1 / 3, 0], [0, 0, 0]])
     matched_truth, matched_pred, ious, *_ = match(prediction, truth)
-    assert dict(zip(matched_truth.tolist(), matched_pred.tolist())) == {1: 10, 2: 20}
+    assert dict(zip(matched_truth.tolist(), matched_pred.tolist(), strict=True)) == {1: 10, 2: 20}
     np.testing.assert_allclose(ious, [1, 1 / 3])
 
     result = evaluate(prediction, truth, instance=True)
@@ -96,7 +96,7 @@ def test_empty_truth_is_refused():
 def test_semantic_truth_for_instance_metrics_is_refused():
     truth = np.zeros((9, 9), np.uint8)
     truth[0, 0] = truth[4, 4] = truth[8, 8] = 1  # one value, three separate objects
-    with pytest.raises(SegDLError, match="looks semantic.*label 1 covers 3 separate regions"):
+    with pytest.raises(SegDLError, match=r"looks semantic.*label 1 covers 3 separate regions"):
         evaluate(truth, truth, instance=True)
 
 
