@@ -6,6 +6,7 @@ from napari.utils.notifications import notification_manager
 
 from napari_segdl import evaluate
 from napari_segdl._widgets._common import SESSION_MODELS
+from napari_segdl.core.runs import RunLog
 
 pytestmark = pytest.mark.gui
 
@@ -70,6 +71,9 @@ def test_train_then_predict_through_the_manifest(make_napari_viewer, qtbot, tmp_
     train.save_path.value = tmp_path / "nuclei.keras"
     train.save_button.native.click()
     assert (tmp_path / "nuclei.keras").is_file()
+    (run,) = RunLog().runs()  # the run is recorded, with where its model was saved
+    assert run["data"] == ["nuclei + nuclei masks"] and run["best_val_iou"] is not None
+    assert run["bundle"] == str((tmp_path / "nuclei.keras").resolve())
     predict.model_file.value = tmp_path / "nuclei.keras"
     predict.load_button.native.click()
     qtbot.waitUntil(lambda: predict.model.value == "nuclei", timeout=TRAIN_TIMEOUT)

@@ -122,3 +122,8 @@ SESSION_MODELS = ModelRegistry()
 def layer_recipe(layer) -> dict | None:
     """The preprocessing recipe that made ``layer`` (the Preprocess dock records it), or None."""
     return (getattr(layer, "metadata", None) or {}).get("napari_segdl", {}).get("recipe")
+
+
+def table_value(rows: list[list], columns) -> dict:
+    """A magicgui ``Table`` value from rows (the "split" form needs the index too)."""
+    return {"data": rows, "index": list(range(len(rows))), "columns": list(columns)}

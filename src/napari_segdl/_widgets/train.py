@@ -23,6 +23,7 @@ from napari.utils.notifications import show_info
 from ..core.config import TrainConfig
 from ..core.errors import SegDLError
 from ..core.labels import LABEL_MODES
+from ..core.runs import RunLog, summarize_run
 from ._common import (
     SESSION_MODELS,
     UserError,
@@ -57,6 +58,8 @@ class TrainWidget(Container):
         super().__init__()
         self._viewer = napari_viewer
         self.model = None
+        self._run_id = None
+        self._data_names: list[str] = []
         self._stop = threading.Event()
         self._worker = None
         self._progress = None
@@ -165,6 +168,7 @@ class TrainWidget(Container):
         sources = [(f"image layer '{image_layer.name}'", f"labels layer '{labels_layer.name}'")]
         self._stop = threading.Event()
         self._source_name = image_layer.name
+        self._data_names = [f"{image_layer.name} + {labels_layer.name}"]
         # a layer made by the Preprocess dock: the model learns its recipe, for raw images
         recipe = layer_recipe(image_layer)
         self._worker = _training_worker(images, labels, config, sources, self._stop, recipe)
@@ -220,7 +224,16 @@ class TrainWidget(Container):
         name = f"U-Net on {self._source_name} ({datetime.now():%H:%M:%S})"
         SESSION_MODELS.add(name, model)
         self.save_button.enabled = True
+        self._run_id = self._record_run(model)
         show_info(f"Model trained: '{name}' is ready in the Predict dock.")
+
+    def _record_run(self, model) -> str | None:
+        """Add the run to the run log (the Runs dock); a log that cannot be written is reported."""
+        try:
+            return RunLog().record(summarize_run(model, self._data_names))["id"]
+        except SegDLError as error:
+            report(error)
+            return None
 
     def _on_finished(self) -> None:
         if self._progress is not None:
@@ -235,6 +248,8 @@ class TrainWidget(Container):
             if self.model is None:
                 raise SegDLError("Train a model before saving it.")
             path = self.model.save(self.save_path.value)
+            if self._run_id is not None:
+                RunLog().set_bundle(self._run_id, path.resolve())
         except SegDLError as error:
             report(error)
             return

@@ -151,3 +151,34 @@ def _one_sided(confusion: np.ndarray, values: np.ndarray, report: np.ndarray) ->
         elif in_truth and not in_prediction:
             notes.append(f"label {values[i]} is in the truth but never predicted")
     return notes
+
+
+def error_maps(prediction, truth, *, instance: bool = False, ignore: int | None = None):
+    """(false positives, false negatives) as label images, to show where a model fails.
+
+    Semantic: pixels predicted as a value the truth does not have there (holding the predicted
+    value), and truth pixels predicted otherwise (holding the true value); ``ignore`` pixels are
+    left out. Instance: predicted and true objects left unmatched at IoU 0.5, with their IDs.
+    """
+    prediction, truth = np.asarray(prediction), np.asarray(truth)
+    if prediction.shape != truth.shape:
+        raise SegDLError(
+            f"prediction shape {prediction.shape} differs from truth shape {truth.shape}."
+        )
+    if instance:
+        from .instances import instance_errors
+
+        slices = [
+            instance_errors(p, t) for p, t in zip(_slices(prediction), _slices(truth), strict=True)
+        ]
+        return (np.stack([s[0] for s in slices]).reshape(prediction.shape),
+                np.stack([s[1] for s in slices]).reshape(truth.shape))  # fmt: skip
+    wrong = prediction != truth
+    if ignore is not None:
+        wrong &= truth != ignore
+    return np.where(wrong, prediction, 0), np.where(wrong, truth, 0)
+
+
+def _slices(array: np.ndarray) -> list[np.ndarray]:
+    """The 2D slices of a label image (one for 2D), in C order."""
+    return list(array.reshape(-1, *array.shape[-2:]))

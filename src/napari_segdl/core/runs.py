@@ -88,10 +88,15 @@ class RunLog:
         for run in runs:
             if run["id"] == run_id:
                 run["bundle"] = str(bundle)
-        handle, temp = tempfile.mkstemp(suffix=".jsonl", dir=self.path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.writelines(json.dumps(run) + "\n" for run in runs)
-        os.replace(temp, self.path)
+        try:
+            handle, temp = tempfile.mkstemp(suffix=".jsonl", dir=self.path.parent)
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.writelines(json.dumps(run) + "\n" for run in runs)
+            os.replace(temp, self.path)
+        except OSError as error:
+            raise SegDLError(
+                f"Cannot update the run log '{self.path}': {error.strerror}."
+            ) from error
 
     def best(self, key: str = "best_val_iou") -> dict | None:
         scored = [r for r in self.runs() if r.get(key) is not None]
