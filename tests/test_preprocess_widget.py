@@ -52,6 +52,8 @@ def test_edit_preview_apply_and_recipe_files(make_napari_viewer, qtbot, tmp_path
     dock.preview.value = True
     qtbot.waitUntil(lambda: "nuclei preview" in viewer.layers, timeout=TIMEOUT)
     assert viewer.layers["nuclei preview"].data.shape == (128, 128)
+    # napari resets the docks' choices when layers change: the steps must stay listed
+    assert len(dock.steps.choices) == 2 and dock.params.native.isVisibleTo(dock.native)
 
     dock.apply_button.native.click()
     qtbot.waitUntil(lambda: "nuclei preprocessed" in viewer.layers, timeout=TIMEOUT)

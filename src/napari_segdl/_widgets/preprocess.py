@@ -48,7 +48,10 @@ class PreprocessWidget(Container):
             choices=[(op.title, name) for name, op in OPERATIONS.items()],
         )
         self.add_button = PushButton(name="add_button", text="Add step")
-        self.steps = Select(name="steps", label="steps", choices=[], allow_multiple=False)
+        # choices from the recipe: napari resets every dock's choices when layers change
+        self.steps = Select(
+            name="steps", label="steps", choices=self._step_choices, allow_multiple=False
+        )
         self.params = Container(name="params", label="parameters")
         self.remove_button = PushButton(name="remove_button", text="Remove")
         self.up_button = PushButton(name="up_button", text="Up")
@@ -100,6 +103,9 @@ class PreprocessWidget(Container):
 
     # ---- editing the recipe ---------------------------------------------------------------
 
+    def _step_choices(self, _widget=None) -> list[tuple[str, int]]:
+        return [(f"{i + 1}. {_describe(step)}", i) for i, step in enumerate(self.recipe.steps)]
+
     @property
     def selected(self) -> int | None:
         chosen = self.steps.value  # a single-selection list: one index or None
@@ -110,9 +116,7 @@ class PreprocessWidget(Container):
     def set_recipe(self, recipe: Recipe, select: int | None = None) -> None:
         """Show ``recipe`` in the dock (and the preview), selecting step ``select``."""
         self.recipe = recipe
-        self.steps.choices = [
-            (f"{i + 1}. {_describe(step)}", i) for i, step in enumerate(recipe.steps)
-        ]
+        self.steps.reset_choices()
         if select is not None:
             self.steps.value = select
         self._show_params()
@@ -157,7 +161,7 @@ class PreprocessWidget(Container):
         steps = list(self.recipe.steps)
         steps[index] = edited
         self.recipe = Recipe(steps)
-        self.steps.choices = [(f"{i + 1}. {_describe(s)}", i) for i, s in enumerate(steps)]
+        self.steps.reset_choices()
         self.steps.value = index
         self.status.value = ""
         self._update_preview()
