@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import __version__
 from .core.errors import SegDLError
+from .core.models import ARCHITECTURES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,7 +30,7 @@ def _add_train(commands) -> None:
     cmd.add_argument("images", type=Path, help="an image file or a directory of images")
     cmd.add_argument("labels", type=Path, help="a label file or a directory, paired by file stem")
     cmd.add_argument("--out", type=Path, required=True, help="model bundle to write (.keras)")
-    cmd.add_argument("--arch", default="unet", choices=["unet"])
+    cmd.add_argument("--arch", default="unet", choices=ARCHITECTURES)
     cmd.add_argument("--mode", default="dense", choices=["dense", "sparse"])
     cmd.add_argument("--epochs", type=_positive_int, default=50)
     cmd.add_argument("--patch", type=int, default=256, help="patch side, a multiple of 2**depth")

@@ -52,7 +52,7 @@ def _training_worker(images, labels, config, sources, stop, recipe):
 
 
 class TrainWidget(Container):
-    """Train a U-Net on an image layer and a painted labels layer."""
+    """Train a U-Net or SegNet on an image layer and a painted labels layer."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__()
@@ -75,6 +75,14 @@ class TrainWidget(Container):
             value="dense",
             tooltip="dense: every pixel labelled, 0 = background. "
             "sparse: 0 = unlabelled scribbles, 1..K = classes.",
+        )
+        self.arch = ComboBox(
+            name="arch",
+            label="network",
+            choices=[("U-Net", "unet"), ("SegNet", "segnet")],
+            value="unet",
+            tooltip="U-Net: skip connections, sharp borders. SegNet: upsampling with the "
+            "encoder's pooling indices, lighter decoder.",
         )
         self.epochs = SpinBox(name="epochs", value=50, min=1, max=10000)
         self.patch = SpinBox(
@@ -112,6 +120,7 @@ class TrainWidget(Container):
                 self.image,
                 self.labels_layer,
                 self.mode,
+                self.arch,
                 self.epochs,
                 self.patch,
                 self.batch,
@@ -146,6 +155,7 @@ class TrainWidget(Container):
     def _config(self) -> TrainConfig:
         return TrainConfig(
             mode=self.mode.value,
+            arch=self.arch.value,
             epochs=self.epochs.value,
             patch=self.patch.value,
             batch=self.batch.value,
@@ -221,7 +231,8 @@ class TrainWidget(Container):
             self.status.value = "Nothing trained: see the message."
             return
         self.model = model
-        name = f"U-Net on {self._source_name} ({datetime.now():%H:%M:%S})"
+        arch = {"unet": "U-Net", "segnet": "SegNet"}.get(model.info.arch, model.info.arch)
+        name = f"{arch} on {self._source_name} ({datetime.now():%H:%M:%S})"
         SESSION_MODELS.add(name, model)
         self.save_button.enabled = True
         self._run_id = self._record_run(model)

@@ -154,11 +154,15 @@ def load_model(path: str | os.PathLike) -> SegModel:
     SegDLError
         When the file is missing, is not a napari-segdl bundle, or is damaged.
     """
+    from .models import custom_objects
+
     info = ModelInfo.from_dict(read_metadata(path))
     keras = load_keras()
 
     try:
-        network = keras.saving.load_model(path, compile=False, safe_mode=True)
+        network = keras.saving.load_model(
+            path, custom_objects=custom_objects(), compile=False, safe_mode=True
+        )
     except Exception as error:  # Keras raises many types for damaged archives
         raise SegDLError(f"Cannot load the network in '{path}': {error}") from error
     return SegModel(network, info)

@@ -17,7 +17,7 @@ class TrainConfig:
     ----------
     mode : {"dense", "sparse"}
         Label mode (DESIGN.md).
-    arch : {"unet"}
+    arch : {"unet", "segnet"}
         Network architecture.
     epochs : int
         Most epochs to train; early stopping or ``max_time`` may end sooner.

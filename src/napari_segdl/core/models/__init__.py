@@ -11,7 +11,7 @@ from ..backend import load_keras
 from ..errors import SegDLError
 
 #: name -> (module, factory function)
-_REGISTRY = {"unet": ("unet", "build_unet")}
+_REGISTRY = {"unet": ("unet", "build_unet"), "segnet": ("segnet", "build_segnet")}
 ARCHITECTURES = tuple(_REGISTRY)
 
 
@@ -36,3 +36,10 @@ def size_multiple(arch: str, depth: int) -> int:
     """Height and width of the network's input must be multiples of this number."""
     _check(arch)
     return 2**depth
+
+
+def custom_objects() -> dict:
+    """The custom layers a saved network may contain (SegNet's pooling), for loading it."""
+    from .pooling import CUSTOM_OBJECTS
+
+    return dict(CUSTOM_OBJECTS)

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from ..backend import load_keras
+from ..errors import SegDLError
 
 layers = load_keras().layers
+
+
+def check_int(name: str, value, low: int, high: int | None = None) -> int:
+    """``value`` if it is an integer in [low, high]; else a SegDLError in Keras' wording."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise SegDLError(f"`{name}` must be an integer {bounds}. Received: {name}={value!r}")
+    return value
 
 
 def conv_block(x, filters: int, batch_norm: bool, name: str):

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from ..backend import load_keras
 from ..errors import SegDLError
-from .blocks import classifier, conv_block
+from .blocks import check_int, classifier, conv_block
 
 keras = load_keras()
 layers = keras.layers
-
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bounds = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise SegDLError(f"`{name}` must be an integer {bounds}. Received: {name}={value!r}")
-    return value
 
 
 def build_unet(
@@ -55,10 +43,10 @@ def build_unet(
     keras.Model
         Input ``(None, None, input_channels)``, output ``(None, None, num_classes)``.
     """
-    _check_int("input_channels", input_channels, 1)
-    _check_int("num_classes", num_classes, 1)
-    _check_int("depth", depth, 2, 5)
-    _check_int("filters", filters, 1)
+    check_int("input_channels", input_channels, 1)
+    check_int("num_classes", num_classes, 1)
+    check_int("depth", depth, 2, 5)
+    check_int("filters", filters, 1)
     if not 0.0 <= float(dropout) < 1.0:
         raise SegDLError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
 

@@ -1,0 +1,54 @@
+"""SegNet (Badrinarayanan et al. 2017) as a Keras 3 factory: the decoder upsamples with the
+encoder's max-pooling indices instead of learned up-convolutions or skip concatenations."""
+
+from __future__ import annotations
+
+from ..backend import load_keras
+from ..errors import SegDLError
+from .blocks import check_int, classifier, conv_block
+from .pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
+
+keras = load_keras()
+layers = keras.layers
+
+
+def build_segnet(
+    input_channels: int,
+    num_classes: int,
+    depth: int = 4,
+    filters: int = 32,
+    batch_norm: bool = True,
+    dropout: float = 0.0,
+    name: str = "segnet",
+) -> keras.Model:
+    """Build a 2D SegNet for any input height and width divisible by ``2**depth``.
+
+    Parameters are those of :func:`~napari_segdl.core.models.unet.build_unet`: ``depth`` 2x2
+    poolings (2 to 5), ``filters`` at the first level doubling at each level below, batch norm
+    after every convolution, and ``dropout`` in [0, 1) at the bottleneck.
+
+    Returns
+    -------
+    keras.Model
+        Input ``(None, None, input_channels)``, output ``(None, None, num_classes)``.
+    """
+    check_int("input_channels", input_channels, 1)
+    check_int("num_classes", num_classes, 1)
+    check_int("depth", depth, 2, 5)
+    check_int("filters", filters, 1)
+    if not 0.0 <= float(dropout) < 1.0:
+        raise SegDLError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+
+    inputs = keras.Input((None, None, input_channels), name="image")
+    x, indices = inputs, []
+    for level in range(depth):
+        x = conv_block(x, filters * 2**level, batch_norm, name=f"enc{level}")
+        x, index = MaxPoolingWithArgmax2D(name=f"enc{level}_pool")(x)
+        indices.append(index)
+    x = conv_block(x, filters * 2 ** (depth - 1), batch_norm, name="bottleneck")
+    if dropout:
+        x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
+    for level in reversed(range(depth)):
+        x = MaxUnpooling2D(name=f"dec{level}_unpool")([x, indices[level]])
+        x = conv_block(x, filters * 2 ** max(level - 1, 0), batch_norm, name=f"dec{level}")
+    return keras.Model(inputs, classifier(x, num_classes), name=name)
