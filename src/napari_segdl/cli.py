@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import __version__
 from .core.errors import SegDLError
+from .core.labels import LABEL_MODES
 from .core.models import ARCHITECTURES
 
 
@@ -31,7 +32,7 @@ def _add_train(commands) -> None:
     cmd.add_argument("labels", type=Path, help="a label file or a directory, paired by file stem")
     cmd.add_argument("--out", type=Path, required=True, help="model bundle to write (.keras)")
     cmd.add_argument("--arch", default="unet", choices=ARCHITECTURES)
-    cmd.add_argument("--mode", default="dense", choices=["dense", "sparse"])
+    cmd.add_argument("--mode", default="dense", choices=LABEL_MODES)
     cmd.add_argument("--epochs", type=_positive_int, default=50)
     cmd.add_argument("--patch", type=int, default=256, help="patch side, a multiple of 2**depth")
     cmd.add_argument("--batch", type=_positive_int, default=8)

@@ -74,7 +74,8 @@ class TrainWidget(Container):
             choices=LABEL_MODES,
             value="dense",
             tooltip="dense: every pixel labelled, 0 = background. "
-            "sparse: 0 = unlabelled scribbles, 1..K = classes.",
+            "sparse: 0 = unlabelled scribbles, 1..K = classes. "
+            "instance: one ID per object, 0 = background; predicts separated objects.",
         )
         self.arch = ComboBox(
             name="arch",

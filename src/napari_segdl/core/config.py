@@ -15,7 +15,7 @@ class TrainConfig:
 
     Attributes
     ----------
-    mode : {"dense", "sparse"}
+    mode : {"dense", "sparse", "instance"}
         Label mode (DESIGN.md).
     arch : {"unet", "segnet"}
         Network architecture.

@@ -4,6 +4,8 @@ Modes (DESIGN.md):
 
 * ``dense``: every pixel is labelled; value 0 is the background class.
 * ``sparse``: 0 is unlabelled and ignored; values 1..K are classes.
+* ``instance``: one ID per object, 0 background; learned as background / object / boundary
+  (:mod:`.instance_mode`), predicted as IDs 1..N.
 
 Predictions use the same label values as the training labels (255 stays 255).
 """
@@ -17,7 +19,7 @@ import numpy as np
 
 from .errors import SegDLError
 
-LABEL_MODES = ("dense", "sparse")
+LABEL_MODES = ("dense", "sparse", "instance")
 
 #: Target value of pixels that the loss and the metrics ignore.
 IGNORE = -1
@@ -72,6 +74,11 @@ class ClassMap:
             When fewer than two classes are painted.
         """
         check_mode(mode)
+        if mode == "instance":  # the classes are fixed; the IDs are checked by encode()
+            from .instance_mode import CLASS_NAMES
+
+            dtype = np.result_type(*[lab.dtype for lab in labels])
+            return cls(mode, (0, 1, 2), CLASS_NAMES, np.dtype(dtype).name)
         found = np.unique(np.concatenate([np.unique(lab) for lab in labels]))
         if mode == "sparse":
             found = found[found != 0]
@@ -97,7 +104,15 @@ class ClassMap:
         return cls(mode=mode, values=values, names=tuple(names), dtype=np.dtype(dtype).name)
 
     def encode(self, labels: np.ndarray, name: str = "labels") -> np.ndarray:
-        """Label values -> int32 class indices, with ``IGNORE`` for unlabelled pixels."""
+        """Label values -> int32 class indices, with ``IGNORE`` for unlabelled pixels.
+
+        Instance IDs become background / object / boundary classes.
+        """
+        if self.mode == "instance":
+            from .instance_mode import check_instance_labels, instance_targets
+
+            check_instance_labels(labels, name)
+            return instance_targets(labels)
         table = np.asarray(self.values)
         unknown = np.setdiff1d(np.unique(labels), table)
         if self.mode == "sparse":
@@ -113,7 +128,8 @@ class ClassMap:
         return index
 
     def decode(self, index: np.ndarray) -> np.ndarray:
-        """Class indices -> label values in the training labels' dtype."""
+        """Class indices -> label values in the training labels' dtype (not for instances,
+        which :func:`~.instance_mode.instances_from_probabilities` makes from scores)."""
         return np.asarray(self.values, dtype=self.dtype)[index]
 
     def to_dict(self) -> dict:

@@ -141,4 +141,11 @@ def predict(
     scores = predict_probabilities(model, array, tile, overlap, on_tile=on_tile)
     if probabilities:
         return restore(scores, raw_yx, labels=False)
-    return restore(model.class_map.decode(scores.argmax(-1)), raw_yx)
+    if model.class_map.mode == "instance":
+        from .instance_mode import instances_from_probabilities
+
+        min_size = int(model.info.training.get("instance_min_size", 4))
+        labels = instances_from_probabilities(scores, min_size, model.class_map.dtype)
+    else:
+        labels = model.class_map.decode(scores.argmax(-1))
+    return restore(labels, raw_yx)

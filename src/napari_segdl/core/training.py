@@ -46,7 +46,7 @@ class TrainingEvent:
 
 
 def prepare_pairs(images: Sequence, labels: Sequence, mode: str, sources=None, class_names=None):
-    """Validate the pairs; returns (normalised images, targets, class map, channels)."""
+    """Validate the pairs; returns (images, targets, class map, channels, training extras)."""
     if len(images) == 0:
         raise SegDLError("No training data: give at least one (image, labels) pair.")
     if len(images) != len(labels):
@@ -75,7 +75,12 @@ def prepare_pairs(images: Sequence, labels: Sequence, mode: str, sources=None, c
     targets = [
         class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
     ]
-    return arrays, targets, class_map, channels.pop()
+    extra = {}
+    if mode == "instance":  # predictions drop objects much smaller than the painted ones
+        from .instance_mode import min_object_size
+
+        extra["instance_min_size"] = min_object_size(label_arrays)
+    return arrays, targets, class_map, channels.pop(), extra
 
 
 def iter_training(
@@ -99,7 +104,7 @@ def iter_training(
     from .preprocess import Recipe
 
     recipe = Recipe.coerce(recipe)
-    arrays, targets, class_map, channels = prepare_pairs(
+    arrays, targets, class_map, channels, extra = prepare_pairs(
         images, labels, config.mode, sources, class_names
     )
     normalization = Normalization()
@@ -144,6 +149,7 @@ def iter_training(
             "pairs": len(arrays),
             "steps_per_epoch": steps,
             "validation_patches": len(data.val_images),
+            **extra,
         },
     )
     model = SegModel(network, info)
