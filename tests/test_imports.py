@@ -11,7 +11,7 @@ manifest = PluginManifest.from_distribution("napari-segdl")
 assert {w.display_name for w in manifest.contributions.widgets} == {"Preprocess", "Train", "Predict", "Evaluate", "Runs"}
 from napari_segdl._sample_data import nuclei
 layers = nuclei()
-assert [kind for *_, kind in layers] == ["image", "labels", "labels"]
+assert [kind for *_, kind in layers] == ["image", "labels", "labels", "labels"]
 import napari_segdl.cli, napari_segdl._widgets.train, napari_segdl._widgets.predict, napari_segdl._widgets.preprocess, napari_segdl._widgets.evaluate, napari_segdl._widgets.runs
 heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
 print(heavy)

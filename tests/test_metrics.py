@@ -107,3 +107,12 @@ def test_label_values_absent_from_one_side_are_scored_and_named():
         "label 2 is in the truth but never predicted",
         "label 3 is predicted but absent from the truth",
     ]
+
+
+def test_instances_with_a_fragmented_object_are_still_instances():
+    """A nucleus cut in three by a fold stays one object among many: not a semantic mask."""
+    truth = np.zeros((20, 40), np.uint16)
+    for i in range(8):
+        truth[2:5, 1 + 5 * i : 4 + 5 * i] = i + 1
+    truth[10, 1], truth[10, 5], truth[10, 9] = 9, 9, 9  # one object in three pieces
+    assert evaluate(truth, truth, instance=True)["ap50"] == 1.0

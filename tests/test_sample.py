@@ -4,8 +4,9 @@ from napari_segdl._sample_data import SAMPLE_COUNT, nuclei, nuclei_arrays
 
 
 def test_sample_layers():
-    (image, image_meta, _), (masks, _, _), (scribbles, _, _) = nuclei()
-    assert image.shape == masks.shape == scribbles.shape and image.ndim == 2
+    (image, image_meta, _), (masks, _, _), (scribbles, _, _), (instances, _, _) = nuclei()
+    assert image.shape == masks.shape == scribbles.shape == instances.shape and image.ndim == 2
+    np.testing.assert_array_equal(instances > 0, masks > 0)
     assert set(np.unique(masks)) == {0, 1}
     assert set(np.unique(scribbles)) == {0, 1, 2}
     assert 0.005 < np.mean(scribbles > 0) <= 0.03

@@ -132,3 +132,19 @@ def test_closing_the_viewer_while_training(make_napari_viewer, qtbot):
     viewer.close()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
     assert train._stop.is_set()
+
+
+def test_instance_mode_and_segnet_in_the_docks(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    train, predict = _docks(viewer)
+    _tiny(train, labels="nuclei instances", mode="instance", epochs=4)
+    train.arch.value = "segnet"
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
+    assert train.model is not None, _errors()
+    assert (train.model.info.arch, train.model.class_map.mode) == ("segnet", "instance")
+    predict.image.value = viewer.layers["nuclei"]
+    predict.predict_button.native.click()
+    qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
+    objects = viewer.layers["nuclei prediction"].data
+    assert objects.shape == (256, 256) and objects.max() == len(np.unique(objects)) - 1

@@ -1,4 +1,4 @@
-"""Bundled sample: DSB 2018 nuclei (CC0) with dense masks and a scribble version."""
+"""Bundled sample: DSB 2018 nuclei (CC0) with dense masks, scribbles and instance labels."""
 
 from __future__ import annotations
 
@@ -31,11 +31,12 @@ def nuclei_scribbles() -> np.ndarray:
 
 
 def nuclei():
-    """napari sample: the first nuclei image, its masks and its scribbles as layers."""
+    """napari sample: the first nuclei image, its masks, scribbles and instances as layers."""
     sample = nuclei_arrays(0)
     credit = "DSB 2018 nuclei (BBBC038, CC0); Caicedo et al., Nature Methods 2019"
     return [
         (sample["image"], {"name": "nuclei", "metadata": {"source": credit}}, "image"),
         (sample["masks"], {"name": "nuclei masks", "opacity": 0.5}, "labels"),
         (nuclei_scribbles(), {"name": "nuclei scribbles"}, "labels"),
+        (sample["instances"], {"name": "nuclei instances", "visible": False}, "labels"),
     ]
