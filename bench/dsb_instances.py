@@ -38,8 +38,19 @@ def main() -> None:
     test_ids = [i for n, i in enumerate(ids) if n % 5 == 4]
     images, labels = load(folder, train_ids)
     start = time.monotonic()
-    model = train(images, labels, mode="instance", filters=args.filters, depth=4, patch=256,
-                  batch=8, epochs=1000, patience=1000, max_time=args.budget, seed=0)  # fmt: skip
+    model = train(
+        images,
+        labels,
+        mode="instance",
+        filters=args.filters,
+        depth=4,
+        patch=256,
+        batch=8,
+        epochs=1000,
+        patience=1000,
+        max_time=args.budget,
+        seed=0,
+    )
     trained = time.monotonic() - start
     test_images, truths = load(folder, test_ids)
     start = time.monotonic()
@@ -47,16 +58,28 @@ def main() -> None:
     predicted = time.monotonic() - start
     scores = evaluate(predictions, truths, instance=True, names=test_ids)
     per_image_ap = [row["ap50_95"] for row in scores["per_image"]]
-    print(json.dumps({
-        "date": today(), "machine": machine(), "train_images": len(train_ids),
-        "test_images": len(test_ids), "training_seconds": round(trained),
-        "epochs": model.info.training["epochs_run"], "prediction_seconds": round(predicted),
-        "ap50": scores["ap50"], "f1_50": scores["f1_50"], "ap50_95": scores["ap50_95"],
-        "precision_50": scores["precision_50"], "recall_50": scores["recall_50"],
-        "mean_matched_iou": scores["mean_matched_iou"],
-        "median_image_ap50_95": float(np.median(per_image_ap)),
-        "foreground_iou": scores["iou"]["per_class"]["1"],
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "date": today(),
+                "machine": machine(),
+                "train_images": len(train_ids),
+                "test_images": len(test_ids),
+                "training_seconds": round(trained),
+                "epochs": model.info.training["epochs_run"],
+                "prediction_seconds": round(predicted),
+                "ap50": scores["ap50"],
+                "f1_50": scores["f1_50"],
+                "ap50_95": scores["ap50_95"],
+                "precision_50": scores["precision_50"],
+                "recall_50": scores["recall_50"],
+                "mean_matched_iou": scores["mean_matched_iou"],
+                "median_image_ap50_95": float(np.median(per_image_ap)),
+                "foreground_iou": scores["iou"]["per_class"]["1"],
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

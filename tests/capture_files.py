@@ -49,11 +49,15 @@ def oriented_file(path: Path, orientation: int) -> Path:
     from PIL import Image
 
     inverse = {
-        1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
+        1: None,
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_90,
+        7: Image.Transpose.TRANSVERSE,
         8: Image.Transpose.ROTATE_270,
-    }[orientation]  # fmt: skip
+    }[orientation]
     image = Image.fromarray(picture())
     stored = image.transpose(inverse) if inverse is not None else image
     stored.save(path, exif=camera_exif(orientation).tobytes())

@@ -106,9 +106,13 @@ def test_imagej_tiff_gives_z_spacing_and_compressed_tiff_is_read(tmp_path):
     stack = np.ones((3, HEIGHT, WIDTH), np.uint16)
     path = tmp_path / "zstack.tif"
     tifffile.imwrite(
-        path, stack, imagej=True, resolution=(1 / 0.2, 1 / 0.2),
-        metadata={"unit": "um", "spacing": 1.5, "axes": "ZYX"}, compression="zlib",
-    )  # fmt: skip
+        path,
+        stack,
+        imagej=True,
+        resolution=(1 / 0.2, 1 / 0.2),
+        metadata={"unit": "um", "spacing": 1.5, "axes": "ZYX"},
+        compression="zlib",
+    )
     capture = read_capture(path)
     assert not isinstance(capture.data, np.memmap)
     assert capture.scale == pytest.approx((1.5, 0.2, 0.2))

@@ -217,3 +217,13 @@ def test_train_records_the_run_and_runs_lists_it(dataset, capsys):
     assert run["epochs_run"] == 2 and len(run["data"]) == 2 and run["seconds"] > 0
     assert main(["runs"]) == 0
     assert run["id"] in capsys.readouterr().out
+
+
+def test_train_continues_from_a_saved_model(dataset):
+    from napari_segdl import load_model
+
+    first = dataset / "first.keras"
+    args = ["train", str(dataset / "images"), str(dataset / "labels"), *TINY_ARGS]
+    assert main([*args, "--out", str(first)]) == 0
+    assert main([*args, "--out", str(dataset / "more.keras"), "--from-model", str(first)]) == 0
+    assert load_model(dataset / "more.keras").info.training["continued_from"]["epochs_run"] == 2

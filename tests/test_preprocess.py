@@ -67,9 +67,12 @@ def test_stacks_are_processed_slice_by_slice_and_dask_stays_lazy():
 
 def test_recipe_round_trips_through_json_files(tmp_path):
     recipe = Recipe.coerce(
-        [{"op": "resize", "height": 20, "width": 26}, {"op": "median", "radius": 2},
-         {"op": "percentile", "low": 2, "high": 98}]
-    )  # fmt: skip
+        [
+            {"op": "resize", "height": 20, "width": 26},
+            {"op": "median", "radius": 2},
+            {"op": "percentile", "low": 2, "high": 98},
+        ]
+    )
     path = recipe.save(tmp_path / "recipe.json")
     loaded = Recipe.load(path)
     assert loaded == recipe and json.loads(path.read_text())["napari_segdl_recipe"] == 1

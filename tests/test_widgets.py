@@ -148,3 +148,21 @@ def test_instance_mode_and_segnet_in_the_docks(make_napari_viewer, qtbot):
     qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
     objects = viewer.layers["nuclei prediction"].data
     assert objects.shape == (256, 256) and objects.max() == len(np.unique(objects)) - 1
+
+
+def test_continue_training_from_the_model_of_this_session(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    train, _ = _docks(viewer)
+    _tiny(train, epochs=2)
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
+    first = train.model
+    (name,) = SESSION_MODELS.names()
+    assert [c for c in train.start_from.choices if c] == [name]  # offered once trained
+    train.start_from.value = name
+    train.epochs.value = 1
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
+    assert train.model is not first, _errors()
+    assert train.model.info.training["continued_from"]["epochs_run"] == 2
+    assert len(SESSION_MODELS.names()) == 2

@@ -40,6 +40,7 @@ def _check_out(path) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
+    from .core.bundle import load_model
     from .core.config import TrainConfig
     from .core.training import train as train_model
 
@@ -55,6 +56,7 @@ def train(args: argparse.Namespace) -> int:
         sources=[(f"image '{i}'", f"labels '{lab}'") for i, lab in pairs],
         callback=_TrainingBar(),
         recipe=args.recipe,
+        initial=load_model(args.from_model) if args.from_model else None,
         **params,
     )
     path = model.save(args.out)
@@ -148,8 +150,10 @@ def runs(args: argparse.Namespace) -> int:
     print(f"{len(ranked)} run(s) in {log.path}")
     for run in ranked:
         iou = _cell(run.get("best_val_iou")).strip()
-        print(f"{run['id']}  {run['finished']}  {run['arch']}/{run['mode']}  val IoU {iou}  "
-              f"{run.get('epochs_run')} epochs, {run.get('seconds')} s  {run.get('bundle') or '-'}")  # fmt: skip
+        print(
+            f"{run['id']}  {run['finished']}  {run['arch']}/{run['mode']}  val IoU {iou}  "
+            f"{run.get('epochs_run')} epochs, {run.get('seconds')} s  {run.get('bundle') or '-'}"
+        )
     return 0
 
 

@@ -45,6 +45,13 @@ def _add_train(commands) -> None:
     cmd.add_argument("--patience", type=_positive_int, default=10)
     cmd.add_argument("--steps-per-epoch", type=_positive_int, default=None)
     cmd.add_argument(
+        "--from-model",
+        type=Path,
+        default=None,
+        metavar="MODEL",
+        help="continue training this .keras model (its network, mode and classes are kept)",
+    )
+    cmd.add_argument(
         "--recipe",
         type=Path,
         default=None,

@@ -75,9 +75,13 @@ class EvaluateWidget(Container):
         self.truth = create_widget(annotation=napari.layers.Labels, name="truth", label="truth")
         self.kind = ComboBox(name="kind", label="labels are", choices=["semantic", "instance"])
         self.ignore = SpinBox(
-            name="ignore", label="ignore value", value=-1, min=-1, max=2**31 - 1,
+            name="ignore",
+            label="ignore value",
+            value=-1,
+            min=-1,
+            max=2**31 - 1,
             tooltip="A truth value to leave out (e.g. 0 for unlabelled pixels); -1: none.",
-        )  # fmt: skip
+        )
         self.show_errors = CheckBox(
             name="show_errors", text="Add false positive / false negative layers"
         )
@@ -86,10 +90,20 @@ class EvaluateWidget(Container):
         self.csv_file = FileEdit(name="csv_file", label="CSV", mode="w", filter="*.csv")
         self.export_button = PushButton(name="export_button", text="Export CSV")
         self.status = Label(name="status", value="")
-        self.extend([
-            self.prediction, self.truth, self.kind, self.ignore, self.show_errors,
-            self.evaluate_button, self.table, self.csv_file, self.export_button, self.status,
-        ])  # fmt: skip
+        self.extend(
+            [
+                self.prediction,
+                self.truth,
+                self.kind,
+                self.ignore,
+                self.show_errors,
+                self.evaluate_button,
+                self.table,
+                self.csv_file,
+                self.export_button,
+                self.status,
+            ]
+        )
         self._connect_callbacks()
 
     def _connect_callbacks(self) -> None:
@@ -107,10 +121,12 @@ class EvaluateWidget(Container):
             return
         pred_data, truth_data = prediction.data, truth.data
         if pred_data.shape != truth_data.shape:
-            report(SegDLError(
-                f"Labels layer '{prediction.name}' is {pred_data.shape} but '{truth.name}' is "
-                f"{truth_data.shape}: compare a prediction with the truth of the same image."
-            ))  # fmt: skip
+            report(
+                SegDLError(
+                    f"Labels layer '{prediction.name}' is {pred_data.shape} but '{truth.name}' is "
+                    f"{truth_data.shape}: compare a prediction with the truth of the same image."
+                )
+            )
             return
         stack = pred_data.ndim > 2
         slices_p = list(pred_data.reshape(-1, *pred_data.shape[-2:])) if stack else [pred_data]
@@ -118,9 +134,13 @@ class EvaluateWidget(Container):
         names = [f"slice {i}" for i in range(len(slices_p))] if stack else [truth.name]
         ignore = None if self.ignore.value < 0 else self.ignore.value
         worker = _evaluate_worker(
-            slices_p, slices_t, self.kind.value == "instance", ignore, self.show_errors.value,
+            slices_p,
+            slices_t,
+            self.kind.value == "instance",
+            ignore,
+            self.show_errors.value,
             names,
-        )  # fmt: skip
+        )
         worker.returned.connect(lambda out: self._show(prediction, out))
         worker.finished.connect(lambda: setattr(self, "busy", False))
         self.busy = True
@@ -147,9 +167,11 @@ class EvaluateWidget(Container):
                 if name in self._viewer.layers:
                     self._viewer.layers.remove(name)
                 self._viewer.add_labels(
-                    data.reshape(prediction.data.shape), name=name,
-                    scale=prediction.scale, translate=prediction.translate,
-                )  # fmt: skip
+                    data.reshape(prediction.data.shape),
+                    name=name,
+                    scale=prediction.scale,
+                    translate=prediction.translate,
+                )
 
     def _export(self) -> None:
         path = self.csv_file.value

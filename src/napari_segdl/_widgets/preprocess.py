@@ -73,11 +73,24 @@ class PreprocessWidget(Container):
         self.save_file = FileEdit(name="save_file", label="save as", mode="w", filter="*.json")
         self.save_button = PushButton(name="save_button", text="Save recipe")
         self.status = Label(name="status", value="")
-        self.extend([
-            self.image, self.operation, self.add_button, self.steps, edit, self.params,
-            self.preview, self.apply_button, self.apply_selected_button,
-            self.recipe_file, self.load_button, self.save_file, self.save_button, self.status,
-        ])  # fmt: skip
+        self.extend(
+            [
+                self.image,
+                self.operation,
+                self.add_button,
+                self.steps,
+                edit,
+                self.params,
+                self.preview,
+                self.apply_button,
+                self.apply_selected_button,
+                self.recipe_file,
+                self.load_button,
+                self.save_file,
+                self.save_button,
+                self.status,
+            ]
+        )
         self._connect_callbacks()
 
     def _connect_callbacks(self) -> None:
@@ -208,9 +221,12 @@ class PreprocessWidget(Container):
             if not recipe:
                 continue
             worker = _apply_worker(
-                layer.data, recipe, getattr(layer, "rgb", False), labels,
+                layer.data,
+                recipe,
+                getattr(layer, "rgb", False),
+                labels,
                 f"{kind} layer '{layer.name}'",
-            )  # fmt: skip
+            )
             worker.returned.connect(lambda result, src=layer: self._add_result(src, result))
             self.status.value = f"Preprocessing {layer.name}..."
             worker.start()
@@ -219,11 +235,14 @@ class PreprocessWidget(Container):
         if not self._alive or not self._reported(result):
             return
         labels = isinstance(layer, napari.layers.Labels)
-        metadata = {**layer.metadata, "napari_segdl": {
-            **layer.metadata.get("napari_segdl", {}),
-            "recipe": (self.recipe.geometric() if labels else self.recipe).to_dict(),
-            "source": layer.name,
-        }}  # fmt: skip
+        metadata = {
+            **layer.metadata,
+            "napari_segdl": {
+                **layer.metadata.get("napari_segdl", {}),
+                "recipe": (self.recipe.geometric() if labels else self.recipe).to_dict(),
+                "source": layer.name,
+            },
+        }
         name = f"{layer.name} preprocessed"
         placement = _placement(layer, result, spatial=layer.ndim)
         if labels:

@@ -27,13 +27,18 @@ def run_rows(runs: list[dict]) -> list[list]:
     ranked = sorted(runs, key=lambda r: -(r.get("best_val_iou") or -1.0))
     return [
         [
-            r["id"], r["finished"], r["arch"], r["mode"], ", ".join(r.get("data", [])),
-            r.get("epochs_run"), r.get("seconds"),
+            r["id"],
+            r["finished"],
+            r["arch"],
+            r["mode"],
+            ", ".join(r.get("data", [])),
+            r.get("epochs_run"),
+            r.get("seconds"),
             None if r.get("best_val_iou") is None else round(r["best_val_iou"], 4),
             r.get("bundle") or "",
         ]
         for r in ranked
-    ]  # fmt: skip
+    ]
 
 
 class RunsWidget(Container):
@@ -70,10 +75,12 @@ class RunsWidget(Container):
             return
         run_id, *_, bundle = self.table.value["data"][row]
         if not bundle or not Path(bundle).is_file():
-            report(SegDLError(
-                f"Run {run_id} has no saved model file ({bundle or 'never saved'}); save models "
-                "from the Train dock to keep them."
-            ))  # fmt: skip
+            report(
+                SegDLError(
+                    f"Run {run_id} has no saved model file ({bundle or 'never saved'}); save models "
+                    "from the Train dock to keep them."
+                )
+            )
             return
         worker = _load_worker(Path(bundle))
         worker.returned.connect(lambda model: self._on_loaded(run_id, model))

@@ -36,17 +36,22 @@ from ._common import (
 
 
 @thread_worker
-def _training_worker(images, labels, config, sources, stop, recipe):
+def _training_worker(images, labels, config, sources, stop, recipe, initial):
     from ..core.training import iter_training
 
-    try:
-        return (
-            yield from relay_from_keras_thread(
-                lambda: iter_training(
-                    images, labels, config, sources=sources, stop=stop.is_set, recipe=recipe
-                )
-            )
+    def run():
+        return iter_training(
+            images,
+            labels,
+            config,
+            sources=sources,
+            stop=stop.is_set,
+            recipe=recipe,
+            initial=initial,
         )
+
+    try:
+        return (yield from relay_from_keras_thread(run))
     except SegDLError as error:  # bad input: reported by the dock, not as a crash
         return UserError(error)
 
@@ -85,6 +90,13 @@ class TrainWidget(Container):
             tooltip="U-Net: skip connections, sharp borders. SegNet: upsampling with the "
             "encoder's pooling indices, lighter decoder.",
         )
+        self.start_from = ComboBox(
+            name="start_from",
+            label="start from",
+            choices=self._start_choices,
+            tooltip="A new network, or a model of this session to continue training on new or "
+            "corrected labels (its network, label mode and classes are kept).",
+        )
         self.epochs = SpinBox(name="epochs", value=50, min=1, max=10000)
         self.patch = SpinBox(
             name="patch",
@@ -99,9 +111,13 @@ class TrainWidget(Container):
             name="lr", label="learning rate", value=1e-3, min=1e-4, max=0.1, step=1e-4
         )
         self.filters = SpinBox(
-            name="filters", value=16, min=8, max=256, step=8,
+            name="filters",
+            value=16,
+            min=8,
+            max=256,
+            step=8,
             tooltip="Filters of the first level. 16 trains well on a CPU; 32 or more on a GPU.",
-        )  # fmt: skip
+        )
         self.depth = SpinBox(name="depth", value=4, min=2, max=5)
         self.max_time = SpinBox(
             name="max_time",
@@ -122,6 +138,7 @@ class TrainWidget(Container):
                 self.labels_layer,
                 self.mode,
                 self.arch,
+                self.start_from,
                 self.epochs,
                 self.patch,
                 self.batch,
@@ -138,7 +155,11 @@ class TrainWidget(Container):
         )
         self._connect_callbacks()
 
+    def _start_choices(self, _widget=None) -> list[tuple[str, str]]:
+        return [("a new network", ""), *((name, name) for name in SESSION_MODELS.names())]
+
     def _connect_callbacks(self) -> None:
+        SESSION_MODELS.changed.connect(self.start_from.reset_choices)
         self.train_button.changed.connect(self._start)
         self.stop_button.changed.connect(self._request_stop)
         self.save_button.changed.connect(self._save)
@@ -148,6 +169,7 @@ class TrainWidget(Container):
         """The viewer closed: stop training (best weights are kept) and ignore late events."""
         self._alive = False
         self._stop.set()
+        SESSION_MODELS.changed.disconnect(self.start_from.reset_choices)
 
     @property
     def running(self) -> bool:
@@ -182,7 +204,10 @@ class TrainWidget(Container):
         self._data_names = [f"{image_layer.name} + {labels_layer.name}"]
         # a layer made by the Preprocess dock: the model learns its recipe, for raw images
         recipe = layer_recipe(image_layer)
-        self._worker = _training_worker(images, labels, config, sources, self._stop, recipe)
+        initial = SESSION_MODELS.get(self.start_from.value) if self.start_from.value else None
+        self._worker = _training_worker(
+            images, labels, config, sources, self._stop, recipe, initial
+        )
         self._worker.yielded.connect(self._on_event)
         self._worker.returned.connect(self._on_trained)
         self._worker.errored.connect(

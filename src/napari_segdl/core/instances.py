@@ -79,12 +79,14 @@ def summarize(table: dict, ious: list[float]) -> dict:
     per_threshold = {}
     for t, (tp, fp, fn) in table.items():
         per_threshold[f"{t:.2f}"] = {
-            "tp": tp, "fp": fp, "fn": fn,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
             "precision": tp / (tp + fp) if tp + fp else 0.0,
             "recall": tp / (tp + fn) if tp + fn else 0.0,
             "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0,
             "ap": tp / (tp + fp + fn) if tp + fp + fn else 1.0,
-        }  # fmt: skip
+        }
     at50 = per_threshold["0.50"]
     matched = [i for i in ious if i >= 0.5]
     return {

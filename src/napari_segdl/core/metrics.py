@@ -77,8 +77,14 @@ def _pairs(prediction, truth, names) -> list[tuple[np.ndarray, np.ndarray, str]]
     return pairs
 
 
-def evaluate(prediction, truth, *, ignore: int | None = None, instance: bool = False,
-             names: list[str] | None = None) -> dict:  # fmt: skip
+def evaluate(
+    prediction,
+    truth,
+    *,
+    ignore: int | None = None,
+    instance: bool = False,
+    names: list[str] | None = None,
+) -> dict:
     """Compare predicted label images with ground truth.
 
     Parameters
@@ -171,8 +177,10 @@ def error_maps(prediction, truth, *, instance: bool = False, ignore: int | None 
         slices = [
             instance_errors(p, t) for p, t in zip(_slices(prediction), _slices(truth), strict=True)
         ]
-        return (np.stack([s[0] for s in slices]).reshape(prediction.shape),
-                np.stack([s[1] for s in slices]).reshape(truth.shape))  # fmt: skip
+        return (
+            np.stack([s[0] for s in slices]).reshape(prediction.shape),
+            np.stack([s[1] for s in slices]).reshape(truth.shape),
+        )
     wrong = prediction != truth
     if ignore is not None:
         wrong &= truth != ignore

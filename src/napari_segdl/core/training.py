@@ -45,8 +45,13 @@ class TrainingEvent:
     reason: str | None = None
 
 
-def prepare_pairs(images: Sequence, labels: Sequence, mode: str, sources=None, class_names=None):
-    """Validate the pairs; returns (images, targets, class map, channels, training extras)."""
+def prepare_pairs(
+    images: Sequence, labels: Sequence, mode: str, sources=None, class_names=None, class_map=None
+):
+    """Validate the pairs; returns (images, targets, class map, channels, training extras).
+
+    A given ``class_map`` (continuing a model) is kept: label values outside it are refused.
+    """
     if len(images) == 0:
         raise SegDLError("No training data: give at least one (image, labels) pair.")
     if len(images) != len(labels):
@@ -71,7 +76,7 @@ def prepare_pairs(images: Sequence, labels: Sequence, mode: str, sources=None, c
     channels = {a.shape[-1] for a in arrays}
     if len(channels) > 1:
         raise SegDLError(f"The images have different channel counts {sorted(channels)}.")
-    class_map = ClassMap.from_labels(label_arrays, mode, class_names)
+    class_map = class_map or ClassMap.from_labels(label_arrays, mode, class_names)
     targets = [
         class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
     ]
@@ -92,6 +97,7 @@ def iter_training(
     class_names: Sequence[str] | None = None,
     stop: StopRequest | None = None,
     recipe=None,
+    initial: SegModel | None = None,
 ) -> Generator[TrainingEvent, None, SegModel]:
     """Train step by step, yielding a :class:`TrainingEvent` after each step and epoch.
 
@@ -99,14 +105,27 @@ def iter_training(
     passed) training ends. The best weights so far are restored however training
     ends, even when the generator is closed early. Returns the trained model.
     ``recipe`` (the preprocessing the images went through) is stored in the model, so
-    prediction on raw images applies it.
+    prediction on raw images applies it. With ``initial`` (a trained model), training continues
+    from its weights, keeping its network, label mode, classes and recipe.
     """
     from .preprocess import Recipe
 
-    recipe = Recipe.coerce(recipe)
+    recipe = Recipe.coerce(recipe if recipe or initial is None else initial.info.recipe)
+    mode = initial.class_map.mode if initial is not None else config.mode
     arrays, targets, class_map, channels, extra = prepare_pairs(
-        images, labels, config.mode, sources, class_names
+        images,
+        labels,
+        mode,
+        sources,
+        class_names,
+        class_map=initial.class_map if initial is not None else None,
     )
+    if initial is not None and channels != initial.info.channels:
+        raise SegDLError(
+            f"The model was trained on images with {initial.info.channels} channel(s) but these "
+            f"have {channels}: continue training on images like the ones it learned from "
+            "(convert them, e.g. RGB to grey), or train a new model."
+        )
     normalization = Normalization()
     padded = [
         pad_to_patch(normalization.apply(a), t, config.patch)
@@ -124,20 +143,30 @@ def iter_training(
     from .models import build_model
 
     keras.utils.set_random_seed(config.seed)
-    arch_params = {
-        "depth": config.depth,
-        "filters": config.filters,
-        "batch_norm": config.batch_norm,
-        "dropout": config.dropout,
-    }
-    network = build_model(config.arch, channels, class_map.num_classes, **arch_params)
+    if initial is None:
+        arch = config.arch
+        arch_params = {
+            "depth": config.depth,
+            "filters": config.filters,
+            "batch_norm": config.batch_norm,
+            "dropout": config.dropout,
+        }
+    else:
+        arch, arch_params = initial.info.arch, dict(initial.info.arch_params)
+    network = build_model(arch, channels, class_map.num_classes, **arch_params)
+    if initial is not None:  # a copy of its weights: the model continued from stays as it was
+        network.set_weights(initial.keras_model.get_weights())
+        extra["continued_from"] = {
+            "epochs_run": initial.info.training.get("epochs_run"),
+            "pairs": initial.info.training.get("pairs"),
+        }
     network.compile(
         optimizer=keras.optimizers.Adam(config.lr),
         loss=masked_crossentropy,
         jit_compile=config.jit_compile,
     )
     info = ModelInfo(
-        arch=config.arch,
+        arch=arch,
         arch_params=arch_params,
         classes=class_map.to_dict(),
         channels=channels,
@@ -146,6 +175,9 @@ def iter_training(
         recipe=recipe.to_dict() if recipe else {},
         training={
             **config.to_dict(),
+            "mode": mode,
+            "arch": arch,
+            **arch_params,
             "pairs": len(arrays),
             "steps_per_epoch": steps,
             "validation_patches": len(data.val_images),
@@ -226,11 +258,19 @@ def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, s
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                 elapsed = time.monotonic() - start
                 yield TrainingEvent(
-                    "epoch", model, epoch, config.epochs, steps, steps,
-                    loss=history["loss"][-1], val_loss=val_loss, val_iou=val_iou,
-                    best_epoch=best_epoch, elapsed=elapsed,
+                    "epoch",
+                    model,
+                    epoch,
+                    config.epochs,
+                    steps,
+                    steps,
+                    loss=history["loss"][-1],
+                    val_loss=val_loss,
+                    val_iou=val_iou,
+                    best_epoch=best_epoch,
+                    elapsed=elapsed,
                     eta=_eta(elapsed, epoch, config.epochs, config.max_time),
-                )  # fmt: skip
+                )
                 if (
                     reason == "completed"
                     and config.patience
@@ -289,6 +329,7 @@ def train(
     callback: Callable[[TrainingEvent], None] | None = None,
     stop: StopRequest | None = None,
     recipe=None,
+    initial: SegModel | None = None,
     **params,
 ) -> SegModel:
     """Train a segmentation model on painted labels.
@@ -308,6 +349,10 @@ def train(
     recipe : Recipe, dict or path, optional
         The preprocessing ``images`` went through (see :func:`napari_segdl.preprocess`); stored
         in the model and applied to raw images at prediction.
+    initial : SegModel, optional
+        Continue training this model (human in the loop: correct its predictions, train
+        again): its network, label mode, classes and recipe are kept; label values it does not
+        know, or images with other channels, are refused.
     **params
         Hyper-parameters of :class:`~napari_segdl.core.config.TrainConfig`: ``mode``,
         ``arch``, ``epochs``, ``patch``, ``batch``, ``filters``, ``depth``, ``lr``,
@@ -325,7 +370,14 @@ def train(
     except TypeError as error:
         raise SegDLError(f"train(): {error}") from error
     run = iter_training(
-        images, labels, config, sources=sources, class_names=class_names, stop=stop, recipe=recipe
+        images,
+        labels,
+        config,
+        sources=sources,
+        class_names=class_names,
+        stop=stop,
+        recipe=recipe,
+        initial=initial,
     )
     while True:
         try:

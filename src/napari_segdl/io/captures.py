@@ -22,17 +22,47 @@ PILLOW_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 HEIF_SUFFIXES = (".heic", ".heif")
 TIFF_SUFFIXES = (".tif", ".tiff")
 RAW_SUFFIXES = (
-    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf",
-    ".rw2", ".rwl", ".pef", ".srw", ".erf", ".kdc", ".dcr", ".mos", ".mef", ".mrw", ".3fr",
-    ".fff", ".iiq", ".x3f",
-)  # fmt: skip
+    ".dng",
+    ".cr2",
+    ".cr3",
+    ".crw",
+    ".nef",
+    ".nrw",
+    ".arw",
+    ".srf",
+    ".sr2",
+    ".raf",
+    ".orf",
+    ".rw2",
+    ".rwl",
+    ".pef",
+    ".srw",
+    ".erf",
+    ".kdc",
+    ".dcr",
+    ".mos",
+    ".mef",
+    ".mrw",
+    ".3fr",
+    ".fff",
+    ".iiq",
+    ".x3f",
+)
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".avi", ".mov", ".mkv", ".webm")
 STILL_SUFFIXES = PILLOW_SUFFIXES + HEIF_SUFFIXES + TIFF_SUFFIXES + RAW_SUFFIXES
 CAPTURE_SUFFIXES = STILL_SUFFIXES + VIDEO_SUFFIXES
 
 #: What decoders raise for a damaged file (programming errors such as TypeError still surface).
-DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, KeyError, IndexError, struct.error,
-                 zlib.error)  # fmt: skip
+DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    KeyError,
+    IndexError,
+    struct.error,
+    zlib.error,
+)
 
 #: Largest frame decoded (pixels), as Pillow's own decompression-bomb limit (2 x 89.5 MP).
 MAX_FRAME_PIXELS = 178_956_970

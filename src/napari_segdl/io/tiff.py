@@ -13,9 +13,19 @@ from .exif import summarize, tiff_tags
 from .orientation import apply_orientation
 
 #: Micrometres per unit, for ImageJ's ``unit`` entry.
-_MICROMETRES = {"nm": 1e-3, "nanometer": 1e-3, "micron": 1.0, "um": 1.0, "µm": 1.0,
-                "\\u00b5m": 1.0, "micrometer": 1.0, "mm": 1e3, "millimeter": 1e3,
-                "cm": 1e4, "centimeter": 1e4}  # fmt: skip
+_MICROMETRES = {
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "micron": 1.0,
+    "um": 1.0,
+    "µm": 1.0,
+    "\\u00b5m": 1.0,
+    "micrometer": 1.0,
+    "mm": 1e3,
+    "millimeter": 1e3,
+    "cm": 1e4,
+    "centimeter": 1e4,
+}
 _CENTIMETER = 3
 
 
@@ -58,8 +68,7 @@ def open_tiff(path: Path):
     rgb = "S" in axes and oriented[-1] in (3, 4)
     spatial = axes.replace("S", "")
     sy, sx = spatial.index("Y"), spatial.index("X")
-    metadata = {"source": str(path), "format": "TIFF", "axes": axes,
-                **summarize(ifd0, exif, gps)}  # fmt: skip
+    metadata = {"source": str(path), "format": "TIFF", "axes": axes, **summarize(ifd0, exif, gps)}
     scale = None
     if physical is not None:
         metadata["pixel_size_um"] = list(physical[:2])

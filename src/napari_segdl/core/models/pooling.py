@@ -27,8 +27,12 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
-        half = (batch, None if height is None else height // 2,
-                None if width is None else width // 2, channels)  # fmt: skip
+        half = (
+            batch,
+            None if height is None else height // 2,
+            None if width is None else width // 2,
+            channels,
+        )
         return half, half
 
 
@@ -46,8 +50,12 @@ class MaxUnpooling2D(keras.layers.Layer):
 
     def compute_output_shape(self, input_shapes):
         batch, height, width, channels = input_shapes[0]
-        return (batch, None if height is None else height * 2,
-                None if width is None else width * 2, channels)  # fmt: skip
+        return (
+            batch,
+            None if height is None else height * 2,
+            None if width is None else width * 2,
+            channels,
+        )
 
 
 CUSTOM_OBJECTS = {

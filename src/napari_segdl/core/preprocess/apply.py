@@ -67,8 +67,9 @@ def _run(recipe: Recipe, pixels: np.ndarray, labels: bool, name: str) -> np.ndar
     return pixels
 
 
-def preprocess(image, recipe, *, channels: bool | None = None, labels: bool = False,
-               name: str = "image"):  # fmt: skip
+def preprocess(
+    image, recipe, *, channels: bool | None = None, labels: bool = False, name: str = "image"
+):
     """Apply ``recipe`` to an image, a stack, or labels (resize steps only).
 
     Parameters
