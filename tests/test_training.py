@@ -135,3 +135,24 @@ def test_bad_input_is_refused_clearly(blobs, case, message):
         args = ([np.stack([image] * 12)], [labels])
     with pytest.raises(SegDLError, match=message):
         train(*args, **kwargs)
+
+
+def test_balanced_class_weights_and_dice_loss_train(blobs):
+    image, labels = blobs
+    model = train(image, labels, epochs=2, class_weights="auto", loss="crossentropy+dice", **TINY)
+    background, disc = model.info.training["class_weights"]
+    assert disc > background  # the rare class weighs more
+    assert model.info.training["device"].startswith(("CPU only", "GPU: "))
+    assert np.isfinite(model.info.history["loss"]).all()
+
+
+def test_presets_are_valid_configs_and_flags_win():
+    from napari_segdl.cli import parse_args
+    from napari_segdl.core.config import PRESETS, TrainConfig
+
+    for values in PRESETS.values():
+        TrainConfig(**values)
+    command = ["train", "a", "b", "--out", "m.keras", "--preset", "fast-cpu", "--filters", "8"]
+    args = parse_args(command)
+    assert (args.filters, args.depth, args.max_time) == (8, 4, 600)
+    assert parse_args(command[:5]).filters == 32  # no preset: the usual defaults

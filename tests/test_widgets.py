@@ -53,6 +53,7 @@ def test_train_then_predict_through_the_manifest(make_napari_viewer, qtbot, tmp_
     assert train.model is not None, _errors()
     assert train.model.info.training["epochs_run"] >= 1
     assert "best epoch" in train.status.value
+    assert train.device.value.startswith("CPU only")  # no GPU in CI; the dock says so
     np.testing.assert_array_equal(viewer.layers["nuclei masks"].data, masks_before)
 
     predict.image.value = viewer.layers["nuclei"]

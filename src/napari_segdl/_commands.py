@@ -19,6 +19,7 @@ class _TrainingBar:
 
     def __call__(self, event) -> None:
         if event.kind == "start":
+            print(f"training on {event.model.info.training['device']}")
             self.bar = tqdm(total=event.epochs * event.steps, unit="step", desc="training")
         elif event.kind == "step":
             self.bar.update(1)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .core.config import LOSSES, PRESETS
 from .core.errors import SegDLError
 from .core.labels import LABEL_MODES
 from .core.models import ARCHITECTURES
@@ -44,6 +45,14 @@ def _add_train(commands) -> None:
     cmd.add_argument("--seed", type=int, default=0)
     cmd.add_argument("--patience", type=_positive_int, default=10)
     cmd.add_argument("--steps-per-epoch", type=_positive_int, default=None)
+    cmd.add_argument("--class-weights", default="none", choices=["none", "auto"])
+    cmd.add_argument("--loss", default="crossentropy", choices=LOSSES)
+    cmd.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="set sensible hyper-parameters at once; flags given beside it win",
+    )
     cmd.add_argument(
         "--from-model",
         type=Path,
@@ -131,9 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; a train ``--preset`` gives defaults that explicit flags beat."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "preset", None):
+        commands = parser._subparsers._group_actions[0].choices
+        commands["train"].set_defaults(**PRESETS[args.preset])
+        args = parser.parse_args(argv)
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``napari-segdl`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     from . import _commands
 
     try:

@@ -20,7 +20,7 @@ from napari.qt.threading import thread_worker
 from napari.utils import progress
 from napari.utils.notifications import show_info
 
-from ..core.config import TrainConfig
+from ..core.config import LOSSES, PRESETS, TrainConfig
 from ..core.errors import SegDLError
 from ..core.labels import LABEL_MODES
 from ..core.runs import RunLog, summarize_run
@@ -97,6 +97,18 @@ class TrainWidget(Container):
             tooltip="A new network, or a model of this session to continue training on new or "
             "corrected labels (its network, label mode and classes are kept).",
         )
+        self.preset = ComboBox(
+            name="preset",
+            label="preset",
+            choices=[("custom", ""), ("fast CPU", "fast-cpu"), ("accurate GPU", "accurate-gpu")],
+            tooltip="Sets the settings below to values that work together; edit them after.",
+        )
+        self.class_weights = ComboBox(
+            name="class_weights",
+            label="class weights",
+            choices=[("none", "none"), ("balance rare classes", "auto")],
+        )
+        self.loss = ComboBox(name="loss", label="loss", choices=list(LOSSES))
         self.epochs = SpinBox(name="epochs", value=50, min=1, max=10000)
         self.patch = SpinBox(
             name="patch",
@@ -130,6 +142,7 @@ class TrainWidget(Container):
         self.train_button = PushButton(name="train_button", text="Train")
         self.stop_button = PushButton(name="stop_button", text="Stop", enabled=False)
         self.status = Label(name="status", value="")
+        self.device = Label(name="device", label="device", value="(shown when training starts)")
         self.save_path = FileEdit(name="save_path", label="model file", mode="w", filter="*.keras")
         self.save_button = PushButton(name="save_button", text="Save model", enabled=False)
         self.extend(
@@ -139,6 +152,7 @@ class TrainWidget(Container):
                 self.mode,
                 self.arch,
                 self.start_from,
+                self.preset,
                 self.epochs,
                 self.patch,
                 self.batch,
@@ -146,20 +160,28 @@ class TrainWidget(Container):
                 self.filters,
                 self.depth,
                 self.max_time,
+                self.class_weights,
+                self.loss,
                 self.train_button,
                 self.stop_button,
                 self.status,
+                self.device,
                 self.save_path,
                 self.save_button,
             ]
         )
         self._connect_callbacks()
 
+    def _apply_preset(self, name: str) -> None:
+        for key, value in PRESETS.get(name, {}).items():
+            getattr(self, key).value = 0 if value is None else value  # 0: no time limit
+
     def _start_choices(self, _widget=None) -> list[tuple[str, str]]:
         return [("a new network", ""), *((name, name) for name in SESSION_MODELS.names())]
 
     def _connect_callbacks(self) -> None:
         SESSION_MODELS.changed.connect(self.start_from.reset_choices)
+        self.preset.changed.connect(self._apply_preset)
         self.train_button.changed.connect(self._start)
         self.stop_button.changed.connect(self._request_stop)
         self.save_button.changed.connect(self._save)
@@ -186,6 +208,8 @@ class TrainWidget(Container):
             filters=self.filters.value,
             depth=self.depth.value,
             max_time=self.max_time.value or None,
+            class_weights=self.class_weights.value,
+            loss=self.loss.value,
         )
 
     def _start(self) -> None:
@@ -231,6 +255,7 @@ class TrainWidget(Container):
             return
         if event.kind == "start":
             self._progress = progress(total=event.epochs * event.steps, desc="Training")
+            self.device.value = event.model.info.training["device"]
         elif event.kind == "step":
             self._progress.update(1)
             self.status.value = (

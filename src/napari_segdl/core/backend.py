@@ -55,3 +55,28 @@ def load_keras():
     import keras
 
     return keras
+
+
+def describe_devices() -> str:
+    """Which device trains: ``"GPU: <name>"`` or ``"CPU only"`` with a pointer to GPU help."""
+    keras = load_keras()
+    backend = keras.backend.backend()
+    names = []
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        for gpu in tf.config.list_physical_devices("GPU"):
+            names.append(
+                tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+            )
+    elif backend == "jax":
+        import jax
+
+        names = [device.device_kind for device in jax.devices() if device.platform == "gpu"]
+    elif backend == "torch":
+        import torch
+
+        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    if names:
+        return "GPU: " + ", ".join(names)
+    return "CPU only (for an NVIDIA GPU: pip install 'napari-segdl[gpu]'; see docs/install.md)"

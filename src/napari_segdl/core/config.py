@@ -8,6 +8,9 @@ from .errors import SegDLError
 from .labels import check_mode
 from .models import ARCHITECTURES, size_multiple
 
+#: Training losses: masked cross-entropy, or with a soft Dice term added.
+LOSSES = ("crossentropy", "crossentropy+dice")
+
 
 @dataclass
 class TrainConfig:
@@ -42,6 +45,10 @@ class TrainConfig:
         Steps in one epoch; by default enough patches to cover the images about twice.
     augment : bool
         Random flips and 90° rotations of the patches.
+    class_weights : {"none", "auto"}
+        "auto": weigh the cross-entropy by median class frequency, so rare classes count.
+    loss : {"crossentropy", "crossentropy+dice"}
+        Add a soft Dice term to the masked cross-entropy.
     jit_compile : bool or "auto"
         XLA compilation of the training step (Keras' ``compile(jit_compile=...)``).
     """
@@ -62,6 +69,8 @@ class TrainConfig:
     patience: int | None = 10
     steps_per_epoch: int | None = None
     augment: bool = True
+    class_weights: str = "none"
+    loss: str = "crossentropy"
     jit_compile: bool | str = "auto"
 
     def __post_init__(self):
@@ -94,6 +103,14 @@ class TrainConfig:
             _check_at_least("patience", self.patience, 1)
         if self.steps_per_epoch is not None:
             _check_at_least("steps_per_epoch", self.steps_per_epoch, 1)
+        if self.class_weights not in ("none", "auto"):
+            raise SegDLError(
+                f"class_weights must be 'none' or 'auto'; received {self.class_weights!r}."
+            )
+        if self.loss not in LOSSES:
+            raise SegDLError(
+                f"loss must be 'crossentropy' or 'crossentropy+dice'; received {self.loss!r}."
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,3 +119,28 @@ class TrainConfig:
 def _check_at_least(name: str, value, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise SegDLError(f"{name} must be an integer >= {low}; received {value!r}.")
+
+
+#: Hyper-parameters that work together, by name: fast on a laptop CPU, or accurate on a GPU.
+PRESETS = {
+    "fast-cpu": {
+        "filters": 16,
+        "depth": 4,
+        "patch": 256,
+        "batch": 8,
+        "lr": 1e-3,
+        "epochs": 100,
+        "max_time": 600,
+    },
+    "accurate-gpu": {
+        "filters": 32,
+        "depth": 4,
+        "patch": 256,
+        "batch": 16,
+        "lr": 1e-3,
+        "epochs": 300,
+        "max_time": None,
+        "class_weights": "auto",
+        "loss": "crossentropy+dice",
+    },
+}

@@ -139,7 +139,8 @@ def iter_training(
 
     keras = load_keras()
 
-    from .losses import masked_crossentropy
+    from .backend import describe_devices
+    from .losses import median_frequency_weights, segmentation_loss
     from .models import build_model
 
     keras.utils.set_random_seed(config.seed)
@@ -154,6 +155,11 @@ def iter_training(
     else:
         arch, arch_params = initial.info.arch, dict(initial.info.arch_params)
     network = build_model(arch, channels, class_map.num_classes, **arch_params)
+    extra["device"] = describe_devices()
+    weights = None
+    if config.class_weights == "auto":
+        weights = median_frequency_weights(data.targets, class_map.num_classes)
+        extra["class_weights"] = [round(float(w), 4) for w in weights]
     if initial is not None:  # a copy of its weights: the model continued from stays as it was
         network.set_weights(initial.keras_model.get_weights())
         extra["continued_from"] = {
@@ -162,7 +168,7 @@ def iter_training(
         }
     network.compile(
         optimizer=keras.optimizers.Adam(config.lr),
-        loss=masked_crossentropy,
+        loss=segmentation_loss(weights, dice=config.loss == "crossentropy+dice"),
         jit_compile=config.jit_compile,
     )
     info = ModelInfo(
