@@ -21,6 +21,16 @@ def check_int(name: str, value, low: int, high: int | None = None) -> int:
     return value
 
 
+def check_network_args(input_channels, num_classes, depth, filters, dropout) -> None:
+    """Validate the arguments every network factory shares, before any layer is built."""
+    check_int("input_channels", input_channels, 1)
+    check_int("num_classes", num_classes, 1)
+    check_int("depth", depth, 2, 5)
+    check_int("filters", filters, 1)
+    if not 0.0 <= float(dropout) < 1.0:
+        raise SegDLError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+
+
 def conv_block(x, filters: int, batch_norm: bool, name: str):
     """Two 3x3 convolutions, each followed by optional batch norm and ReLU."""
     for i in (1, 2):

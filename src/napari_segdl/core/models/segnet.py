@@ -4,8 +4,7 @@ encoder's max-pooling indices instead of learned up-convolutions or skip concate
 from __future__ import annotations
 
 from ..backend import load_keras
-from ..errors import SegDLError
-from .blocks import check_int, classifier, conv_block
+from .blocks import check_network_args, classifier, conv_block
 from .pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 
 keras = load_keras()
@@ -32,12 +31,7 @@ def build_segnet(
     keras.Model
         Input ``(None, None, input_channels)``, output ``(None, None, num_classes)``.
     """
-    check_int("input_channels", input_channels, 1)
-    check_int("num_classes", num_classes, 1)
-    check_int("depth", depth, 2, 5)
-    check_int("filters", filters, 1)
-    if not 0.0 <= float(dropout) < 1.0:
-        raise SegDLError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+    check_network_args(input_channels, num_classes, depth, filters, dropout)
 
     inputs = keras.Input((None, None, input_channels), name="image")
     x, indices = inputs, []

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..backend import load_keras
-from ..errors import SegDLError
-from .blocks import check_int, classifier, conv_block
+from .blocks import check_network_args, classifier, conv_block
 
 keras = load_keras()
 layers = keras.layers
@@ -43,12 +42,7 @@ def build_unet(
     keras.Model
         Input ``(None, None, input_channels)``, output ``(None, None, num_classes)``.
     """
-    check_int("input_channels", input_channels, 1)
-    check_int("num_classes", num_classes, 1)
-    check_int("depth", depth, 2, 5)
-    check_int("filters", filters, 1)
-    if not 0.0 <= float(dropout) < 1.0:
-        raise SegDLError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+    check_network_args(input_channels, num_classes, depth, filters, dropout)
 
     inputs = keras.Input((None, None, input_channels), name="image")
     x = inputs
