@@ -104,6 +104,7 @@ def test_runs_dock_ranks_runs_and_loads_the_chosen_model(
     bundle = trained_model.save(tmp_path / "good.keras")
     good = log.record({**summarize_run(trained_model, ["a"], str(bundle)), "best_val_iou": 0.9})
     log.record({**summarize_run(trained_model, ["b"]), "best_val_iou": 0.5})
+    assert log.best()["id"] == good["id"]
     viewer = make_napari_viewer()
     _, runs = viewer.window.add_plugin_dock_widget("napari-segdl", "Runs")
     assert [row[0] for row in runs.table.value["data"]] == [good["id"], log.runs()[1]["id"]]

@@ -4,18 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-#: What each EXIF orientation value asks a viewer to do to the stored pixels.
-ORIENTATIONS = {
-    1: "as stored",
-    2: "mirror left-right",
-    3: "rotate 180°",
-    4: "mirror top-bottom",
-    5: "transpose",
-    6: "rotate 90° clockwise",
-    7: "transverse",
-    8: "rotate 90° counter-clockwise",
-}
-
 
 def apply_orientation(array, orientation: int | None, yx_axes: tuple[int, int] = (0, 1)):
     """Return ``array`` turned as EXIF ``orientation`` says; a view where numpy allows.

@@ -95,9 +95,6 @@ class VideoFile:
             "Copy it again from the camera."
         )
 
-    def close(self) -> None:
-        self._container.close()
-
 
 def read_video(path: Path) -> Capture:
     """A video as a lazy dask array of shape (T, Y, X, 3); nothing is decoded yet."""
