@@ -156,3 +156,32 @@ def test_presets_are_valid_configs_and_flags_win():
     args = parse_args(command)
     assert (args.filters, args.depth, args.max_time) == (8, 4, 600)
     assert parse_args(command[:5]).filters == 32  # no preset: the usual defaults
+
+
+def test_checkpoints_hold_the_best_model_and_resume(tmp_path, blobs):
+    from napari_segdl import load_model
+
+    image, labels = blobs
+    stop_after = iter([False] * 12 + [True] * 100)  # Stop pressed during epoch 3
+    model = train(
+        image,
+        labels,
+        epochs=10,
+        checkpoint_dir=tmp_path / "ckpt",
+        stop=lambda: next(stop_after),
+        **TINY,
+    )
+    (checkpoint,) = (tmp_path / "ckpt").glob("checkpoint-*.keras")
+    assert model.info.training["checkpoint"] == str(checkpoint)
+    saved = load_model(checkpoint)
+    assert saved.info.training["best_epoch"] == model.info.training["best_epoch"]
+    resumed = train(image, labels, initial=saved, epochs=1, **TINY)
+    assert (
+        resumed.info.training["continued_from"]["epochs_run"] == saved.info.training["epochs_run"]
+    )
+
+
+def test_a_checkpoint_folder_that_cannot_be_written_is_refused_first(tmp_path, blobs):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(SegDLError, match=r"Cannot write checkpoints to '.*file/ckpt'"):
+        train(*blobs, epochs=1, checkpoint_dir=tmp_path / "file" / "ckpt", **TINY)

@@ -1,5 +1,7 @@
 """The docks in a real napari viewer (under Xvfb via pytest-xvfb), through the manifest."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from napari.utils.notifications import notification_manager
@@ -158,6 +160,9 @@ def test_continue_training_from_the_model_of_this_session(make_napari_viewer, qt
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
     first = train.model
+    checkpoint = first.info.training["checkpoint"]  # written to the default folder
+    assert Path(checkpoint).parent == RunLog().path.parent / "checkpoints"
+    assert Path(checkpoint).is_file()
     (name,) = SESSION_MODELS.names()
     assert [c for c in train.start_from.choices if c] == [name]  # offered once trained
     train.start_from.value = name

@@ -54,6 +54,13 @@ def _add_train(commands) -> None:
         help="set sensible hyper-parameters at once; flags given beside it win",
     )
     cmd.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the best model so far here after every better epoch (crash-safe)",
+    )
+    cmd.add_argument(
         "--from-model",
         type=Path,
         default=None,

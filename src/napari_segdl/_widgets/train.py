@@ -20,6 +20,7 @@ from napari.qt.threading import thread_worker
 from napari.utils import progress
 from napari.utils.notifications import show_info
 
+from ..core.checkpoints import default_checkpoint_dir
 from ..core.config import LOSSES, PRESETS, TrainConfig
 from ..core.errors import SegDLError
 from ..core.labels import LABEL_MODES
@@ -142,6 +143,14 @@ class TrainWidget(Container):
         self.train_button = PushButton(name="train_button", text="Train")
         self.stop_button = PushButton(name="stop_button", text="Stop", enabled=False)
         self.status = Label(name="status", value="")
+        self.checkpoints = FileEdit(
+            name="checkpoints",
+            label="checkpoints",
+            mode="d",
+            value=default_checkpoint_dir(),
+            tooltip="The best model so far is written here after every better epoch; empty: "
+            "no checkpoints. Continue from one with Load model file in Predict, then start from.",
+        )
         self.device = Label(name="device", label="device", value="(shown when training starts)")
         self.save_path = FileEdit(name="save_path", label="model file", mode="w", filter="*.keras")
         self.save_button = PushButton(name="save_button", text="Save model", enabled=False)
@@ -162,6 +171,7 @@ class TrainWidget(Container):
                 self.max_time,
                 self.class_weights,
                 self.loss,
+                self.checkpoints,
                 self.train_button,
                 self.stop_button,
                 self.status,
@@ -210,6 +220,7 @@ class TrainWidget(Container):
             max_time=self.max_time.value or None,
             class_weights=self.class_weights.value,
             loss=self.loss.value,
+            checkpoint_dir=self.checkpoints.line_edit.value.strip() or None,  # empty: none
         )
 
     def _start(self) -> None:

@@ -49,6 +49,9 @@ class TrainConfig:
         "auto": weigh the cross-entropy by median class frequency, so rare classes count.
     loss : {"crossentropy", "crossentropy+dice"}
         Add a soft Dice term to the masked cross-entropy.
+    checkpoint_dir : str or None
+        Write the best model so far to a new ``.keras`` file in this folder after every better
+        epoch (atomically), so a crash loses at most the epochs since.
     jit_compile : bool or "auto"
         XLA compilation of the training step (Keras' ``compile(jit_compile=...)``).
     """
@@ -71,6 +74,7 @@ class TrainConfig:
     augment: bool = True
     class_weights: str = "none"
     loss: str = "crossentropy"
+    checkpoint_dir: str | None = None
     jit_compile: bool | str = "auto"
 
     def __post_init__(self):
@@ -107,6 +111,8 @@ class TrainConfig:
             raise SegDLError(
                 f"class_weights must be 'none' or 'auto'; received {self.class_weights!r}."
             )
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir = str(self.checkpoint_dir)
         if self.loss not in LOSSES:
             raise SegDLError(
                 f"loss must be 'crossentropy' or 'crossentropy+dice'; received {self.loss!r}."

@@ -12,6 +12,7 @@ import numpy as np
 
 from .backend import load_keras
 from .bundle import ModelInfo, SegModel
+from .checkpoints import checkpoint_path, save_checkpoint
 from .config import TrainConfig
 from .data import PatchSampler, TrainingData, pad_to_patch, split_validation
 from .errors import SegDLError
@@ -111,6 +112,7 @@ def iter_training(
     from .preprocess import Recipe
 
     recipe = Recipe.coerce(recipe if recipe or initial is None else initial.info.recipe)
+    checkpoint = checkpoint_path(config.checkpoint_dir) if config.checkpoint_dir else None
     mode = initial.class_map.mode if initial is not None else config.mode
     arrays, targets, class_map, channels, extra = prepare_pairs(
         images,
@@ -156,6 +158,8 @@ def iter_training(
         arch, arch_params = initial.info.arch, dict(initial.info.arch_params)
     network = build_model(arch, channels, class_map.num_classes, **arch_params)
     extra["device"] = describe_devices()
+    if checkpoint is not None:
+        extra["checkpoint"] = str(checkpoint)
     weights = None
     if config.class_weights == "auto":
         weights = median_frequency_weights(data.targets, class_map.num_classes)
@@ -192,7 +196,7 @@ def iter_training(
     )
     model = SegModel(network, info)
     yield TrainingEvent("start", model, epochs=config.epochs, steps=steps)
-    yield from _fit(model, data, config, steps, stop)
+    yield from _fit(model, data, config, steps, stop, checkpoint)
     return model
 
 
@@ -240,7 +244,7 @@ def _train_epoch(
     return losses, "completed"
 
 
-def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, stop):
+def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, stop, checkpoint):
     network = model.keras_model
     sampler = PatchSampler(data, config.patch, config.batch, config.seed, config.augment)
     history = {"loss": [], "val_loss": [], "val_iou": []}
@@ -262,6 +266,8 @@ def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, s
                 score = val_iou if val_iou is not None else -history["loss"][-1]
                 if score > best_score:
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
+                    if checkpoint is not None:
+                        save_checkpoint(model, checkpoint, history, epoch)
                 elapsed = time.monotonic() - start
                 yield TrainingEvent(
                     "epoch",
