@@ -90,6 +90,15 @@ def report(error: SegDLError) -> None:
     show_error(str(error))
 
 
+def reported(result, status, message: str = "Failed: see the message.") -> bool:
+    """True when ``result`` is a :class:`UserError`: it is shown, and ``status`` says so."""
+    if not isinstance(result, UserError):
+        return False
+    report(result.error)
+    status.value = message
+    return True
+
+
 class ModelRegistry:
     """Models trained or loaded in this napari session, by display name."""
 

@@ -23,7 +23,7 @@ from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
 from ..core.metrics import error_maps, evaluate
-from ._common import UserError, report, table_value
+from ._common import UserError, report, reported, table_value
 
 COLUMNS = ("image", "metric", "value")
 
@@ -150,9 +150,7 @@ class EvaluateWidget(Container):
     def _show(self, prediction, outcome) -> None:
         if not self._alive:
             return
-        if isinstance(outcome, UserError):
-            report(outcome.error)
-            self.status.value = "Failed: see the message."
+        if reported(outcome, self.status):
             return
         result, maps = outcome
         self.rows = score_rows(result)

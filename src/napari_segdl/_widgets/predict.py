@@ -21,11 +21,11 @@ from napari.utils.notifications import show_info
 from ..core.errors import SegDLError
 from ._common import (
     SESSION_MODELS,
-    UserError,
     image_data,
     keras_result,
     layer_recipe,
     report,
+    reported,
 )
 
 
@@ -111,10 +111,7 @@ class PredictWidget(Container):
     def _on_result(self, on_result, result) -> None:
         if not self._alive:
             return
-        if isinstance(result, UserError):
-            report(result.error)
-            self.status.value = "Failed: see the message."
-        else:
+        if not reported(result, self.status):
             on_result(result)
 
     def _on_finished(self) -> None:

@@ -19,7 +19,7 @@ from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
 from ..core.preprocess import OPERATIONS, Recipe, Step, preprocess
-from ._common import UserError, report
+from ._common import UserError, report, reported
 from ._params import param_widget, widget_value
 
 PREVIEW_SUFFIX = " preview"
@@ -193,7 +193,7 @@ class PreprocessWidget(Container):
         worker.start()
 
     def _show_preview(self, layer, result) -> None:
-        if not self._alive or not self._reported(result):
+        if not self._alive or reported(result, self.status):
             return
         name = f"{layer.name}{PREVIEW_SUFFIX}"
         if name in self._viewer.layers:  # a new layer: the result's shape or type may differ
@@ -232,7 +232,7 @@ class PreprocessWidget(Container):
             worker.start()
 
     def _add_result(self, layer, result) -> None:
-        if not self._alive or not self._reported(result):
+        if not self._alive or reported(result, self.status):
             return
         labels = isinstance(layer, napari.layers.Labels)
         metadata = {
@@ -251,13 +251,6 @@ class PreprocessWidget(Container):
         else:
             self._viewer.add_image(result, name=name, metadata=metadata, **placement)
         self.status.value = f"Added '{name}'."
-
-    def _reported(self, result) -> bool:
-        if isinstance(result, UserError):
-            report(result.error)
-            self.status.value = "Failed: see the message."
-            return False
-        return True
 
     # ---- recipe files ---------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
 from ..core.runs import RunLog
-from ._common import SESSION_MODELS, UserError, keras_result, report, table_value
+from ._common import SESSION_MODELS, keras_result, report, reported, table_value
 
 COLUMNS = ("id", "finished", "arch", "mode", "data", "epochs", "seconds", "best val IoU", "bundle")
 
@@ -90,9 +90,7 @@ class RunsWidget(Container):
     def _on_loaded(self, run_id: str, model) -> None:
         if not self._alive:
             return
-        if isinstance(model, UserError):
-            report(model.error)
-            self.status.value = "Failed: see the message."
+        if reported(model, self.status):
             return
         name = SESSION_MODELS.add(f"run {run_id}", model)
         self.status.value = f"'{name}' is ready in the Predict dock."

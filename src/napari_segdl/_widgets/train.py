@@ -33,6 +33,7 @@ from ._common import (
     layer_recipe,
     relay_from_keras_thread,
     report,
+    reported,
 )
 
 
@@ -288,9 +289,7 @@ class TrainWidget(Container):
     def _on_trained(self, model) -> None:
         if not self._alive:
             return
-        if isinstance(model, UserError):
-            report(model.error)
-            self.status.value = "Nothing trained: see the message."
+        if reported(model, self.status, "Nothing trained: see the message."):
             return
         self.model = model
         arch = {"unet": "U-Net", "segnet": "SegNet"}.get(model.info.arch, model.info.arch)
