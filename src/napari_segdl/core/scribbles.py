@@ -58,5 +58,5 @@ def scribbles_from_dense(
                 continue
             keep.append(index + 1)
             used += sizes[index]
-        scribbles[np.isin(pieces, keep)] = value + 1
+        scribbles[np.isin(pieces, keep)] = int(value) + 1
     return scribbles
