@@ -102,7 +102,7 @@ def test_several_pairs_and_rgb():
         ("epochs", "epochs must be an integer >= 1; received 0"),
         ("channels", "different channel counts"),
         ("unknown_param", "unexpected keyword argument 'epoch'"),
-        ("stack", "not a 2D image"),
+        ("stack", "labels 0 covers one slice"),
     ],
 )
 def test_bad_input_is_refused_clearly(blobs, case, message):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .core.config import LOSSES, PRESETS
+from .core.config import DISTRIBUTE, LOSSES, MIXED_PRECISION, PRESETS
 from .core.errors import SegDLError
 from .core.labels import LABEL_MODES
 from .core.models import ARCHITECTURES
@@ -48,6 +48,36 @@ def _add_train(commands) -> None:
     cmd.add_argument("--class-weights", default="none", choices=["none", "auto"])
     cmd.add_argument("--loss", default="crossentropy", choices=LOSSES)
     cmd.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="no random flips and 90° rotations of the patches",
+    )
+    cmd.add_argument(
+        "--augment-intensity",
+        action="store_true",
+        help="random contrast, brightness, gamma and noise of the image patches",
+    )
+    cmd.add_argument(
+        "--augment-deform",
+        action="store_true",
+        help="small random affine and elastic deformations (image and labels alike)",
+    )
+    cmd.add_argument(
+        "--channel-axis",
+        type=int,
+        default=None,
+        metavar="AXIS",
+        help="the images' channel axis when it is not the last (e.g. 0 for C, Y, X)",
+    )
+    cmd.add_argument("--mixed-precision", default="auto", choices=MIXED_PRECISION)
+    cmd.add_argument(
+        "--distribute",
+        default="auto",
+        choices=DISTRIBUTE,
+        help="several devices train together: auto = all GPUs when there are two or more",
+    )
+    cmd.add_argument(
         "--preset",
         choices=sorted(PRESETS),
         default=None,
@@ -85,12 +115,36 @@ def _add_predict(commands) -> None:
         "--out", type=Path, required=True, help="directory for <stem>.tif label images"
     )
     cmd.add_argument(
-        "--tile", type=_positive_int, default=1024, help="largest tile side in pixels"
+        "--tile",
+        type=_positive_int,
+        default=None,
+        help="largest tile side in pixels (default: from the free memory)",
     )
     cmd.add_argument(
         "--probabilities",
         action="store_true",
-        help="also write <stem>_probabilities.tif (Y, X, K)",
+        help="also write <stem>_probabilities (Y, X, K)",
+    )
+    cmd.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="models of two classes: the second class where its probability >= this",
+    )
+    cmd.add_argument(
+        "--tta", action="store_true", help="average the 8 flips and rotations (slower, smoother)"
+    )
+    cmd.add_argument(
+        "--format",
+        choices=["tif", "zarr"],
+        default="tif",
+        help="output files: TIFF, or zarr stores written chunk by chunk",
+    )
+    cmd.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a dask.distributed cluster, e.g. tcp://host:8786",
     )
 
 

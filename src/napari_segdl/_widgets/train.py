@@ -1,4 +1,4 @@
-"""The Train dock: pick an image and its painted labels, train in a worker, save the model."""
+"""The Train dock: image/labels pairs, training in a worker with live curves, the model saved."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 
 import napari
 from magicgui.widgets import (
+    CheckBox,
     ComboBox,
     Container,
     FileEdit,
@@ -14,7 +15,6 @@ from magicgui.widgets import (
     Label,
     PushButton,
     SpinBox,
-    create_widget,
 )
 from napari.qt.threading import thread_worker
 from napari.utils import progress
@@ -26,8 +26,10 @@ from ..core.errors import SegDLError
 from ..core.labels import LABEL_MODES
 from ..core.runs import RunLog, summarize_run
 from ._common import (
+    CHANNEL_AXES,
     SESSION_MODELS,
     UserError,
+    channel_axis,
     image_data,
     labels_data,
     layer_recipe,
@@ -35,22 +37,17 @@ from ._common import (
     report,
     reported,
 )
+from ._train_parts import LivePreview, PairList, Preview, TrainingPlot, with_preview
 
 
 @thread_worker
-def _training_worker(images, labels, config, sources, stop, recipe, initial):
+def _training_worker(images, labels, config, stop, preview, **options):
+    """Train on a Keras thread; ``options`` are :func:`iter_training`'s keyword arguments."""
     from ..core.training import iter_training
 
     def run():
-        return iter_training(
-            images,
-            labels,
-            config,
-            sources=sources,
-            stop=stop.is_set,
-            recipe=recipe,
-            initial=initial,
-        )
+        events = iter_training(images, labels, config, stop=stop.is_set, **options)
+        return with_preview(events, preview)
 
     try:
         return (yield from relay_from_keras_thread(run))
@@ -59,7 +56,7 @@ def _training_worker(images, labels, config, sources, stop, recipe, initial):
 
 
 class TrainWidget(Container):
-    """Train a U-Net or SegNet on an image layer and a painted labels layer."""
+    """Train a U-Net or SegNet on image layers (2D or stacks) and their painted labels layers."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__()
@@ -71,10 +68,8 @@ class TrainWidget(Container):
         self._worker = None
         self._progress = None
         self._alive = True
-        self.image = create_widget(annotation=napari.layers.Image, name="image", label="image")
-        self.labels_layer = create_widget(
-            annotation=napari.layers.Labels, name="labels_layer", label="labels"
-        )
+        self._preview = None
+        self.pairs = PairList()
         self.mode = ComboBox(
             name="mode",
             label="label mode",
@@ -141,6 +136,25 @@ class TrainWidget(Container):
             max=7 * 24 * 3600,
             tooltip="0 = no limit",
         )
+        self.augment = CheckBox(name="augment", text="flips and 90° rotations", value=True)
+        self.augment_intensity = CheckBox(
+            name="augment_intensity", text="intensity (contrast, gamma, noise)"
+        )
+        self.augment_deform = CheckBox(
+            name="augment_deform", text="small affine and elastic deformations"
+        )
+        self.channel_axis = ComboBox(
+            name="channel_axis",
+            label="channel axis",
+            choices=CHANNEL_AXES,
+            tooltip="Where the channels of a multichannel image layer are; Z/T stacks are "
+            "trained slice by slice.",
+        )
+        self.mixed_precision = ComboBox(
+            name="mixed_precision",
+            label="mixed precision",
+            choices=[("on GPUs", "auto"), ("always", "on"), ("never", "off")],
+        )
         self.train_button = PushButton(name="train_button", text="Train")
         self.stop_button = PushButton(name="stop_button", text="Stop", enabled=False)
         self.status = Label(name="status", value="")
@@ -152,27 +166,47 @@ class TrainWidget(Container):
             tooltip="The best model so far is written here after every better epoch; empty: "
             "no checkpoints. Continue from one with Load model file in Predict, then start from.",
         )
+        self.live_preview = CheckBox(
+            name="live_preview",
+            text="live preview of the slice on screen",
+            tooltip="After every epoch, predict the first image's slice on screen into a "
+            "'<image> preview' Labels layer.",
+        )
+        self.show_advanced = CheckBox(name="show_advanced", text="advanced settings")
+        self.advanced = Container(
+            name="advanced",
+            visible=False,
+            widgets=[
+                self.batch,
+                self.lr,
+                self.filters,
+                self.depth,
+                self.class_weights,
+                self.loss,
+                self.augment,
+                self.augment_intensity,
+                self.augment_deform,
+                self.channel_axis,
+                self.mixed_precision,
+                self.checkpoints,
+            ],
+        )
         self.device = Label(name="device", label="device", value="(shown when training starts)")
         self.save_path = FileEdit(name="save_path", label="model file", mode="w", filter="*.keras")
         self.save_button = PushButton(name="save_button", text="Save model", enabled=False)
         self.extend(
             [
-                self.image,
-                self.labels_layer,
+                self.pairs,
                 self.mode,
                 self.arch,
                 self.start_from,
                 self.preset,
                 self.epochs,
                 self.patch,
-                self.batch,
-                self.lr,
-                self.filters,
-                self.depth,
                 self.max_time,
-                self.class_weights,
-                self.loss,
-                self.checkpoints,
+                self.live_preview,
+                self.show_advanced,
+                self.advanced,
                 self.train_button,
                 self.stop_button,
                 self.status,
@@ -181,6 +215,8 @@ class TrainWidget(Container):
                 self.save_button,
             ]
         )
+        self.plot = TrainingPlot()
+        self.native.layout().addWidget(self.plot.native)
         self._connect_callbacks()
 
     def _apply_preset(self, name: str) -> None:
@@ -190,9 +226,20 @@ class TrainWidget(Container):
     def _start_choices(self, _widget=None) -> list[tuple[str, str]]:
         return [("a new network", ""), *((name, name) for name in SESSION_MODELS.names())]
 
+    @property
+    def image(self):
+        """The image choice of the first pair."""
+        return self.pairs.rows[0].image
+
+    @property
+    def labels_layer(self):
+        """The labels choice of the first pair."""
+        return self.pairs.rows[0].labels_layer
+
     def _connect_callbacks(self) -> None:
         SESSION_MODELS.changed.connect(self.start_from.reset_choices)
         self.preset.changed.connect(self._apply_preset)
+        self.show_advanced.changed.connect(lambda shown: setattr(self.advanced, "visible", shown))
         self.train_button.changed.connect(self._start)
         self.stop_button.changed.connect(self._request_stop)
         self.save_button.changed.connect(self._save)
@@ -221,6 +268,10 @@ class TrainWidget(Container):
             max_time=self.max_time.value or None,
             class_weights=self.class_weights.value,
             loss=self.loss.value,
+            augment=self.augment.value,
+            augment_intensity=self.augment_intensity.value,
+            augment_deform=self.augment_deform.value,
+            mixed_precision=self.mixed_precision.value,
             checkpoint_dir=self.checkpoints.line_edit.value.strip() or None,  # empty: none
         )
 
@@ -229,20 +280,32 @@ class TrainWidget(Container):
             return
         try:
             config = self._config()
-            image_layer, labels_layer = self.image.value, self.labels_layer.value
-            images, labels = [image_data(image_layer)], [labels_data(labels_layer)]
+            pairs = self.pairs.layers()
+            images = [image_data(image) for image, _ in pairs]
+            labels = [labels_data(labels) for _, labels in pairs]
+            recipe = self._recipe([image for image, _ in pairs])
         except SegDLError as error:
             report(error)
             return
-        sources = [(f"image layer '{image_layer.name}'", f"labels layer '{labels_layer.name}'")]
+        sources = [
+            (f"image layer '{image.name}'", f"labels layer '{labels.name}'")
+            for image, labels in pairs
+        ]
         self._stop = threading.Event()
-        self._source_name = image_layer.name
-        self._data_names = [f"{image_layer.name} + {labels_layer.name}"]
-        # a layer made by the Preprocess dock: the model learns its recipe, for raw images
-        recipe = layer_recipe(image_layer)
+        self._source_name = pairs[0][0].name
+        self._data_names = [f"{image.name} + {labels.name}" for image, labels in pairs]
         initial = SESSION_MODELS.get(self.start_from.value) if self.start_from.value else None
+        self._preview = LivePreview(self._viewer, pairs[0][0]) if self.live_preview.value else None
         self._worker = _training_worker(
-            images, labels, config, sources, self._stop, recipe, initial
+            images,
+            labels,
+            config,
+            self._stop,
+            self._preview and self._preview.source,
+            sources=sources,
+            recipe=recipe,
+            initial=initial,
+            channel_axis=channel_axis(self.channel_axis.value),
         )
         self._worker.yielded.connect(self._on_event)
         self._worker.returned.connect(self._on_trained)
@@ -251,8 +314,21 @@ class TrainWidget(Container):
         )
         self._worker.finished.connect(self._on_finished)
         self._set_running(True)
+        self.plot.reset()
         self.status.value = "Preparing data and building the network..."
         self._worker.start()
+
+    @staticmethod
+    def _recipe(image_layers) -> dict | None:
+        """The preprocessing the images went through (the model learns it, for raw images)."""
+        recipes = [layer_recipe(layer) for layer in image_layers]
+        if any(recipe != recipes[0] for recipe in recipes):
+            names = ", ".join(f"'{layer.name}'" for layer in image_layers)
+            raise SegDLError(
+                f"The image layers {names} went through different preprocessing; train on "
+                "images made with the same recipe (or all raw)."
+            )
+        return recipes[0]
 
     def _request_stop(self) -> None:
         self._stop.set()
@@ -265,7 +341,9 @@ class TrainWidget(Container):
     def _on_event(self, event) -> None:
         if not self._alive:
             return
-        if event.kind == "start":
+        if isinstance(event, Preview):
+            self._preview.show(event)
+        elif event.kind == "start":
             self._progress = progress(total=event.epochs * event.steps, desc="Training")
             self.device.value = event.model.info.training["device"]
         elif event.kind == "step":
@@ -275,6 +353,9 @@ class TrainWidget(Container):
                 f"{event.steps}: loss {event.loss:.4f}, ETA {event.eta:.0f} s"
             )
         elif event.kind == "epoch":
+            self.plot.add(
+                event.epoch, loss=event.loss, val_loss=event.val_loss, val_iou=event.val_iou
+            )
             val = "" if event.val_iou is None else f", val IoU {event.val_iou:.3f}"
             self._progress.set_description(
                 f"Epoch {event.epoch}/{event.epochs}: loss {event.loss:.4f}{val}"
@@ -308,6 +389,8 @@ class TrainWidget(Container):
             return None
 
     def _on_finished(self) -> None:
+        if self._preview is not None:
+            self._preview.close()
         if self._progress is not None:
             self._progress.close()
             self._progress = None

@@ -57,8 +57,8 @@ def load_keras():
     return keras
 
 
-def describe_devices() -> str:
-    """Which device trains: ``"GPU: <name>"`` or ``"CPU only"`` with a pointer to GPU help."""
+def gpu_names() -> list[str]:
+    """The names of the GPUs the Keras backend can train on (empty on a CPU-only machine)."""
     keras = load_keras()
     backend = keras.backend.backend()
     names = []
@@ -77,6 +77,12 @@ def describe_devices() -> str:
         import torch
 
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return names
+
+
+def describe_devices() -> str:
+    """Which device trains: ``"GPU: <name>"`` or ``"CPU only"`` with a pointer to GPU help."""
+    names = gpu_names()
     if names:
         return "GPU: " + ", ".join(names)
     return "CPU only (for an NVIDIA GPU: pip install 'napari-segdl[gpu]'; see docs/install.md)"

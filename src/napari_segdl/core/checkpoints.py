@@ -7,11 +7,10 @@ improvement; ``train(..., initial=load_model(checkpoint))`` resumes from the fil
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from .errors import SegDLError
+from .paths import writable_folder
 
 
 def default_checkpoint_dir() -> Path:
@@ -23,17 +22,7 @@ def default_checkpoint_dir() -> Path:
 
 def checkpoint_path(folder: str | os.PathLike) -> Path:
     """A new checkpoint file in ``folder``, after checking the folder can be written."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
-        os.close(handle)
-        os.remove(probe)
-    except OSError as error:
-        raise SegDLError(
-            f"Cannot write checkpoints to '{folder}': {error.strerror or error}. Choose a folder "
-            "you can write to (or none)."
-        ) from error
+    folder = writable_folder(folder, "checkpoints", " (or none)")
     return folder / f"checkpoint-{datetime.now():%Y%m%d-%H%M%S-%f}.keras"
 
 

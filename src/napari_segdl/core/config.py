@@ -10,6 +10,10 @@ from .models import ARCHITECTURES, size_multiple
 
 #: Training losses: masked cross-entropy, or with a soft Dice term added.
 LOSSES = ("crossentropy", "crossentropy+dice")
+#: float16 computation: on GPUs only ("auto"), always, or never.
+MIXED_PRECISION = ("auto", "on", "off")
+#: How several devices share training (see ``core.distribute``).
+DISTRIBUTE = ("auto", "none", "mirrored", "multi-worker")
 
 
 @dataclass
@@ -45,6 +49,10 @@ class TrainConfig:
         Steps in one epoch; by default enough patches to cover the images about twice.
     augment : bool
         Random flips and 90° rotations of the patches.
+    augment_intensity : bool
+        Random contrast, brightness, gamma and noise of the image patches.
+    augment_deform : bool
+        Small random affine and elastic deformations, identical for image and labels.
     class_weights : {"none", "auto"}
         "auto": weigh the cross-entropy by median class frequency, so rare classes count.
     loss : {"crossentropy", "crossentropy+dice"}
@@ -54,6 +62,11 @@ class TrainConfig:
         epoch (atomically), so a crash loses at most the epochs since.
     jit_compile : bool or "auto"
         XLA compilation of the training step (Keras' ``compile(jit_compile=...)``).
+    mixed_precision : {"auto", "on", "off"}
+        float16 computation with float32 weights and outputs; "auto" uses it on GPUs only.
+    distribute : {"auto", "none", "mirrored", "multi-worker"}
+        Several devices training one model (see :mod:`napari_segdl.core.distribute`): "auto"
+        uses all GPUs of the machine when there are two or more.
     """
 
     mode: str = "dense"
@@ -72,10 +85,14 @@ class TrainConfig:
     patience: int | None = 10
     steps_per_epoch: int | None = None
     augment: bool = True
+    augment_intensity: bool = False
+    augment_deform: bool = False
     class_weights: str = "none"
     loss: str = "crossentropy"
     checkpoint_dir: str | None = None
     jit_compile: bool | str = "auto"
+    mixed_precision: str = "auto"
+    distribute: str = "auto"
 
     def __post_init__(self):
         check_mode(self.mode)
@@ -113,10 +130,16 @@ class TrainConfig:
             )
         if self.checkpoint_dir is not None:
             self.checkpoint_dir = str(self.checkpoint_dir)
-        if self.loss not in LOSSES:
-            raise SegDLError(
-                f"loss must be 'crossentropy' or 'crossentropy+dice'; received {self.loss!r}."
-            )
+        for name, allowed in [
+            ("loss", LOSSES),
+            ("mixed_precision", MIXED_PRECISION),
+            ("distribute", DISTRIBUTE),
+        ]:
+            if getattr(self, name) not in allowed:
+                raise SegDLError(
+                    f"{name} must be one of {', '.join(allowed)}; received "
+                    f"{getattr(self, name)!r}."
+                )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -148,5 +171,7 @@ PRESETS = {
         "max_time": None,
         "class_weights": "auto",
         "loss": "crossentropy+dice",
+        "augment_intensity": True,
+        "augment_deform": True,
     },
 }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import augment
 from .labels import IGNORE
 
 
@@ -79,7 +80,10 @@ def split_validation(
 
 
 class PatchSampler:
-    """Random training patches centred on labelled pixels, with flips and 90° rotations.
+    """Random training patches centred on labelled pixels, augmented as asked.
+
+    ``augment``: flips and 90° rotations; ``deform``: a small affine and elastic deformation
+    (half the patches); ``intensity``: contrast, brightness, gamma and noise of the image.
 
     Half the patches are centred on a labelled pixel drawn uniformly, half on a pixel
     of a class drawn uniformly, so rare classes and sparse scribbles are seen often.
@@ -87,9 +91,19 @@ class PatchSampler:
     batch can be made in another thread.
     """
 
-    def __init__(self, data: TrainingData, patch: int, batch: int, seed: int, augment: bool):
+    def __init__(
+        self,
+        data: TrainingData,
+        patch: int,
+        batch: int,
+        seed: int,
+        augment: bool,
+        intensity: bool = False,
+        deform: bool = False,
+    ):
         self.images, self.targets = data.images, data.targets
-        self.patch, self.batch, self.seed, self.augment = patch, batch, seed, augment
+        self.patch, self.batch, self.seed = patch, batch, seed
+        self.augment, self.intensity, self.deform = augment, intensity, deform
         self._labelled = [np.flatnonzero(t != IGNORE) for t in self.targets]
         self._by_class: dict[int, list[tuple[int, np.ndarray]]] = {}
         for i, target in enumerate(self.targets):
@@ -123,10 +137,11 @@ class PatchSampler:
             x = self.images[image][y0 : y0 + self.patch, x0 : x0 + self.patch]
             y = self.targets[image][y0 : y0 + self.patch, x0 : x0 + self.patch]
             if self.augment:
-                k, flip = int(rng.integers(4)), bool(rng.integers(2))
-                x, y = np.rot90(x, k), np.rot90(y, k)
-                if flip:
-                    x, y = x[:, ::-1], y[:, ::-1]
+                x, y = augment.flip_rotate(x, y, rng)
+            if self.deform and rng.random() < 0.5:
+                x, y = augment.deform(x, y, rng)
+            if self.intensity:
+                x = augment.intensity(x, rng)
             xs.append(x)
             ys.append(y)
         return np.stack(xs).astype(np.float32, copy=False), np.stack(ys)

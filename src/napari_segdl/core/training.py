@@ -1,57 +1,39 @@
-"""Training: from (image, labels) pairs to a :class:`SegModel`, one step at a time."""
+"""Training: from (image, labels) pairs or stacks to a :class:`SegModel`, one step at a time."""
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import load_keras
+from .backend import describe_devices, load_keras
 from .bundle import ModelInfo, SegModel
-from .checkpoints import checkpoint_path, save_checkpoint
+from .checkpoints import checkpoint_path
 from .config import TrainConfig
-from .data import PatchSampler, TrainingData, pad_to_patch, split_validation
+from .data import pad_to_patch, split_validation
+from .distribute import Devices, dtype_policy, wants_mixed_precision
 from .errors import SegDLError
+from .fitting import StopRequest, TrainingEvent, default_steps, fit
 from .images import Normalization, as_channels_last
-from .labels import IGNORE, ClassMap, as_label_array
-from .metrics import confusion_matrix, iou_from_confusion
+from .labels import ClassMap, as_label_array
+from .stacks import training_slices
 
-StopRequest = Callable[[], bool]
-
-
-@dataclass
-class TrainingEvent:
-    """Progress of a training run, yielded after every step and every epoch.
-
-    ``kind`` is "start", "step", "epoch" or "end". ``epoch`` counts from 1. ``reason``
-    says why training ended ("completed", "stopped", "time budget", "early stopping").
-    """
-
-    kind: str
-    model: SegModel
-    epoch: int = 0
-    epochs: int = 0
-    step: int = 0
-    steps: int = 0
-    loss: float | None = None
-    val_loss: float | None = None
-    val_iou: float | None = None
-    best_epoch: int = 0
-    elapsed: float = 0.0
-    eta: float | None = None
-    reason: str | None = None
+__all__ = ["TrainingEvent", "iter_training", "prepare_pairs", "train"]
 
 
 def prepare_pairs(
-    images: Sequence, labels: Sequence, mode: str, sources=None, class_names=None, class_map=None
+    images: Sequence,
+    labels: Sequence,
+    mode: str,
+    sources=None,
+    class_names=None,
+    class_map=None,
+    channel_axis: int | None = None,
 ):
-    """Validate the pairs; returns (images, targets, class map, channels, training extras).
+    """Validate the pairs; returns (2D images, targets, class map, channels, training extras).
 
-    A given ``class_map`` (continuing a model) is kept: label values outside it are refused.
+    Stacks become their painted 2D slices. A given ``class_map`` (continuing a model) is kept:
+    label values outside it are refused.
     """
     if len(images) == 0:
         raise SegDLError("No training data: give at least one (image, labels) pair.")
@@ -60,10 +42,14 @@ def prepare_pairs(
             f"{len(images)} images but {len(labels)} label images; give them in pairs."
         )
     sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
-    arrays = [as_channels_last(im, name) for im, (name, _) in zip(images, sources, strict=True)]
-    label_arrays = [
-        as_label_array(lab, name) for lab, (_, name) in zip(labels, sources, strict=True)
-    ]
+    slices, total = [], 0
+    for image, label, names in zip(images, labels, sources, strict=True):
+        pairs, count = training_slices(image, label, mode, names, channel_axis)
+        slices += pairs
+        total += count
+    sources = [names for _, _, names in slices]
+    arrays = [as_channels_last(im, name) for im, _, (name, _) in slices]
+    label_arrays = [as_label_array(lab, name) for _, lab, (_, name) in slices]
     for image, label, (image_name, label_name) in zip(arrays, label_arrays, sources, strict=True):
         if image.shape[:2] != label.shape:
             raise SegDLError(
@@ -81,7 +67,7 @@ def prepare_pairs(
     targets = [
         class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
     ]
-    extra = {}
+    extra = {"slices": {"trained": len(slices), "total": total}}
     if mode == "instance":  # predictions drop objects much smaller than the painted ones
         from .instance_mode import min_object_size
 
@@ -99,6 +85,7 @@ def iter_training(
     stop: StopRequest | None = None,
     recipe=None,
     initial: SegModel | None = None,
+    channel_axis: int | None = None,
 ) -> Generator[TrainingEvent, None, SegModel]:
     """Train step by step, yielding a :class:`TrainingEvent` after each step and epoch.
 
@@ -121,6 +108,7 @@ def iter_training(
         sources,
         class_names,
         class_map=initial.class_map if initial is not None else None,
+        channel_axis=channel_axis,
     )
     if initial is not None and channels != initial.info.channels:
         raise SegDLError(
@@ -137,14 +125,9 @@ def iter_training(
     data = split_validation(
         [p[0] for p in padded], [p[1] for p in padded], config.patch, config.val_fraction, rng
     )
-    steps = config.steps_per_epoch or _default_steps(data, config)
+    steps = config.steps_per_epoch or default_steps(data, config)
 
     keras = load_keras()
-
-    from .backend import describe_devices
-    from .losses import median_frequency_weights, segmentation_loss
-    from .models import build_model
-
     keras.utils.set_random_seed(config.seed)
     if initial is None:
         arch = config.arch
@@ -156,25 +139,26 @@ def iter_training(
         }
     else:
         arch, arch_params = initial.info.arch, dict(initial.info.arch_params)
-    network = build_model(arch, channels, class_map.num_classes, **arch_params)
-    extra["device"] = describe_devices()
     if checkpoint is not None:
         extra["checkpoint"] = str(checkpoint)
     weights = None
     if config.class_weights == "auto":
+        from .losses import median_frequency_weights
+
         weights = median_frequency_weights(data.targets, class_map.num_classes)
         extra["class_weights"] = [round(float(w), 4) for w in weights]
-    if initial is not None:  # a copy of its weights: the model continued from stays as it was
-        network.set_weights(initial.keras_model.get_weights())
+    if initial is not None:
         extra["continued_from"] = {
             "epochs_run": initial.info.training.get("epochs_run"),
             "pairs": initial.info.training.get("pairs"),
         }
-    network.compile(
-        optimizer=keras.optimizers.Adam(config.lr),
-        loss=segmentation_loss(weights, dice=config.loss == "crossentropy+dice"),
-        jit_compile=config.jit_compile,
+    devices = Devices(config.distribute, config.batch)
+    network, extra["mixed_precision"] = _network(
+        config, devices, arch, arch_params, channels, class_map.num_classes, weights, initial
     )
+    extra["device"] = describe_devices()
+    if devices.description:
+        extra["distributed"] = devices.description
     info = ModelInfo(
         arch=arch,
         arch_params=arch_params,
@@ -188,7 +172,7 @@ def iter_training(
             "mode": mode,
             "arch": arch,
             **arch_params,
-            "pairs": len(arrays),
+            "pairs": len(images),
             "steps_per_epoch": steps,
             "validation_patches": len(data.val_images),
             **extra,
@@ -196,140 +180,28 @@ def iter_training(
     )
     model = SegModel(network, info)
     yield TrainingEvent("start", model, epochs=config.epochs, steps=steps)
-    yield from _fit(model, data, config, steps, stop, checkpoint)
+    with devices.training():
+        yield from fit(model, data, config, steps, stop, checkpoint)
     return model
 
 
-def _default_steps(data: TrainingData, config: TrainConfig) -> int:
-    area = sum(t.size for t in data.targets)
-    return int(np.clip(math.ceil(2 * area / (config.patch**2 * config.batch)), 8, 100))
+def _network(config, devices, arch, arch_params, channels, num_classes, weights, initial):
+    """The compiled network on the run's devices; returns it and whether it is mixed precision."""
+    keras = load_keras()
+    from .losses import segmentation_loss
+    from .models import build_model
 
-
-def _eta(elapsed: float, done: int, total: int, max_time: float | None) -> float:
-    """Seconds left at the current pace, capped by the time budget."""
-    eta = elapsed / done * (total - done)
-    return eta if max_time is None else min(eta, max(max_time - elapsed, 0.0))
-
-
-def _train_epoch(
-    model: SegModel, sampler, pool, epoch: int, steps: int, config, start, stop, best_epoch: int
-):
-    """Train one epoch step by step, yielding step events; returns (losses, reason)."""
-    network = model.keras_model
-    losses = []
-    upcoming = pool.submit(sampler.batch_at, epoch, 0)
-    for step in range(1, steps + 1):
-        x, y = upcoming.result()
-        if step < steps:  # the next batch is made while this step trains
-            upcoming = pool.submit(sampler.batch_at, epoch, step)
-        losses.append(float(network.train_on_batch(x, y, return_dict=True)["loss"]))
-        elapsed = time.monotonic() - start
-        eta = _eta(elapsed, (epoch - 1) * steps + step, config.epochs * steps, config.max_time)
-        yield TrainingEvent(
-            "step",
-            model,
-            epoch,
-            config.epochs,
-            step,
-            steps,
-            losses[-1],
-            elapsed=elapsed,
-            eta=eta,
-            best_epoch=best_epoch,
+    mixed = wants_mixed_precision(config.mixed_precision)
+    with devices.building(), dtype_policy(mixed):
+        network = build_model(arch, channels, num_classes, **arch_params)
+        if initial is not None:  # a copy of its weights: the model continued from stays as it was
+            network.set_weights(initial.keras_model.get_weights())
+        network.compile(
+            optimizer=keras.optimizers.Adam(config.lr),
+            loss=segmentation_loss(weights, dice=config.loss == "crossentropy+dice"),
+            jit_compile=config.jit_compile,
         )
-        if stop is not None and stop():
-            return losses, "stopped"
-        if config.max_time is not None and elapsed >= config.max_time:
-            return losses, "time budget"
-    return losses, "completed"
-
-
-def _fit(model: SegModel, data: TrainingData, config: TrainConfig, steps: int, stop, checkpoint):
-    network = model.keras_model
-    sampler = PatchSampler(data, config.patch, config.batch, config.seed, config.augment)
-    history = {"loss": [], "val_loss": [], "val_iou": []}
-    best_score, best_epoch, best_weights = -np.inf, 0, None
-    reason, start = "completed", time.monotonic()
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="segdl-patches") as pool:
-            for epoch in range(1, config.epochs + 1):
-                losses, reason = yield from _train_epoch(
-                    model, sampler, pool, epoch, steps, config, start, stop, best_epoch
-                )
-                val_loss, val_iou = _validate(network, data, config.batch)
-                for key, value in [
-                    ("loss", float(np.mean(losses))),
-                    ("val_loss", val_loss),
-                    ("val_iou", val_iou),
-                ]:
-                    history[key].append(value)
-                score = val_iou if val_iou is not None else -history["loss"][-1]
-                if score > best_score:
-                    best_score, best_epoch, best_weights = score, epoch, network.get_weights()
-                    if checkpoint is not None:
-                        save_checkpoint(model, checkpoint, history, epoch)
-                elapsed = time.monotonic() - start
-                yield TrainingEvent(
-                    "epoch",
-                    model,
-                    epoch,
-                    config.epochs,
-                    steps,
-                    steps,
-                    loss=history["loss"][-1],
-                    val_loss=val_loss,
-                    val_iou=val_iou,
-                    best_epoch=best_epoch,
-                    elapsed=elapsed,
-                    eta=_eta(elapsed, epoch, config.epochs, config.max_time),
-                )
-                if (
-                    reason == "completed"
-                    and config.patience
-                    and epoch - best_epoch >= config.patience
-                ):
-                    reason = "early stopping"
-                if reason != "completed":
-                    break
-    finally:
-        if best_weights is not None:
-            network.set_weights(best_weights)
-        model.info.history = history
-        model.info.training.update(
-            epochs_run=len(history["loss"]),
-            best_epoch=best_epoch,
-            ended=reason,
-            seconds=round(time.monotonic() - start, 1),
-        )
-    yield TrainingEvent(
-        "end",
-        model,
-        len(history["loss"]),
-        config.epochs,
-        best_epoch=best_epoch,
-        elapsed=time.monotonic() - start,
-        reason=reason,
-        loss=history["loss"][-1] if history["loss"] else None,
-        val_iou=history["val_iou"][best_epoch - 1] if best_epoch else None,
-    )
-
-
-def _validate(network, data: TrainingData, batch: int) -> tuple[float | None, float | None]:
-    """Masked cross-entropy and mean IoU of the network on the held-out patches."""
-    if not len(data.val_images):
-        return None, None
-    num_classes = network.output_shape[-1]
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    nll, count = 0.0, 0
-    for i in range(0, len(data.val_images), batch):
-        probabilities = np.asarray(network.predict_on_batch(data.val_images[i : i + batch]))
-        target = data.val_targets[i : i + batch]
-        labelled = target != IGNORE
-        truth, scores = target[labelled], probabilities[labelled]
-        nll -= float(np.log(np.clip(scores[np.arange(truth.size), truth], 1e-7, 1)).sum())
-        count += truth.size
-        confusion += confusion_matrix(truth, scores.argmax(-1), num_classes)
-    return nll / max(count, 1), float(np.nanmean(iou_from_confusion(confusion)))
+    return network, mixed
 
 
 def train(
@@ -342,6 +214,7 @@ def train(
     stop: StopRequest | None = None,
     recipe=None,
     initial: SegModel | None = None,
+    channel_axis: int | None = None,
     **params,
 ) -> SegModel:
     """Train a segmentation model on painted labels.
@@ -349,7 +222,9 @@ def train(
     Parameters
     ----------
     images, labels : array or list of arrays
-        One 2D image (Y, X) or (Y, X, C) and its labels (Y, X), or lists of pairs.
+        One image and its labels, or lists of pairs: 2D images (Y, X) or (Y, X, C) with
+        labels (Y, X), or stacks (Z/T, Y, X[, C]) with labels (Z/T, Y, X) trained as 2D
+        slices (slices whose labels are all 0 are not painted yet and left out).
     class_names : list of str, optional
         A name for each painted label value, in increasing order of value.
     sources : list of (str, str), optional
@@ -361,6 +236,8 @@ def train(
     recipe : Recipe, dict or path, optional
         The preprocessing ``images`` went through (see :func:`napari_segdl.preprocess`); stored
         in the model and applied to raw images at prediction.
+    channel_axis : int, optional
+        The images' channel axis when it is not the last one (e.g. 0 for (C, Y, X)).
     initial : SegModel, optional
         Continue training this model (human in the loop: correct its predictions, train
         again): its network, label mode, classes and recipe are kept; label values it does not
@@ -390,6 +267,7 @@ def train(
         stop=stop,
         recipe=recipe,
         initial=initial,
+        channel_axis=channel_axis,
     )
     while True:
         try:

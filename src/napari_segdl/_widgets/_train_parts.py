@@ -1,0 +1,184 @@
+"""Parts of the Train dock: image/labels rows, the live curves and the live preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import napari
+import numpy as np
+from magicgui.widgets import Container, PushButton, create_widget
+
+from ..core.errors import SegDLError
+from ._common import displayed_slice
+
+
+class PairRow(Container):
+    """One training pair: an image layer and the labels layer painted on it."""
+
+    def __init__(self, on_remove):
+        super().__init__(layout="horizontal", labels=False)
+        self.image = create_widget(annotation=napari.layers.Image, name="image")
+        self.labels_layer = create_widget(annotation=napari.layers.Labels, name="labels_layer")
+        self.remove_button = PushButton(name="remove_button", text="−", tooltip="Remove this pair")
+        self.image.tooltip = "An image (2D, RGB or a Z/T stack)."
+        self.labels_layer.tooltip = "Its painted labels (same shape; stacks: painted slices)."
+        self.remove_button.changed.connect(lambda: on_remove(self))
+        self.extend([self.image, self.labels_layer, self.remove_button])
+
+
+class PairList(Container):
+    """Rows of (image, labels) pairs, with buttons to add and remove rows."""
+
+    def __init__(self):
+        super().__init__(labels=False, name="pairs")
+        self.rows: list[PairRow] = []
+        self.add_button = PushButton(name="add_button", text="+ add an image/labels pair")
+        self.add_button.changed.connect(self.add_row)
+        self.append(self.add_button)
+        self.add_row()
+
+    def add_row(self) -> PairRow:
+        row = PairRow(self.remove_row)
+        self.rows.append(row)
+        self.insert(len(self.rows) - 1, row)
+        row.reset_choices()
+        self._update_removable()
+        return row
+
+    def remove_row(self, row: PairRow) -> None:
+        if len(self.rows) > 1:
+            self.rows.remove(row)
+            self.remove(row)
+            self._update_removable()
+
+    def _update_removable(self) -> None:
+        for row in self.rows:
+            row.remove_button.enabled = len(self.rows) > 1
+
+    def layers(self) -> list[tuple]:
+        """The chosen (image layer, labels layer) of every row; the same pair twice is refused."""
+        pairs = [(row.image.value, row.labels_layer.value) for row in self.rows]
+        for image, labels in pairs:
+            if image is None or labels is None:
+                raise SegDLError(
+                    "Choose an image layer and a labels layer in every row (remove empty rows)."
+                )
+        names = [(i.name, lab.name) for i, lab in pairs]
+        for pair in names:
+            if names.count(pair) > 1:
+                raise SegDLError(
+                    f"Image layer '{pair[0]}' with labels layer '{pair[1]}' is chosen twice; "
+                    "remove one of the rows."
+                )
+        return pairs
+
+
+#: The curves of the training plot and their colours.
+_SERIES = {"loss": "#4fc3f7", "val_loss": "#ffb74d", "val_iou": "#81c784"}
+
+
+class TrainingPlot:
+    """Loss, validation loss and validation IoU per epoch (pyqtgraph, updated live)."""
+
+    def __init__(self):
+        import pyqtgraph as pg
+
+        self.native = pg.PlotWidget()
+        self.native.setMinimumHeight(160)
+        self.native.setLabel("bottom", "epoch")
+        self.native.addLegend(offset=(-10, 10))
+        self.native.showGrid(x=True, y=True, alpha=0.2)
+        self.curves = {
+            key: self.native.plot(
+                [], [], name=key.replace("_", " "), pen=pg.mkPen(colour, width=2)
+            )
+            for key, colour in _SERIES.items()
+        }
+        self._data: dict[str, list[tuple[int, float]]] = {key: [] for key in _SERIES}
+
+    def reset(self) -> None:
+        for key, curve in self.curves.items():
+            self._data[key] = []
+            curve.setData([], [])
+
+    def add(self, epoch: int, **values) -> None:
+        """Add one epoch's figures; None (no validation) leaves that curve as it is."""
+        for key, value in values.items():
+            if value is None or key not in self.curves:
+                continue
+            self._data[key].append((epoch, float(value)))
+            x, y = zip(*self._data[key], strict=True)
+            self.curves[key].setData(list(x), list(y))
+
+    def values(self, key: str) -> list[float]:
+        return [value for _, value in self._data[key]]
+
+
+@dataclass
+class Preview:
+    """A prediction of the slice on screen after an epoch, for the preview layer."""
+
+    epoch: int
+    labels: np.ndarray
+
+
+class PreviewSource:
+    """The slice on screen, set from the GUI thread and read by the training thread."""
+
+    def __init__(self, layer_name: str, image: np.ndarray):
+        self.name = f"image layer '{layer_name}' (preview)"
+        self.image = image
+
+
+class LivePreview:
+    """The '<image> preview' Labels layer, predicted from the slice on screen of ``layer``."""
+
+    def __init__(self, viewer, layer):
+        self.viewer, self.layer = viewer, layer
+        self.source = PreviewSource(layer.name, displayed_slice(viewer, layer))
+        viewer.dims.events.current_step.connect(self._follow)
+
+    def _follow(self, *_) -> None:
+        if self.layer in self.viewer.layers:
+            self.source.image = displayed_slice(self.viewer, self.layer)
+
+    def show(self, preview: Preview) -> None:
+        name = f"{self.layer.name} preview"
+        if name in self.viewer.layers:
+            self.viewer.layers[name].data = preview.labels
+        else:
+            self.viewer.add_labels(
+                preview.labels,
+                name=name,
+                scale=self.layer.scale[-2:],
+                translate=self.layer.translate[-2:],
+                opacity=0.5,
+            )
+        self.viewer.layers[name].metadata["napari_segdl"] = {"preview_epoch": preview.epoch}
+
+    def close(self) -> None:
+        self.viewer.dims.events.current_step.disconnect(self._follow)
+
+
+def with_preview(events, source: PreviewSource | None):
+    """Training events, and after every epoch a :class:`Preview` of ``source.image``.
+
+    Runs on the Keras thread, so the model predicts where it trains.
+    """
+    from ..core.predict import predict
+
+    try:
+        while True:
+            try:
+                event = next(events)
+            except StopIteration as finished:
+                return finished.value
+            yield event
+            if event.kind == "epoch" and source is not None:
+                try:
+                    labels = predict(event.model, source.image, name=source.name, preprocess=False)
+                except SegDLError:  # e.g. a slice too unlike the training images: no preview
+                    continue
+                yield Preview(event.epoch, labels)
+    finally:
+        events.close()

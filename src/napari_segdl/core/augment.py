@@ -1,0 +1,59 @@
+"""Augmentation of training patches: the same geometry for image and labels, intensity for images."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+
+def flip_rotate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+    """A random multiple of 90° and a random mirror, the same for image and labels."""
+    k = int(rng.integers(4))
+    x, y = np.rot90(x, k), np.rot90(y, k)
+    if rng.integers(2):
+        x, y = x[:, ::-1], y[:, ::-1]
+    return x, y
+
+
+def intensity(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random contrast, brightness and gamma per channel, and a little Gaussian noise.
+
+    ``x`` is a normalised (about [0, 1]) float patch (Y, X, C); labels are untouched.
+    """
+    channels = x.shape[-1]
+    contrast = rng.uniform(0.75, 1.33, channels).astype(np.float32)
+    brightness = rng.uniform(-0.1, 0.1, channels).astype(np.float32)
+    gamma = np.exp(rng.uniform(-0.3, 0.3, channels)).astype(np.float32)
+    shifted = np.clip(x, 0, None) ** gamma + np.minimum(x, 0)  # gamma on the positive part
+    noise = rng.normal(0, rng.uniform(0, 0.03), x.shape).astype(np.float32)
+    return shifted * contrast + brightness + noise
+
+
+def deform(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+    """A small random affine (rotation, scale, shear) and elastic deformation.
+
+    The same displacement moves the image (linear interpolation) and the labels (nearest
+    neighbour, so values stay painted values); both are mirrored at the patch border.
+    """
+    height, width = y.shape
+    angle = rng.uniform(-np.pi / 12, np.pi / 12)
+    scale = np.exp(rng.uniform(-0.15, 0.15))
+    shear = rng.uniform(-0.1, 0.1)
+    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+    matrix = np.array([[cos, -sin + shear], [sin, cos]], dtype=np.float32)
+    grid = np.mgrid[0:height, 0:width].astype(np.float32)
+    centre = np.array([(height - 1) / 2, (width - 1) / 2], dtype=np.float32)[:, None, None]
+    coords = np.einsum("ij,jyx->iyx", matrix, grid - centre) + centre
+    strength, smooth = 0.02 * min(height, width), max(min(height, width) / 16, 2)
+    for axis in range(2):  # elastic: smooth random displacements of a few pixels
+        field = ndi.gaussian_filter(rng.standard_normal((height, width)), smooth)
+        coords[axis] += (strength / (np.abs(field).max() + 1e-6) * field).astype(np.float32)
+    moved = np.stack(
+        [
+            ndi.map_coordinates(x[..., c], coords, order=1, mode="mirror")
+            for c in range(x.shape[-1])
+        ],
+        axis=-1,
+    )
+    labels = ndi.map_coordinates(y, coords, order=0, mode="mirror")
+    return moved.astype(np.float32, copy=False), labels.astype(y.dtype, copy=False)
