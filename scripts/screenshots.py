@@ -80,7 +80,7 @@ def main() -> None:
     viewer.window.remove_dock_widget(frame)
 
     frame, predict = dock(viewer, "Predict")
-    predict.image.value = image
+    predict.images.value = [image]
     predict.predict_button.native.click()
     wait(lambda: not predict.busy and "nuclei prediction" in viewer.layers)
     masks.visible = False

@@ -4,20 +4,6 @@ import pytest
 from conftest import TINY
 from napari_segdl import predict, train
 from napari_segdl.core.errors import SegDLError
-from napari_segdl.core.predict import tile_starts
-
-
-@pytest.mark.parametrize(
-    ("length", "tile", "overlap", "starts"),
-    [
-        (100, 128, 16, [0]),
-        (128, 128, 16, [0]),
-        (200, 128, 32, [0, 72]),
-        (300, 128, 32, [0, 96, 172]),
-    ],
-)
-def test_tiles_cover_the_image_with_overlap(length, tile, overlap, starts):
-    assert tile_starts(length, tile, overlap) == starts
 
 
 def test_any_size_and_label_values(trained_model, blobs):
@@ -26,15 +12,6 @@ def test_any_size_and_label_values(trained_model, blobs):
         prediction = predict(trained_model, image[: shape[0], : shape[1]])
         assert prediction.shape == shape and prediction.dtype == np.uint8
         assert set(np.unique(prediction)) <= {0, 255}
-
-
-def test_tiled_prediction_matches_whole_image(trained_model, blobs):
-    image = np.tile(blobs[0], (2, 2))
-    whole = predict(trained_model, image, tile=4096, probabilities=True)
-    tiled = predict(trained_model, image, tile=96, overlap=32, probabilities=True)
-    assert tiled.shape == whole.shape == (*image.shape, 2)
-    assert np.mean(tiled.argmax(-1) == whole.argmax(-1)) > 0.99
-    np.testing.assert_allclose(tiled.sum(-1), 1.0, atol=1e-4)
 
 
 def test_channel_mismatch_is_refused(trained_model, blobs):

@@ -120,7 +120,7 @@ def test_train_on_preprocessed_layers_then_predict_the_raw_image(make_napari_vie
     assert train.model.info.recipe == dock.recipe.to_dict()
 
     for source, shape in (("nuclei", (256, 256)), ("nuclei preprocessed", (128, 128))):
-        predict.image.value = viewer.layers[source]
+        predict.images.value = [viewer.layers[source]]
         predict.predict_button.native.click()
         qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
         name = f"{source} prediction"

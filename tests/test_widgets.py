@@ -58,7 +58,7 @@ def test_train_then_predict_through_the_manifest(make_napari_viewer, qtbot, tmp_
     assert train.device.value.startswith("CPU only")  # no GPU in CI; the dock says so
     np.testing.assert_array_equal(viewer.layers["nuclei masks"].data, masks_before)
 
-    predict.image.value = viewer.layers["nuclei"]
+    predict.images.value = [viewer.layers["nuclei"]]
     assert predict.model.value  # the trained model is offered in the Predict dock
     predict.predict_button.native.click()
     qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
@@ -117,7 +117,7 @@ def test_bad_layers_are_reported_and_left_unchanged(make_napari_viewer, qtbot):
     assert not train.running
     assert any("patch 48 is not a multiple of 2**depth = 32" in e for e in _errors())
 
-    predict.image.value = viewer.layers["nuclei"]
+    predict.images.value = [viewer.layers["nuclei"]]
     predict.predict_button.native.click()
     assert not predict.busy
     assert any("No model: train one in the Train dock" in e for e in _errors())
@@ -146,7 +146,7 @@ def test_instance_mode_and_segnet_in_the_docks(make_napari_viewer, qtbot):
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
     assert train.model is not None, _errors()
     assert (train.model.info.arch, train.model.class_map.mode) == ("segnet", "instance")
-    predict.image.value = viewer.layers["nuclei"]
+    predict.images.value = [viewer.layers["nuclei"]]
     predict.predict_button.native.click()
     qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
     objects = viewer.layers["nuclei prediction"].data

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .core.errors import SegDLError
@@ -58,6 +61,7 @@ def train(args: argparse.Namespace) -> int:
         callback=_TrainingBar(),
         recipe=args.recipe,
         initial=load_model(args.from_model) if args.from_model else None,
+        channel_axis=args.channel_axis,
         **params,
     )
     path = model.save(args.out)
@@ -70,19 +74,77 @@ def train(args: argparse.Namespace) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     from .core.bundle import load_model
-    from .core.predict import predict as predict_image
+    from .core.paths import writable_folder
+    from .core.predict import check_threshold
+    from .core.tiling import check_tile
 
     model = load_model(args.model)
-    files = [f for path in args.inputs for f in list_images(path)]
+    check_threshold(model, args.threshold)
+    check_tile(args.tile, int(model.info.arch_params["depth"]))
+    files = [f for path in args.inputs for f in _inputs(path)]
+    writable_folder(args.out, "predictions")
+    if args.scheduler:  # reachable before any work
+        from .core.lazy import connect
+
+        connect(args.scheduler).close()
+    failed = []
     for path in tqdm(files, unit="image", desc="predicting"):
-        scores = predict_image(
-            model, read_picture(path), tile=args.tile, probabilities=True, name=f"'{path}'"
+        try:
+            _predict_file(model, path, args)
+        except SegDLError as error:  # a bad file is reported and skipped; the others finish
+            failed.append(path.name)
+            tqdm.write(f"napari-segdl: error: {error} (skipped)", file=sys.stderr)
+    done = len(files) - len(failed)
+    print(f"wrote {done} label image(s) to {args.out}")
+    if failed:
+        print(
+            f"napari-segdl: error: {len(failed)} of {len(files)} input(s) failed: "
+            f"{', '.join(failed)}",
+            file=sys.stderr,
         )
-        write_labels(args.out / f"{path.stem}.tif", model.class_map.decode(scores.argmax(-1)))
-        if args.probabilities:
-            write_labels(args.out / f"{path.stem}_probabilities.tif", scores)
-    print(f"wrote {len(files)} label image(s) to {args.out}")
+        return 2
     return 0
+
+
+def _inputs(path: Path) -> list[Path]:
+    """Image files of an input argument; a zarr store is one input."""
+    from .io.lazy import is_zarr
+
+    return [path] if is_zarr(path) else list_images(path)
+
+
+def _predict_file(model, path: Path, args: argparse.Namespace) -> None:
+    """Predict one input and write its labels (and probabilities); lazily when it is big."""
+    from .core.predict import predict as predict_image
+    from .io.lazy import open_lazy, wants_lazy
+
+    image = open_lazy(path) if wants_lazy(path) else read_picture(path)
+    options = {
+        "tile": args.tile,
+        "tta": args.tta,
+        "name": f"'{path}'",
+        "scheduler": args.scheduler,
+    }
+    suffix = f".{args.format}"
+    labels = predict_image(model, image, threshold=args.threshold, **options)
+    _write(args.out / f"{path.stem}{suffix}", labels)
+    if args.probabilities:
+        scores = predict_image(model, image, probabilities=True, **options)
+        _write(args.out / f"{path.stem}_probabilities{suffix}", scores)
+
+
+def _write(path: Path, data) -> None:
+    """numpy results as TIFF in one go; lazy results (and zarr) chunk by chunk."""
+    from .io.lazy import write_lazy
+
+    if path.suffix == ".tif" and isinstance(data, np.ndarray):
+        write_labels(path, data)
+        return
+    if isinstance(data, np.ndarray):
+        import dask.array as da
+
+        data = da.from_array(data)
+    write_lazy(path, data)
 
 
 def preprocess(args: argparse.Namespace) -> int:

@@ -16,28 +16,43 @@ from ..core.errors import SegDLError
 
 
 def image_data(layer) -> np.ndarray:
-    """A copy of a 2D image layer's data, (Y, X) or (Y, X, C) for RGB(A) layers."""
+    """A copy of an image layer's data: (Y, X), (Y, X, C) for RGB(A), or a stack (..., Y, X[, C])."""
     if layer is None:
         raise SegDLError("Choose an image layer (File ▸ Open Sample ▸ SegDL for an example).")
     if getattr(layer, "multiscale", False):
         raise SegDLError(f"Image layer '{layer.name}' is multiscale; choose a single-scale image.")
-    if layer.ndim != 2:
-        raise SegDLError(
-            f"Image layer '{layer.name}' has {layer.ndim} dimensions; choose a 2D image "
-            "(grey or RGB)."
-        )
     return np.array(layer.data)
 
 
 def labels_data(layer) -> np.ndarray:
-    """A copy of a 2D labels layer's data (training never changes the user's layer)."""
+    """A copy of a labels layer's data (training never changes the user's layer)."""
     if layer is None:
         raise SegDLError("Choose a labels layer with painted labels.")
-    if layer.ndim != 2:
-        raise SegDLError(
-            f"Labels layer '{layer.name}' has {layer.ndim} dimensions; use a 2D layer."
-        )
+    if getattr(layer, "multiscale", False):
+        raise SegDLError(f"Labels layer '{layer.name}' is multiscale; choose a single-scale one.")
     return np.array(layer.data)
+
+
+#: Where the channels of an image layer are: colour last (RGB) or none, or a numbered axis.
+CHANNEL_AXES = [("last (RGB) or none", "auto"), ("0", "0"), ("1", "1"), ("2", "2")]
+
+
+def channel_axis(choice: str) -> int | None:
+    """The channel axis for the core functions from a :data:`CHANNEL_AXES` choice."""
+    return None if choice == "auto" else int(choice)
+
+
+def displayed_slice(viewer, layer) -> np.ndarray:
+    """A copy of the 2D slice of ``layer`` on screen, (Y, X) or (Y, X, C) for RGB(A)."""
+    leading = layer.ndim - 2  # layer.ndim does not count the colour axis of RGB layers
+    if leading <= 0:
+        return np.array(layer.data)
+    coords = layer.world_to_data(viewer.dims.point[-layer.ndim :])
+    index = tuple(
+        int(np.clip(round(c), 0, n - 1))
+        for c, n in zip(coords[:leading], layer.data.shape[:leading], strict=True)
+    )
+    return np.array(layer.data[index])
 
 
 #: Persistent Python threads for all Keras work started from the docks. TensorFlow
@@ -60,6 +75,19 @@ def keras_result(function: Callable, *args, **kwargs):
         return _KERAS_THREADS.submit(function, *args, **kwargs).result()
     except SegDLError as error:
         return UserError(error)
+
+
+def keras_progress(function: Callable, *args, **kwargs):
+    """Run ``function(..., on_tile=...)`` on a Keras thread; yield its ``(done, total)`` here.
+
+    Returns the function's result (call from a napari generator worker with ``yield from``).
+    """
+    items: queue.SimpleQueue = queue.SimpleQueue()
+    future = _KERAS_THREADS.submit(function, *args, on_tile=lambda *p: items.put(p), **kwargs)
+    future.add_done_callback(lambda _: items.put(_DONE))
+    while (item := items.get()) is not _DONE:
+        yield item
+    return future.result()
 
 
 def relay_from_keras_thread(make_generator: Callable[[], Generator]):

@@ -1,14 +1,17 @@
-"""The Predict dock: a model from this session or a file, an image layer -> a Labels layer."""
+"""The Predict dock: a model from this session or a file, an image layer (2D or a stack) -> Labels."""
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import napari
 from magicgui.widgets import (
+    CheckBox,
     ComboBox,
     Container,
     FileEdit,
+    FloatSpinBox,
     Label,
     PushButton,
     SpinBox,
@@ -20,8 +23,12 @@ from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
 from ._common import (
+    CHANNEL_AXES,
     SESSION_MODELS,
+    UserError,
+    channel_axis,
     image_data,
+    keras_progress,
     keras_result,
     layer_recipe,
     report,
@@ -36,22 +43,66 @@ def _load_worker(path):
     return keras_result(load_model, path)
 
 
-@thread_worker
-def _predict_worker(model, image, tile, name, preprocess):
-    from ..core.predict import predict
+class _Cancelled(Exception):
+    """Cancel was pressed: prediction stops at the next tile."""
 
-    return keras_result(predict, model, image, tile=tile, name=name, preprocess=preprocess)
+
+def _predict_layer(model, image, cancel, maps: bool, on_tile, **options):
+    """Labels (and probabilities when ``maps``) of one layer; runs on a Keras thread."""
+    from ..core.lazy import is_lazy
+    from ..core.predict import labels_from_probabilities, predict
+
+    def guarded(done, total):
+        if cancel.is_set():
+            raise _Cancelled
+        on_tile(done, total)
+
+    if not maps:
+        return predict(model, image, on_tile=guarded, **options), None
+    threshold = options.pop("threshold")
+    scores = predict(model, image, probabilities=True, on_tile=guarded, **options)
+    if is_lazy(image):  # lazy: labels are their own lazy graph, computed when shown
+        return predict(model, image, threshold=threshold, **options), scores
+    return labels_from_probabilities(model, scores, threshold), scores
+
+
+@thread_worker
+def _predict_worker(model, jobs, cancel, maps, options):
+    """Predict every (layer, image, preprocess) job in turn, yielding progress and results."""
+    for number, (layer, image, preprocess) in enumerate(jobs, 1):
+        try:
+            labels, scores = yield from keras_progress(
+                _predict_layer,
+                model,
+                image,
+                cancel,
+                maps,
+                name=f"image layer '{layer.name}'",
+                preprocess=preprocess,
+                **options,
+            )
+        except _Cancelled:
+            return "cancelled"
+        except SegDLError as error:  # this layer is reported; the others go on
+            yield ("error", layer, UserError(error))
+            continue
+        yield ("done", layer, labels, scores, number, len(jobs))
+    return "completed"
 
 
 class PredictWidget(Container):
-    """Predict a new Labels layer for an image layer with a trained model."""
+    """Predict new Labels layers for image layers with a trained model."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__()
         self._viewer = napari_viewer
         self._busy = None
         self._alive = True
-        self.image = create_widget(annotation=napari.layers.Image, name="image", label="image")
+        self._cancel = threading.Event()
+        self.images = create_widget(
+            annotation=list[napari.layers.Image], name="images", label="images"
+        )
+        self.images.tooltip = "One or more image layers (2D, RGB, stacks; dask layers stay lazy)."
         self.model = ComboBox(
             name="model", label="model", choices=lambda _widget: SESSION_MODELS.names()
         )
@@ -61,22 +112,47 @@ class PredictWidget(Container):
         self.load_button = PushButton(name="load_button", text="Load model file")
         self.tile = SpinBox(
             name="tile",
-            value=1024,
-            min=64,
+            value=0,
+            min=0,
             max=16384,
             step=64,
-            tooltip="Images larger than this are predicted in blended tiles.",
+            tooltip="Largest tile side; 0 = chosen from the free memory. Tiles overlap by the "
+            "network's receptive margin and blend seamlessly.",
         )
+        self.channel_axis = ComboBox(
+            name="channel_axis",
+            label="channel axis",
+            choices=CHANNEL_AXES,
+            tooltip="Where the channels of a multichannel image layer are; Z/T stacks are "
+            "predicted slice by slice.",
+        )
+        self.threshold = FloatSpinBox(
+            name="threshold",
+            value=0.0,
+            min=0.0,
+            max=0.99,
+            step=0.05,
+            tooltip="Models of two classes: the second class where its probability is at "
+            "least this; 0 = the more probable class.",
+        )
+        self.tta = CheckBox(name="tta", text="test-time augmentation (8 flips, slower)")
+        self.maps = CheckBox(name="maps", text="probability maps as image layers")
         self.predict_button = PushButton(name="predict_button", text="Predict")
+        self.cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False)
         self.status = Label(name="status", value="")
         self.extend(
             [
-                self.image,
+                self.images,
                 self.model,
                 self.model_file,
                 self.load_button,
                 self.tile,
+                self.channel_axis,
+                self.threshold,
+                self.tta,
+                self.maps,
                 self.predict_button,
+                self.cancel_button,
                 self.status,
             ]
         )
@@ -86,11 +162,13 @@ class PredictWidget(Container):
         SESSION_MODELS.changed.connect(self.model.reset_choices)
         self.load_button.changed.connect(self._load)
         self.predict_button.changed.connect(self._predict)
+        self.cancel_button.changed.connect(self._request_cancel)
         self.native.destroyed.connect(self._on_destroyed)
 
     def _on_destroyed(self, *_) -> None:
-        """The viewer closed: the registry outlives this dock, and results may still arrive."""
+        """The viewer closed: stop predicting; the registry outlives this dock."""
         self._alive = False
+        self._cancel.set()
         SESSION_MODELS.changed.disconnect(self.model.reset_choices)
 
     @property
@@ -119,6 +197,7 @@ class PredictWidget(Container):
         self._busy = None
         if self._alive:
             self.load_button.enabled = self.predict_button.enabled = True
+            self.cancel_button.enabled = False
 
     def _load(self) -> None:
         path = self.model_file.value
@@ -137,34 +216,96 @@ class PredictWidget(Container):
         self.status.value = f"Loaded {model}"
 
     def _predict(self) -> None:
-        layer = self.image.value
         try:
             if not self.model.value:
                 raise SegDLError("No model: train one in the Train dock or load a model file.")
-            image = image_data(layer)
+            layers = list(self.images.value)
+            if not layers:
+                raise SegDLError("Choose one or more image layers to predict.")
+            model = SESSION_MODELS.get(self.model.value)
+            jobs = [(layer, self._layer_image(layer), self._raw(layer, model)) for layer in layers]
         except SegDLError as error:
             report(error)
             return
-        model_name = self.model.value
-        model = SESSION_MODELS.get(model_name)
-        # an image the Preprocess dock made with the model's recipe is not preprocessed twice
-        raw = not model.info.recipe or layer_recipe(layer) != model.info.recipe
-        name = f"image layer '{layer.name}'"
-        worker = _predict_worker(model, image, self.tile.value, name, raw)
-        self._run(
-            worker,
-            lambda labels: self._add_labels(layer, model_name, model, labels),
-            f"Predicting {layer.name}...",
-        )
+        options = {
+            "tile": self.tile.value or None,
+            "threshold": self.threshold.value or None,
+            "tta": self.tta.value,
+            "channel_axis": channel_axis(self.channel_axis.value),
+        }
+        self._cancel = threading.Event()
+        self._job = {"model_name": self.model.value, "model": model, "added": [], **options}
+        worker = _predict_worker(model, jobs, self._cancel, self.maps.value, options)
+        worker.yielded.connect(self._on_yielded)
+        self._run(worker, self._on_done, f"Predicting {len(jobs)} layer(s)...")
+        self.cancel_button.enabled = True
 
-    def _add_labels(self, layer, model_name, model, labels) -> None:
+    @staticmethod
+    def _layer_image(layer):
+        """The layer's data: numpy copied (never changed in place), dask kept lazy."""
+        from ..core.lazy import is_lazy
+
+        return layer.data if is_lazy(layer.data) else image_data(layer)
+
+    @staticmethod
+    def _raw(layer, model) -> bool:
+        """An image the Preprocess dock made with the model's recipe is not preprocessed twice."""
+        return not model.info.recipe or layer_recipe(layer) != model.info.recipe
+
+    def _request_cancel(self) -> None:
+        self._cancel.set()
+        self.status.value = "Cancelling after this tile..."
+
+    def _on_yielded(self, item) -> None:
+        if not self._alive:
+            return
+        if item[0] == "error":
+            reported(item[2], self.status, f"'{item[1].name}' failed: see the message.")
+        elif item[0] == "done":
+            _, layer, labels, scores, number, total = item
+            self._add_results(layer, labels, scores)
+            self.status.value = f"{number}/{total}: added '{layer.name} prediction'."
+        else:
+            done, total = item
+            self._busy.total = total
+            self._busy.n = done
+            self._busy.refresh()
+
+    def _on_done(self, outcome) -> None:
+        added = len(self._job["added"])
+        if outcome == "cancelled":
+            self.status.value = f"Cancelled; {added} layer(s) added."
+        elif added:
+            show_info(f"Added {', '.join(repr(n) for n in self._job['added'])}.")
+
+    def _add_results(self, layer, labels, scores) -> None:
+        model, axis = self._job["model"], self._job["channel_axis"]
+        spatial = list(range(layer.ndim))
+        if axis is not None and len(spatial) > labels.ndim:  # the channel axis is gone
+            del spatial[axis]
+        place = {
+            "scale": [layer.scale[i] for i in spatial],
+            "translate": [layer.translate[i] for i in spatial],
+        }
+        record = {
+            "model": self._job["model_name"],
+            "classes": model.info.classes,
+            "source": layer.name,
+            "tile": self._job["tile"] or "auto",
+            "tta": self._job["tta"],
+            "threshold": self._job["threshold"],
+        }
         name = f"{layer.name} prediction"
-        self._viewer.add_labels(
-            labels,
-            name=name,
-            scale=layer.scale,
-            translate=layer.translate,
-            metadata={"napari_segdl": {"model": model_name, "classes": model.info.classes}},
-        )
-        self.status.value = f"Added '{name}'."
-        show_info(f"Added '{name}'.")
+        self._viewer.add_labels(labels, name=name, metadata={"napari_segdl": record}, **place)
+        self._job["added"].append(name)
+        if scores is not None:
+            names = [f"{layer.name} p({n})" for n in model.class_map.names]
+            self._viewer.add_image(
+                scores,
+                channel_axis=-1,
+                name=names,
+                colormap="magma",
+                contrast_limits=(0.0, 1.0),
+                metadata={"napari_segdl": record},
+                **place,
+            )

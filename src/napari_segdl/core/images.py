@@ -71,10 +71,20 @@ class Normalization:
 
     def apply(self, image: np.ndarray) -> np.ndarray:
         """Scale a (Y, X, C) image channel by channel; returns float32."""
+        return self.scale(image, self.limits(image))
+
+    def limits(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The low and high percentiles of each channel of a (Y, X, C) image."""
         data = np.asarray(image, dtype=np.float32)
         lo, hi = np.percentile(data, [self.low, self.high], axis=(0, 1))
-        scale = np.where(hi > lo, hi - lo, 1.0).astype(np.float32)
-        return (data - lo.astype(np.float32)) / scale
+        return lo, hi
+
+    @staticmethod
+    def scale(image: np.ndarray, limits: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Scale (part of) an image with the ``limits`` of the whole image; returns float32."""
+        lo, hi = (np.asarray(v, dtype=np.float32) for v in limits)
+        span = np.where(hi > lo, hi - lo, 1.0).astype(np.float32)
+        return (np.asarray(image, dtype=np.float32) - lo) / span
 
     def to_dict(self) -> dict:
         return {"method": "percentile", **asdict(self)}

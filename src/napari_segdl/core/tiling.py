@@ -1,0 +1,127 @@
+"""Seamless tiles: a margin of context the network's receptive field needs, smooth blending.
+
+A pixel's prediction depends on the input within the network's receptive field only, and tiles
+start on the pooling grid of the whole image, so a tile predicts every pixel at least
+``margin`` away from its edges as the whole image does. Neighbouring tiles overlap by
+``2 * margin + ramp``: each gives weight 0 to its outer ``margin`` pixels and the two cross-fade
+linearly over the ``ramp`` between, so the result equals whole-image prediction away from the
+image border (to float precision) and no seam can show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import SegDLError
+
+#: Largest tile side chosen automatically; bigger tiles gain little and hold much memory.
+MAX_AUTO_TILE = 4096
+#: Memory the tiles of one batch may take, at most (bytes), when the tile size is automatic.
+MAX_TILE_MEMORY = 2 * 1024**3
+
+
+def receptive_margin(depth: int) -> int:
+    """Pixels of context on each side that a U-Net or SegNet of ``depth`` poolings sees.
+
+    The receptive field of two 3x3 convolutions per level, ``depth`` 2x2 poolings, the
+    bottleneck and the decoder is ``14 * 2**depth - 9`` pixels wide; half of it, rounded up to
+    the pooling grid ``2**depth`` so that tiles stay aligned with it.
+    """
+    grid = 2**depth
+    radius = (14 * grid - 9) // 2 + 1
+    return math.ceil(radius / grid) * grid
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """Where the tiles of one axis start, their size, and the blending of their overlaps."""
+
+    length: int  # of the image along this axis
+    tile: int
+    starts: tuple[int, ...]
+    margin: int
+    ramp: int
+
+    @property
+    def padded(self) -> int:
+        """The length the image is padded to (mirrored) so that the last tile fits."""
+        return self.starts[-1] + self.tile
+
+    def weights(self, index: int) -> np.ndarray:
+        """Blending weights of tile ``index``: 0 on the margin, a ramp, then 1."""
+        weights = np.ones(self.tile, dtype=np.float32)
+        fade = (np.arange(self.ramp, dtype=np.float32) + 0.5) / self.ramp
+        edge = np.concatenate([np.zeros(self.margin, np.float32), fade])
+        if index > 0:
+            weights[: edge.size] = edge
+        if index < len(self.starts) - 1:
+            weights[self.tile - edge.size :] = np.minimum(
+                weights[self.tile - edge.size :], edge[::-1]
+            )
+        return weights
+
+
+def blend_ramp(grid: int) -> int:
+    """Width of the cross-fade between neighbouring tiles: 32 pixels, on the pooling grid."""
+    return grid * max(1, 32 // grid)
+
+
+def check_tile(tile: int | None, depth: int) -> None:
+    """Refuse a tile side no larger than the overlap tiles need for a network of ``depth``."""
+    grid = 2**depth
+    margin, ramp = receptive_margin(depth), blend_ramp(grid)
+    overlap = 2 * margin + ramp
+    if tile is not None and tile < overlap + ramp:
+        raise SegDLError(
+            f"tile {tile} is too small for this model: tiles must be larger than their "
+            f"overlap of {overlap} pixels (twice the network's receptive margin of {margin} "
+            f"plus a {ramp}-pixel blend); use a tile of at least {2 * overlap}."
+        )
+
+
+def plan_axis(length: int, largest: int, margin: int, grid: int) -> TilePlan:
+    """Tiles of at most ``largest`` pixels covering ``length``, as few and as even as can be.
+
+    Tile sizes and starts are multiples of ``grid`` (the network's pooling grid). One tile
+    covers an image that fits; otherwise neighbours overlap by ``2 * margin + ramp``.
+    """
+    ramp = blend_ramp(grid)
+    overlap = 2 * margin + ramp
+    largest = largest // grid * grid
+    whole = -(-length // grid) * grid
+    if whole <= largest:
+        return TilePlan(length, whole, (0,), margin, ramp)
+    if largest < overlap + ramp:
+        raise SegDLError(
+            f"tile {largest} is too small for this model: tiles must be larger than their "
+            f"overlap of {overlap} pixels (twice the network's receptive margin of {margin} "
+            f"plus a {ramp}-pixel blend); use a tile of at least {2 * overlap}."
+        )
+    count = math.ceil((length - overlap) / (largest - overlap))
+    tile = -(-(length + (count - 1) * overlap) // (count * grid)) * grid
+    stride = tile - overlap
+    return TilePlan(length, tile, tuple(i * stride for i in range(count)), margin, ramp)
+
+
+def auto_tile(filters: int, depth: int, available: int | None = None) -> tuple[int, int]:
+    """A tile side and batch size that fit in memory: (tile, batch).
+
+    The network's activations take about ``filters * 96`` bytes per pixel at their peak (a
+    float32 feature map of the first level, its skip copy and the gradients-free workspace of
+    the convolutions); a batch of tiles may take a quarter of the available memory, at most
+    :data:`MAX_TILE_MEMORY`.
+    """
+    if available is None:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    budget = min(available // 4, MAX_TILE_MEMORY)
+    per_pixel = max(filters, 8) * 96
+    grid = 2**depth
+    side = int(math.sqrt(budget / per_pixel)) // grid * grid
+    tile = int(np.clip(side, 16 * grid, MAX_AUTO_TILE))
+    batch = max(1, int(budget // (tile * tile * per_pixel)))
+    return tile, min(batch, 8)
