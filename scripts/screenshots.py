@@ -72,11 +72,13 @@ def main() -> None:
     train.image.value, train.labels_layer.value = image, masks
     train.epochs.value, train.patch.value, train.batch.value = 12, 64, 8
     train.filters.value, train.depth.value, train.lr.value = 8, 2, 0.003
+    train.live_preview.value = True  # the plot fills and "nuclei preview" follows each epoch
     train.train_button.native.click()
-    wait(lambda: not train.running)
+    wait(lambda: not train.running and "best epoch" in train.status.value)
     train.save_path.value = Path(tempfile.mkdtemp()) / "nuclei.keras"
     train.save_button.native.click()
     shoot(viewer, "train")
+    viewer.layers.remove("nuclei preview")
     viewer.window.remove_dock_widget(frame)
 
     frame, predict = dock(viewer, "Predict")

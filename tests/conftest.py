@@ -49,3 +49,18 @@ def trained_model():
 def _run_log(tmp_path, monkeypatch):
     """Training runs are recorded in a temporary log, never in the user's data folder."""
     monkeypatch.setenv("NAPARI_SEGDL_RUNS", str(tmp_path / "runs.jsonl"))
+
+
+def error_messages() -> list[str]:
+    """The error notifications napari has shown so far."""
+    from napari.utils.notifications import notification_manager
+
+    return [str(n.message) for n in notification_manager.records if n.severity == "error"]
+
+
+@pytest.fixture
+def fresh_session(monkeypatch):
+    """No trained or loaded models in the docks' session registry."""
+    from napari_segdl._widgets._common import SESSION_MODELS
+
+    monkeypatch.setattr(SESSION_MODELS, "_models", {})

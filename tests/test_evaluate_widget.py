@@ -2,23 +2,14 @@
 
 import numpy as np
 import pytest
-from napari.utils.notifications import notification_manager
 from skimage.measure import label
 
+from conftest import error_messages
 from napari_segdl._widgets._common import SESSION_MODELS
 from napari_segdl.core.runs import RunLog, summarize_run
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
 TIMEOUT = 60_000  # ms
-
-
-@pytest.fixture(autouse=True)
-def _fresh_session(monkeypatch):
-    monkeypatch.setattr(SESSION_MODELS, "_models", {})
-
-
-def _errors():
-    return [str(n.message) for n in notification_manager.records if n.severity == "error"]
 
 
 def _evaluate_dock(viewer, prediction, truth, kind="semantic"):
@@ -85,16 +76,16 @@ def test_bad_pairs_are_reported(make_napari_viewer, qtbot):
     viewer.add_labels(np.zeros((30, 30), np.uint8), name="empty")
     dock = _evaluate_dock(viewer, "wide", "mask")
     _run(dock, qtbot)
-    assert any("'wide' is (30, 31)" in e for e in _errors())
+    assert any("'wide' is (30, 31)" in e for e in error_messages())
     dock.prediction.value = viewer.layers["mask"]
     dock.kind.value = "instance"
     _run(dock, qtbot)
-    assert any("looks semantic" in e for e in _errors())
+    assert any("looks semantic" in e for e in error_messages())
     dock.truth.value, dock.kind.value = viewer.layers["empty"], "semantic"
     _run(dock, qtbot)
-    assert any("truth is empty" in e for e in _errors())
+    assert any("truth is empty" in e for e in error_messages())
     dock.export_button.native.click()
-    assert any("Evaluate first" in e for e in _errors())
+    assert any("Evaluate first" in e for e in error_messages())
 
 
 def test_runs_dock_ranks_runs_and_loads_the_chosen_model(
@@ -110,7 +101,7 @@ def test_runs_dock_ranks_runs_and_loads_the_chosen_model(
     assert [row[0] for row in runs.table.value["data"]] == [good["id"], log.runs()[1]["id"]]
     runs.table.native.selectRow(1)  # the worse run was never saved
     runs.load_button.native.click()
-    assert any("never saved" in e for e in _errors())
+    assert any("never saved" in e for e in error_messages())
     runs.table.native.selectRow(0)
     runs.load_button.native.click()
     qtbot.waitUntil(lambda: SESSION_MODELS.names() == [f"run {good['id']}"], timeout=300_000)

@@ -3,28 +3,22 @@
 import dask.array as da
 import numpy as np
 import pytest
-from napari.utils.notifications import notification_manager
 
-from conftest import make_blobs
+from conftest import error_messages, make_blobs
 from napari_segdl._widgets._common import SESSION_MODELS
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
 
 TIMEOUT = 300_000  # ms
 
 
 @pytest.fixture
-def dock(make_napari_viewer, trained_model, monkeypatch):
-    monkeypatch.setattr(SESSION_MODELS, "_models", {})
+def dock(make_napari_viewer, trained_model, fresh_session):
     viewer = make_napari_viewer()
     SESSION_MODELS.add("blobs", trained_model)
     _, predict = viewer.window.add_plugin_dock_widget("napari-segdl", "Predict")
     predict.model.value = "blobs"
     return viewer, predict
-
-
-def _errors():
-    return [str(n.message) for n in notification_manager.records if n.severity == "error"]
 
 
 def test_many_layers_with_probability_maps_and_a_bad_one(dock, qtbot):
@@ -37,7 +31,7 @@ def test_many_layers_with_probability_maps_and_a_bad_one(dock, qtbot):
     predict.threshold.value = 0.7
     predict.predict_button.native.click()
     qtbot.waitUntil(lambda: not predict.busy, timeout=TIMEOUT)
-    assert any("image layer 'rgb' has 3 channel(s)" in e for e in _errors())
+    assert any("image layer 'rgb' has 3 channel(s)" in e for e in error_messages())
     for layer in (a, b):
         labels = viewer.layers[f"{layer.name} prediction"]
         assert labels.data.shape == layer.data.shape

@@ -3,23 +3,13 @@ through the Train and Predict docks."""
 
 import numpy as np
 import pytest
-from napari.utils.notifications import notification_manager
 
-from napari_segdl._widgets._common import SESSION_MODELS
+from conftest import error_messages
 from napari_segdl.core.preprocess import Recipe
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
 TIMEOUT = 60_000  # ms, for preprocessing a 256 x 256 image
 TRAIN_TIMEOUT = 300_000  # ms; TensorFlow's first import is part of it
-
-
-@pytest.fixture(autouse=True)
-def _fresh_session(monkeypatch):
-    monkeypatch.setattr(SESSION_MODELS, "_models", {})
-
-
-def _errors():
-    return [str(n.message) for n in notification_manager.records if n.severity == "error"]
 
 
 def _dock(viewer):
@@ -83,16 +73,16 @@ def test_bad_recipes_and_layers_are_reported(make_napari_viewer, qtbot, tmp_path
     viewer = make_napari_viewer()
     dock = _dock(viewer)
     dock.apply_button.native.click()
-    assert any("recipe is empty" in e for e in _errors())
+    assert any("recipe is empty" in e for e in error_messages())
     _add(dock, "rgb_to_bgr")
     dock.apply_button.native.click()
-    qtbot.waitUntil(lambda: any("needs an RGB" in e for e in _errors()), timeout=TIMEOUT)
-    assert any("image layer 'nuclei' is grey" in e for e in _errors())
+    qtbot.waitUntil(lambda: any("needs an RGB" in e for e in error_messages()), timeout=TIMEOUT)
+    assert any("image layer 'nuclei' is grey" in e for e in error_messages())
     assert "nuclei preprocessed" not in viewer.layers
     (tmp_path / "bad.json").write_text("{not json")
     dock.recipe_file.value = tmp_path / "bad.json"
     dock.load_button.native.click()
-    assert any("bad.json" in e and "not valid JSON" in e for e in _errors())
+    assert any("bad.json" in e and "not valid JSON" in e for e in error_messages())
     _add(dock, "pick_channels")
     dock.params["order"].value = "0, x"
     assert "whole numbers" in dock.status.value
@@ -116,7 +106,7 @@ def test_train_on_preprocessed_layers_then_predict_the_raw_image(make_napari_vie
     train.filters.value, train.depth.value = 8, 2
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
-    assert train.model is not None, _errors()
+    assert train.model is not None, error_messages()
     assert train.model.info.recipe == dock.recipe.to_dict()
 
     for source, shape in (("nuclei", (256, 256)), ("nuclei preprocessed", (128, 128))):
@@ -124,5 +114,5 @@ def test_train_on_preprocessed_layers_then_predict_the_raw_image(make_napari_vie
         predict.predict_button.native.click()
         qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
         name = f"{source} prediction"
-        assert name in viewer.layers, (predict.status.value, _errors())
+        assert name in viewer.layers, (predict.status.value, error_messages())
         assert viewer.layers[name].data.shape == shape  # raw in, raw shape out; no double recipe

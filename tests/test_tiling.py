@@ -4,10 +4,11 @@ import dask.array as da
 import numpy as np
 import pytest
 from skimage.draw import disk
+from skimage.measure import label
 from skimage.segmentation import find_boundaries
 
-from conftest import make_blobs
-from napari_segdl import predict
+from conftest import TINY, make_blobs
+from napari_segdl import evaluate, predict, train
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.lazy import exact_limits
 from napari_segdl.core.stitch import stitch_instances
@@ -145,3 +146,15 @@ def test_objects_cut_by_chunk_borders_keep_one_id():
         assert len(ids) == 1, (i, ids)  # one ID per object, whichever chunks it spans
     ids = {int(np.unique(stitched[objects == i])[-1]) for i in range(1, len(centres) + 1)}
     assert len(ids) == len(centres)  # and touching objects (4 and 8) stay apart
+
+
+def test_lazy_instance_prediction_agrees_with_in_memory():
+    image, labels = make_blobs()
+    model = train(image, label(labels > 0), mode="instance", epochs=4, **TINY)
+    big = np.tile(image, (2, 2))
+    memory = predict(model, big)
+    lazy = predict(model, da.from_array(big, chunks=(96, 128)), tile=128).compute()
+    assert lazy.shape == memory.shape and lazy.max() == len(np.unique(lazy)) - 1  # 1..N
+    inside = [_interior(x, receptive_margin(2)) for x in (lazy, memory)]
+    agreement = evaluate(*inside, instance=True)  # same objects, whichever chunks they span
+    assert agreement["f1_50"] > 0.95, agreement["f1_50"]

@@ -2,23 +2,12 @@
 
 import numpy as np
 import pytest
-from napari.utils.notifications import notification_manager
 
-from conftest import make_blobs
-from napari_segdl._widgets._common import SESSION_MODELS
+from conftest import error_messages, make_blobs
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
 
 TIMEOUT = 300_000  # ms
-
-
-@pytest.fixture(autouse=True)
-def _fresh_session(monkeypatch):
-    monkeypatch.setattr(SESSION_MODELS, "_models", {})
-
-
-def _errors():
-    return [str(n.message) for n in notification_manager.records if n.severity == "error"]
 
 
 def _dock(viewer, epochs=2):
@@ -60,13 +49,14 @@ def test_several_pairs_with_add_and_remove_rows(make_napari_viewer, qtbot):
     train.train_button.native.click()
     assert not train.running
     assert any(
-        "Image layer 'a' with labels layer 'a labels' is chosen twice" in e for e in _errors()
+        "Image layer 'a' with labels layer 'a labels' is chosen twice" in e
+        for e in error_messages()
     )
 
     second.image.value, second.labels_layer.value = layers[2], layers[3]
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
-    assert train.model is not None, _errors()
+    assert train.model is not None, error_messages()
     assert train.model.info.training["pairs"] == 2
     assert train._data_names == ["a + a labels", "b + b labels"]
 
@@ -79,7 +69,7 @@ def test_a_stack_trains_on_its_painted_slice_and_predicts_every_slice(make_napar
     train.image.value, train.labels_layer.value = image, labels
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
-    assert train.model is not None, _errors()
+    assert train.model is not None, error_messages()
     assert train.model.info.training["slices"] == {"trained": 1, "total": 3}
     np.testing.assert_array_equal(labels.data, before)
 
@@ -101,7 +91,9 @@ def test_labels_of_one_slice_for_a_stack_are_refused_clearly(make_napari_viewer,
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
     assert train.model is None
-    assert any("labels layer 'flat' covers one slice" in e for e in _errors()), _errors()
+    assert any("labels layer 'flat' covers one slice" in e for e in error_messages()), (
+        error_messages()
+    )
 
 
 def test_live_curves_and_preview_of_the_slice_on_screen(make_napari_viewer, qtbot):
@@ -113,8 +105,9 @@ def test_live_curves_and_preview_of_the_slice_on_screen(make_napari_viewer, qtbo
     train.live_preview.value = True
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
-    assert train.model is not None, _errors()
+    assert train.model is not None, error_messages()
     epochs = train.model.info.training["epochs_run"]
+    assert "best epoch" in train.status.value, train.status.value
     assert len(train.plot.values("loss")) == epochs
     assert len(train.plot.values("val_iou")) == epochs
     assert train.plot.curves["loss"].getData()[0].tolist() == list(range(1, epochs + 1))

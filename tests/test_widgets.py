@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from napari.utils.notifications import notification_manager
 
+from conftest import error_messages
 from napari_segdl import evaluate
 from napari_segdl._widgets._common import SESSION_MODELS
 from napari_segdl.core.runs import RunLog
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
 
 TRAIN_TIMEOUT = 300_000  # ms; training a tiny model takes seconds, TF's first import more
 
@@ -31,16 +32,6 @@ def _tiny(train, labels="nuclei masks", mode="dense", epochs=6):
     train.lr.value = 0.003
 
 
-@pytest.fixture(autouse=True)
-def _fresh_session(monkeypatch):
-    """Each test starts with no trained or loaded models in the session."""
-    monkeypatch.setattr(SESSION_MODELS, "_models", {})
-
-
-def _errors():
-    return [str(n.message) for n in notification_manager.records if n.severity == "error"]
-
-
 def test_train_then_predict_through_the_manifest(make_napari_viewer, qtbot, tmp_path):
     viewer = make_napari_viewer()
     train, predict = _docks(viewer)
@@ -52,7 +43,7 @@ def test_train_then_predict_through_the_manifest(make_napari_viewer, qtbot, tmp_
     train.train_button.native.click()
     assert train.running and train.stop_button.enabled and not train.train_button.enabled
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
-    assert train.model is not None, _errors()
+    assert train.model is not None, error_messages()
     assert train.model.info.training["epochs_run"] >= 1
     assert "best epoch" in train.status.value
     assert train.device.value.startswith("CPU only")  # no GPU in CI; the dock says so
@@ -62,7 +53,7 @@ def test_train_then_predict_through_the_manifest(make_napari_viewer, qtbot, tmp_
     assert predict.model.value  # the trained model is offered in the Predict dock
     predict.predict_button.native.click()
     qtbot.waitUntil(lambda: not predict.busy, timeout=TRAIN_TIMEOUT)
-    assert "nuclei prediction" in viewer.layers, (predict.status.value, _errors())
+    assert "nuclei prediction" in viewer.layers, (predict.status.value, error_messages())
     layer = viewer.layers["nuclei prediction"]
     assert layer.data.shape == viewer.layers["nuclei"].data.shape
     assert set(np.unique(layer.data)) <= {0, 1}
@@ -104,7 +95,7 @@ def test_bad_layers_are_reported_and_left_unchanged(make_napari_viewer, qtbot):
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
     assert train.model is None
-    assert any("labels layer 'empty': nothing is painted" in e for e in _errors()), (
+    assert any("labels layer 'empty': nothing is painted" in e for e in error_messages()), (
         train.status.value,
         notification_manager.records,
     )
@@ -115,15 +106,15 @@ def test_bad_layers_are_reported_and_left_unchanged(make_napari_viewer, qtbot):
     train.depth.value = 5
     train.train_button.native.click()
     assert not train.running
-    assert any("patch 48 is not a multiple of 2**depth = 32" in e for e in _errors())
+    assert any("patch 48 is not a multiple of 2**depth = 32" in e for e in error_messages())
 
     predict.images.value = [viewer.layers["nuclei"]]
     predict.predict_button.native.click()
     assert not predict.busy
-    assert any("No model: train one in the Train dock" in e for e in _errors())
+    assert any("No model: train one in the Train dock" in e for e in error_messages())
     predict.model_file.value = viewer.layers["nuclei"].source.path or "missing.keras"
     predict.load_button.native.click()
-    assert any("Choose a model file (.keras)" in e for e in _errors())
+    assert any("Choose a model file (.keras)" in e for e in error_messages())
 
 
 def test_closing_the_viewer_while_training(make_napari_viewer, qtbot):
@@ -144,7 +135,7 @@ def test_instance_mode_and_segnet_in_the_docks(make_napari_viewer, qtbot):
     train.arch.value = "segnet"
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
-    assert train.model is not None, _errors()
+    assert train.model is not None, error_messages()
     assert (train.model.info.arch, train.model.class_map.mode) == ("segnet", "instance")
     predict.images.value = [viewer.layers["nuclei"]]
     predict.predict_button.native.click()
@@ -169,6 +160,6 @@ def test_continue_training_from_the_model_of_this_session(make_napari_viewer, qt
     train.epochs.value = 1
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
-    assert train.model is not first, _errors()
+    assert train.model is not first, error_messages()
     assert train.model.info.training["continued_from"]["epochs_run"] == 2
     assert len(SESSION_MODELS.names()) == 2

@@ -19,11 +19,13 @@ import numpy as np
 from .bundle import SegModel, load_model
 from .errors import SegDLError
 from .stacks import has_channels
-from .tiling import auto_tile, receptive_margin
+from .tiling import MAX_CHUNK_MEMORY, auto_tile, receptive_margin
 
 #: One network call at a time per process: the backend uses every core for one call already,
 #: and memory then holds one chunk's activations, not one per thread.
 _NETWORK_LOCK = threading.Lock()
+#: Float images up to this size (as float32) get exact normalisation percentiles.
+EXACT_BYTES = 512 * 1024**2
 #: Models rebuilt from bundle bytes in this process (workers of a cluster), by content hash.
 _LOADED: dict[str, SegModel] = {}
 
@@ -81,13 +83,17 @@ def exact_limits(image, low: float, high: float) -> np.ndarray:
     """Percentiles ``low`` and ``high`` of each channel of a (Y, X, C) dask array: (2, C).
 
     Integer images of up to 16 bits: exact (equal to ``numpy.percentile``), from histograms
-    summed over the chunks. Other images: dask's chunk-merged estimate.
+    summed over the chunks. Other images: exact when they fit in :data:`EXACT_BYTES`, else
+    dask's chunk-merged estimate.
     """
     import dask
     import dask.array as da
 
     dtype = np.dtype(image.dtype)
     if dtype.kind not in "ui" or dtype.itemsize > 2:
+        if image.size * 4 <= EXACT_BYTES:
+            data = np.asarray(image, dtype=np.float32)
+            return np.percentile(data, [low, high], axis=(0, 1))
         flat = image.reshape(-1, image.shape[-1])
         return np.stack(
             [
@@ -176,7 +182,8 @@ def predict_lazy(
     x, raw_yx = _prepared(model, image, name, preprocess)
     depth = int(model.info.arch_params["depth"])
     grid, margin = 2**depth, receptive_margin(depth)
-    side = tile or auto_tile(int(model.info.arch_params.get("filters", 32)), depth)[0]
+    filters = int(model.info.arch_params.get("filters", 32))
+    side = tile or auto_tile(filters, depth, largest=MAX_CHUNK_MEMORY)[0]
     chunk = max(grid, (side - 2 * margin) // grid * grid)
     leading = x.ndim - 3
     x = x.rechunk(
