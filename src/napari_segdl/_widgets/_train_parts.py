@@ -9,7 +9,7 @@ import numpy as np
 from magicgui.widgets import Container, PushButton, create_widget
 
 from ..core.errors import SegDLError
-from ._common import displayed_slice
+from ._common import displayed_slice, layer_recipe
 
 
 class PairRow(Container):
@@ -75,6 +75,18 @@ class PairList(Container):
 
 #: The curves of the training plot and their colours.
 _SERIES = {"loss": "#4fc3f7", "val_loss": "#ffb74d", "val_iou": "#81c784"}
+
+
+def shared_recipe(image_layers) -> dict | None:
+    """The preprocessing all the images went through (the model learns it, for raw images)."""
+    recipes = [layer_recipe(layer) for layer in image_layers]
+    if any(recipe != recipes[0] for recipe in recipes):
+        names = ", ".join(f"'{layer.name}'" for layer in image_layers)
+        raise SegDLError(
+            f"The image layers {names} went through different preprocessing; train on "
+            "images made with the same recipe (or all raw)."
+        )
+    return recipes[0]
 
 
 class TrainingPlot:

@@ -25,6 +25,7 @@ from ..core.config import LOSSES, PRESETS, TrainConfig
 from ..core.errors import SegDLError
 from ..core.labels import LABEL_MODES
 from ..core.runs import RunLog, summarize_run
+from . import _train_parts as parts
 from ._common import (
     CHANNEL_AXES,
     SESSION_MODELS,
@@ -32,12 +33,10 @@ from ._common import (
     channel_axis,
     image_data,
     labels_data,
-    layer_recipe,
     relay_from_keras_thread,
     report,
     reported,
 )
-from ._train_parts import LivePreview, PairList, Preview, TrainingPlot, with_preview
 
 
 @thread_worker
@@ -47,7 +46,7 @@ def _training_worker(images, labels, config, stop, preview, **options):
 
     def run():
         events = iter_training(images, labels, config, stop=stop.is_set, **options)
-        return with_preview(events, preview)
+        return parts.with_preview(events, preview)
 
     try:
         return (yield from relay_from_keras_thread(run))
@@ -69,7 +68,7 @@ class TrainWidget(Container):
         self._progress = None
         self._alive = True
         self._preview = None
-        self.pairs = PairList()
+        self.pairs = parts.PairList()
         self.mode = ComboBox(
             name="mode",
             label="label mode",
@@ -215,7 +214,7 @@ class TrainWidget(Container):
                 self.save_button,
             ]
         )
-        self.plot = TrainingPlot()
+        self.plot = parts.TrainingPlot()
         self.native.layout().addWidget(self.plot.native)
         self._connect_callbacks()
 
@@ -283,7 +282,7 @@ class TrainWidget(Container):
             pairs = self.pairs.layers()
             images = [image_data(image) for image, _ in pairs]
             labels = [labels_data(labels) for _, labels in pairs]
-            recipe = self._recipe([image for image, _ in pairs])
+            recipe = parts.shared_recipe([image for image, _ in pairs])
         except SegDLError as error:
             report(error)
             return
@@ -295,7 +294,9 @@ class TrainWidget(Container):
         self._source_name = pairs[0][0].name
         self._data_names = [f"{image.name} + {labels.name}" for image, labels in pairs]
         initial = SESSION_MODELS.get(self.start_from.value) if self.start_from.value else None
-        self._preview = LivePreview(self._viewer, pairs[0][0]) if self.live_preview.value else None
+        self._preview = (
+            parts.LivePreview(self._viewer, pairs[0][0]) if self.live_preview.value else None
+        )
         self._worker = _training_worker(
             images,
             labels,
@@ -318,18 +319,6 @@ class TrainWidget(Container):
         self.status.value = "Preparing data and building the network..."
         self._worker.start()
 
-    @staticmethod
-    def _recipe(image_layers) -> dict | None:
-        """The preprocessing the images went through (the model learns it, for raw images)."""
-        recipes = [layer_recipe(layer) for layer in image_layers]
-        if any(recipe != recipes[0] for recipe in recipes):
-            names = ", ".join(f"'{layer.name}'" for layer in image_layers)
-            raise SegDLError(
-                f"The image layers {names} went through different preprocessing; train on "
-                "images made with the same recipe (or all raw)."
-            )
-        return recipes[0]
-
     def _request_stop(self) -> None:
         self._stop.set()
         self.status.value = "Stopping after this step; keeping the best weights..."
@@ -341,7 +330,7 @@ class TrainWidget(Container):
     def _on_event(self, event) -> None:
         if not self._alive:
             return
-        if isinstance(event, Preview):
+        if isinstance(event, parts.Preview):
             self._preview.show(event)
         elif event.kind == "start":
             self._progress = progress(total=event.epochs * event.steps, desc="Training")
