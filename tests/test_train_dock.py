@@ -133,3 +133,30 @@ def test_advanced_settings_are_folded_and_reach_the_config(make_napari_viewer):
     )
     train.preset.value = "accurate-gpu"
     assert train.augment_deform.value and train.filters.value == 32
+
+
+def test_rows_with_different_recipes_or_no_layer_are_refused(make_napari_viewer):
+    viewer = make_napari_viewer()
+    train = _dock(viewer)
+    image, labels = make_blobs()
+    raw = viewer.add_image(image, name="raw")
+    smoothed = viewer.add_image(
+        image,
+        name="smoothed",
+        metadata={"napari_segdl": {"recipe": {"napari_segdl_recipe": 1, "steps": []}}},
+    )
+    painted = viewer.add_labels(labels, name="painted")
+    first, second = train.pairs.rows[0], train.pairs.add_row()
+    first.image.value, first.labels_layer.value = raw, painted
+    second.image.value, second.labels_layer.value = smoothed, painted
+    train.train_button.native.click()
+    assert not train.running
+    assert any(
+        "'raw', 'smoothed' went through different preprocessing" in e for e in error_messages()
+    )
+    viewer.layers.remove(painted)  # rows now lack a labels layer
+    train.train_button.native.click()
+    assert not train.running
+    assert any(
+        "Choose an image layer and a labels layer in every row" in e for e in error_messages()
+    )

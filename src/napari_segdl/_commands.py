@@ -115,6 +115,7 @@ def _inputs(path: Path) -> list[Path]:
 
 def _predict_file(model, path: Path, args: argparse.Namespace) -> None:
     """Predict one input and write its labels (and probabilities); lazily when it is big."""
+    from .core.predict import labels_and_probabilities
     from .core.predict import predict as predict_image
     from .io.lazy import open_lazy, wants_lazy
 
@@ -126,11 +127,13 @@ def _predict_file(model, path: Path, args: argparse.Namespace) -> None:
         "scheduler": args.scheduler,
     }
     suffix = f".{args.format}"
-    labels = predict_image(model, image, threshold=args.threshold, **options)
+    if not args.probabilities:
+        labels = predict_image(model, image, threshold=args.threshold, **options)
+        _write(args.out / f"{path.stem}{suffix}", labels)
+        return
+    labels, scores = labels_and_probabilities(model, image, threshold=args.threshold, **options)
     _write(args.out / f"{path.stem}{suffix}", labels)
-    if args.probabilities:
-        scores = predict_image(model, image, probabilities=True, **options)
-        _write(args.out / f"{path.stem}_probabilities{suffix}", scores)
+    _write(args.out / f"{path.stem}_probabilities{suffix}", scores)
 
 
 def _write(path: Path, data) -> None:

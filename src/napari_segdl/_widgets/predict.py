@@ -49,8 +49,7 @@ class _Cancelled(Exception):
 
 def _predict_layer(model, image, cancel, maps: bool, on_tile, **options):
     """Labels (and probabilities when ``maps``) of one layer; runs on a Keras thread."""
-    from ..core.lazy import is_lazy
-    from ..core.predict import labels_from_probabilities, predict
+    from ..core.predict import labels_and_probabilities, predict
 
     def guarded(done, total):
         if cancel.is_set():
@@ -59,11 +58,7 @@ def _predict_layer(model, image, cancel, maps: bool, on_tile, **options):
 
     if not maps:
         return predict(model, image, on_tile=guarded, **options), None
-    threshold = options.pop("threshold")
-    scores = predict(model, image, probabilities=True, on_tile=guarded, **options)
-    if is_lazy(image):  # lazy: labels are their own lazy graph, computed when shown
-        return predict(model, image, threshold=threshold, **options), scores
-    return labels_from_probabilities(model, scores, threshold), scores
+    return labels_and_probabilities(model, image, on_tile=guarded, **options)
 
 
 @thread_worker

@@ -136,6 +136,7 @@ def _percentiles(counts: np.ndarray, offset: int, qs) -> np.ndarray:
 
 def _prepared(model: SegModel, image, name: str, preprocess: bool):
     """The image as a dask array (..., Y, X, C) after the model's recipe; its raw (Y, X)."""
+    from .predict import check_channels
     from .preprocess import Recipe
     from .preprocess import preprocess as apply_recipe
 
@@ -147,11 +148,7 @@ def _prepared(model: SegModel, image, name: str, preprocess: bool):
         x = apply_recipe(x, recipe, channels=colour, name=name)
     if not colour:
         x = x[..., np.newaxis]
-    if x.shape[-1] != model.info.channels:
-        raise SegDLError(
-            f"{name} has {x.shape[-1]} channel(s) but the model was trained on "
-            f"{model.info.channels}; convert the image (for example RGB to grey) first."
-        )
+    check_channels(model, x, name)
     if min(x.shape[-3:-1]) < 1:
         raise SegDLError(f"{name}: the image is empty (shape {image.shape}).")
     return x, raw_yx

@@ -195,6 +195,20 @@ def predict(
     return np.stack(results).reshape(*leading, *results[0].shape)
 
 
+def labels_and_probabilities(model, image, *, threshold: float | None = None, **options):
+    """Labels and class probabilities of one image or stack, as :func:`predict` gives them.
+
+    In memory the network runs once and the labels come from its probabilities; lazy input
+    (or a cluster) gets two graphs, since each is computed where and when it is needed.
+    """
+    from .lazy import is_lazy
+
+    scores = predict(model, image, probabilities=True, **options)
+    if is_lazy(image) or options.get("scheduler") is not None:
+        return predict(model, image, threshold=threshold, **options), scores
+    return labels_from_probabilities(model, scores, threshold), scores
+
+
 def check_threshold(model: SegModel, threshold: float | None) -> None:
     """A threshold is for models of two classes, and between 0 and 1."""
     if threshold is None:

@@ -74,10 +74,13 @@ def blend_ramp(grid: int) -> int:
 
 def check_tile(tile: int | None, depth: int) -> None:
     """Refuse a tile side no larger than the overlap tiles need for a network of ``depth``."""
-    grid = 2**depth
-    margin, ramp = receptive_margin(depth), blend_ramp(grid)
+    if tile is not None:
+        _check_size(tile, receptive_margin(depth), blend_ramp(2**depth))
+
+
+def _check_size(tile: int, margin: int, ramp: int) -> None:
     overlap = 2 * margin + ramp
-    if tile is not None and tile < overlap + ramp:
+    if tile < overlap + ramp:
         raise SegDLError(
             f"tile {tile} is too small for this model: tiles must be larger than their "
             f"overlap of {overlap} pixels (twice the network's receptive margin of {margin} "
@@ -97,12 +100,7 @@ def plan_axis(length: int, largest: int, margin: int, grid: int) -> TilePlan:
     whole = -(-length // grid) * grid
     if whole <= largest:
         return TilePlan(length, whole, (0,), margin, ramp)
-    if largest < overlap + ramp:
-        raise SegDLError(
-            f"tile {largest} is too small for this model: tiles must be larger than their "
-            f"overlap of {overlap} pixels (twice the network's receptive margin of {margin} "
-            f"plus a {ramp}-pixel blend); use a tile of at least {2 * overlap}."
-        )
+    _check_size(largest, margin, ramp)
     count = math.ceil((length - overlap) / (largest - overlap))
     tile = -(-(length + (count - 1) * overlap) // (count * grid)) * grid
     stride = tile - overlap
