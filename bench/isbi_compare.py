@@ -5,7 +5,7 @@ slices 25-29 (mean IoU of cell interior and membrane). Runs:
 
 - ``dense``: U-Net on the full labels;
 - ``sparse``: U-Net in sparse mode on scribbles (thin skeleton strokes inside each class,
-  at most 2 % of the pixels, ``napari_segdl.core.scribbles``);
+  at most 2 % of the pixels, ``bench/scribbles.py``);
 - ``rf``: scikit-image's trainable segmentation (random forest on
   ``multiscale_basic_features``, ``skimage.future.fit_segmenter``) on the same scribbles;
 - ``segnet``: SegNet on the full labels.
@@ -26,7 +26,7 @@ import numpy as np
 
 from _common import DATA, load_isbi, machine, today
 from napari_segdl import evaluate, predict, train
-from napari_segdl.core.scribbles import scribbles_from_dense
+from scribbles import scribbles_from_dense
 
 
 def network_run(name, images, labels, test_images, test_labels, args, **params):

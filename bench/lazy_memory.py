@@ -25,7 +25,7 @@ CHILD = """
 import json, resource, sys, time
 import zarr
 from napari_segdl import load_model, predict
-from napari_segdl.io.lazy import write_lazy
+from napari_segdl.io.chunked import write_lazy
 model = load_model(sys.argv[1])
 start = time.perf_counter()
 labels = predict(model, zarr.open(sys.argv[2], mode="r"))

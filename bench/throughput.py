@@ -20,7 +20,7 @@ import numpy as np
 from _common import DATA, load_isbi, machine, today
 from napari_segdl.core.backend import load_keras
 from napari_segdl.core.images import Normalization
-from napari_segdl.core.training import train
+from napari_segdl.core.train.api import train
 
 NETWORK = {"filters": 16, "depth": 4, "batch_norm": True}
 
@@ -46,8 +46,8 @@ def run_segdl(images, labels, args) -> float:
 
 def run_fit(images, labels, args) -> float:
     keras = load_keras()
-    from napari_segdl.core.losses import masked_crossentropy
     from napari_segdl.core.models import build_model
+    from napari_segdl.core.train.losses import segmentation_loss
 
     rng = np.random.default_rng(1)
     count = (args.warmup + args.steps) * args.batch
@@ -60,7 +60,7 @@ def run_fit(images, labels, args) -> float:
         ys.append((labels[i] > 0)[y0 : y0 + args.patch, x0 : x0 + args.patch].astype(np.int32))
     x, y = np.stack(xs), np.stack(ys)
     model = build_model("unet", 1, 2, **NETWORK)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=masked_crossentropy)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=segmentation_loss())
     times = []
     stamp = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda *_, **__: times.append(time.perf_counter())

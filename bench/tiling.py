@@ -21,7 +21,8 @@ import numpy as np
 
 from _common import DATA, load_isbi, machine, today
 from napari_segdl import load_model, predict, train
-from napari_segdl.core.tiling import auto_tile, plan_axis, receptive_margin
+from napari_segdl.core.infer.tiles import auto_tile, plan_axis
+from napari_segdl.core.models import geometry
 
 
 def model_for_bench(path: Path | None, data: Path):
@@ -55,10 +56,10 @@ def main() -> None:
         start = time.perf_counter()
         tiled = predict(model, image, tile=args.tile, probabilities=True)
         tiled_s.append(time.perf_counter() - start)
-    margin = receptive_margin(4)
+    margin = geometry("unet", {"depth": 4, "filters": 16}).margin
     difference = float(np.abs(tiled - whole)[margin:-margin, margin:-margin].max())
     megapixels = args.size**2 / 1e6
-    tile = args.tile or auto_tile(16, 4)[0]
+    tile = args.tile or auto_tile(geometry("unet", {"depth": 4, "filters": 16}))[0]
     plan = plan_axis(args.size, tile, margin, 16)
     result = {
         "date": today(),

@@ -12,12 +12,14 @@ nucleus) and, for the first, ``nuclei_0_scribbles.png`` (1 = background, 2 = nuc
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 
-from napari_segdl.core.scribbles import scribbles_from_dense
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from scribbles import scribbles_from_dense  # the benchmarks' scribble simulator
 
 SHAPES = [(256, 320), (256, 256)]
 OUT = Path(__file__).resolve().parents[1] / "src" / "napari_segdl" / "samples"

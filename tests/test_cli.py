@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ import tifffile
 from PIL import Image
 
 from capture_files import camera_exif
-from conftest import make_blobs
+from helpers import make_blobs
 from napari_segdl.cli import main
 
 TINY_ARGS = [
@@ -42,6 +43,7 @@ def _train(images, labels, out, *extra) -> int:
     return main(["train", str(images), str(labels), "--out", str(out), *extra])
 
 
+@pytest.mark.slow
 def test_train_then_predict(dataset, capsys):
     model = dataset / "model.keras"
     assert _train(dataset / "images", dataset / "labels", model, *TINY_ARGS) == 0
@@ -68,11 +70,12 @@ def _run(*args):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--patch", "100"], "patch 100 is not a multiple of 2**depth = 16"),
-        (["--epochs", "0"], "--epochs: must be >= 1"),
+        (["--epochs", "0"], "epochs must be between 1 and 100000; received 0"),
     ],
 )
 def test_bad_flags_are_one_line_and_exit_2(dataset, args, message):
@@ -107,6 +110,7 @@ def test_help_lists_commands():
     assert all(word in result.stdout for word in ("train", "predict", "demo"))
 
 
+@pytest.mark.slow
 def test_predict_turns_a_camera_photo_upright_by_its_exif_orientation(tmp_path, trained_model):
     """A grey photo stored landscape with orientation 6 gives a portrait mask."""
     image, _ = make_blobs(shape=(40, 64))
@@ -119,10 +123,11 @@ def test_predict_turns_a_camera_photo_upright_by_its_exif_orientation(tmp_path, 
     assert tifffile.imread(tmp_path / "out" / "portrait.tif").shape == (64, 40)
 
 
+@pytest.mark.slow
 def test_preprocess_then_train_with_the_recipe_then_predict_raw_images(dataset, capsys):
     """The CLI loop with a recipe: preprocess files, train on them, predict the raw files."""
     from napari_segdl import load_model
-    from napari_segdl.core.preprocess import Recipe
+    from napari_segdl.core.preprocess import Recipe, recipe_of
 
     recipe = Recipe.coerce([{"op": "resize", "factor": 0.5}, {"op": "median", "radius": 1}])
     recipe_file = recipe.save(dataset / "recipe.json")
@@ -131,7 +136,9 @@ def test_preprocess_then_train_with_the_recipe_then_predict_raw_images(dataset, 
     small = tifffile.imread(out / "a.tif")
     assert small.shape == (48, 64)
     with tifffile.TiffFile(out / "a.tif") as tif:
-        assert tif.shaped_metadata[0]["napari_segdl_recipe"] == recipe.to_dict()
+        metadata = tif.shaped_metadata[0]
+    assert metadata["napari_segdl"]["recipe"] == recipe.to_dict()  # one key, not nested twice
+    assert recipe_of(metadata) == recipe.to_dict() and "napari_segdl_recipe" not in metadata
     (dataset / "small_labels").mkdir()
     for stem in ("a", "b"):
         labels = tifffile.imread(dataset / "labels" / f"{stem}.tif")
@@ -193,6 +200,7 @@ def test_evaluate_bad_pairs_are_one_line_and_exit_2(scored, capsys):
     assert "differs from truth shape" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_records_the_run_and_runs_lists_it(dataset, capsys):
     import json
 
@@ -219,6 +227,7 @@ def test_train_records_the_run_and_runs_lists_it(dataset, capsys):
     assert run["id"] in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_train_continues_from_a_saved_model(dataset):
     from napari_segdl import load_model
 
@@ -227,3 +236,82 @@ def test_train_continues_from_a_saved_model(dataset):
     assert main([*args, "--out", str(first)]) == 0
     assert main([*args, "--out", str(dataset / "more.keras"), "--from-model", str(first)]) == 0
     assert load_model(dataset / "more.keras").info.training["continued_from"]["epochs_run"] == 2
+
+
+def _colour_mask(labels):
+    """Dense labels painted in colour, as many tools export masks: red objects on black."""
+    rgb = np.zeros((*labels.shape, 3), np.uint8)
+    rgb[labels > 0] = (255, 0, 0)
+    rgb[:8, :8] = (0, 0, 255)  # a second colour
+    return rgb
+
+
+def test_colour_label_files_are_refused_or_converted_on_purpose(dataset, capsys):
+    for stem in ("a", "b"):
+        labels = tifffile.imread(dataset / "labels" / f"{stem}.tif")
+        (dataset / "labels" / f"{stem}.tif").unlink()
+        iio.imwrite(dataset / "labels" / f"{stem}.png", _colour_mask(labels))
+    model = dataset / "m.keras"
+    assert _train(dataset / "images", dataset / "labels", model, *TINY_ARGS) == 2
+    err = capsys.readouterr().err
+    assert "a.png' is a colour image" in err and "--colour-labels" in err and not model.exists()
+
+
+@pytest.mark.slow
+def test_colour_labels_train_when_converted(dataset):
+    from napari_segdl import load_model
+
+    labels = tifffile.imread(dataset / "labels" / "a.tif")
+    (dataset / "labels" / "a.tif").unlink()
+    (dataset / "labels" / "b.tif").unlink()
+    for stem in ("a", "b"):
+        iio.imwrite(dataset / "labels" / f"{stem}.png", _colour_mask(labels))
+    model = dataset / "m.keras"
+    args = [*TINY_ARGS, "--colour-labels"]
+    assert _train(dataset / "images", dataset / "labels", model, *args) == 0
+    assert list(load_model(model).class_map.values) == [0, 1, 2]
+
+
+def test_evaluate_refuses_what_is_not_a_label_image(tmp_path, capsys):
+    truth = np.zeros((16, 16), np.uint8)
+    truth[4:9, 4:9] = 1
+    tifffile.imwrite(tmp_path / "truth.tif", truth)
+    tifffile.imwrite(tmp_path / "scores.tif", truth.astype(np.float32) * 0.7)
+    assert main(["evaluate", str(tmp_path / "scores.tif"), str(tmp_path / "truth.tif")]) == 2
+    assert "is not a label image" in capsys.readouterr().err
+    photo = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    iio.imwrite(tmp_path / "photo.png", photo)
+    assert main(["evaluate", str(tmp_path / "photo.png"), str(tmp_path / "truth.tif")]) == 2
+    assert "photo.png' is a colour image" in capsys.readouterr().err
+
+
+def test_a_folder_given_as_the_model_says_so(dataset, capsys):
+    code = main(["predict", str(dataset), str(dataset / "images"), "--out", str(dataset / "o")])
+    assert code == 2
+    assert "is a folder; choose a model file (.keras)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_verbose(tmp_path, trained_model):
+    model = trained_model.save(tmp_path / "m.keras")
+    image, _ = make_blobs()
+    iio.imwrite(tmp_path / "a.png", image.clip(0, 255).astype(np.uint8))
+    args = ["predict", str(model), str(tmp_path / "a.png"), "--out", str(tmp_path / "o")]
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run(
+        [sys.executable, "-m", "napari_segdl.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert "I0000" not in quiet.stderr and "cuInit" not in quiet.stderr, quiet.stderr
+    loud = subprocess.run(
+        [sys.executable, "-m", "napari_segdl.cli", "--verbose", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert loud.returncode == 0 and "0000 00:00" in loud.stderr, loud.stderr

@@ -8,7 +8,7 @@ import tifffile
 import zarr
 from PIL import Image
 
-from conftest import TINY, make_blobs
+from helpers import TINY, make_blobs
 from napari_segdl import load_model, predict, train
 from napari_segdl.cli import main
 
@@ -31,6 +31,7 @@ def images(tmp_path):
     return folder
 
 
+@pytest.mark.slow
 def test_a_corrupt_file_is_reported_and_the_others_finish(model_file, images, tmp_path, capsys):
     (images / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a picture")
     out = tmp_path / "out"
@@ -41,6 +42,7 @@ def test_a_corrupt_file_is_reported_and_the_others_finish(model_file, images, tm
     assert sorted(p.name for p in out.iterdir()) == ["a.tif", "c.tif"]
 
 
+@pytest.mark.slow
 def test_options_stacks_and_zarr_output(model_file, images, tmp_path, capsys):
     stack = np.stack([make_blobs(seed=s)[0].clip(0, 255).astype(np.uint8) for s in range(3)])
     tifffile.imwrite(images / "stack.tif", stack, photometric="minisblack")
@@ -56,8 +58,9 @@ def test_options_stacks_and_zarr_output(model_file, images, tmp_path, capsys):
     np.testing.assert_array_equal(labels[1], expected)
 
 
+@pytest.mark.slow
 def test_a_big_tiff_is_predicted_lazily_into_a_tiff(model_file, tmp_path, monkeypatch):
-    from napari_segdl.io import lazy
+    from napari_segdl.io import chunked as lazy
 
     monkeypatch.setattr(lazy, "LAZY_PIXELS", 10_000)  # this small TIFF counts as big
     image = np.tile(make_blobs()[0], (2, 2)).clip(0, 255).astype(np.uint8)
@@ -69,6 +72,7 @@ def test_a_big_tiff_is_predicted_lazily_into_a_tiff(model_file, tmp_path, monkey
     assert np.mean(written[24:-24, 24:-24] == expected[24:-24, 24:-24]) > 0.999
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "message"),
     [
@@ -107,6 +111,7 @@ def test_bad_predict_input_is_one_line_and_exit_2(
         assert not os.path.exists(blocker / "out")
 
 
+@pytest.mark.slow
 def test_tiny_and_one_pixel_wide_images(model_file):
     model = load_model(model_file)
     image = make_blobs()[0]

@@ -25,20 +25,20 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from .core.bundle import SegModel, load_model
     from .core.errors import SegDLError
-    from .core.metrics import evaluate
-    from .core.predict import predict
+    from .core.evaluate.semantic import evaluate
+    from .core.infer.predict import predict
     from .core.preprocess import Recipe, preprocess
-    from .core.training import train
+    from .core.train.api import train
 
 _LAZY = {
     "SegDLError": ".core.errors",
     "SegModel": ".core.bundle",
     "load_model": ".core.bundle",
-    "evaluate": ".core.metrics",
-    "predict": ".core.predict",
+    "evaluate": ".core.evaluate.semantic",
+    "predict": ".core.infer.predict",
     "preprocess": ".core.preprocess",
     "Recipe": ".core.preprocess",
-    "train": ".core.training",
+    "train": ".core.train.api",
 }
 
 

@@ -34,8 +34,12 @@ def nuclei():
     """napari sample: the first nuclei image, its masks, scribbles and instances as layers."""
     sample = nuclei_arrays(0)
     credit = "DSB 2018 nuclei (BBBC038, CC0); Caicedo et al., Nature Methods 2019"
+    image = sample["image"]
+    # dim fluorescence (values up to about 100 of 255): show it stretched, not as 0-255
+    low, high = (float(v) for v in np.percentile(image, [0.5, 99.8]))
+    shown = {"name": "nuclei", "metadata": {"source": credit}, "contrast_limits": (low, high)}
     return [
-        (sample["image"], {"name": "nuclei", "metadata": {"source": credit}}, "image"),
+        (image, shown, "image"),
         (sample["masks"], {"name": "nuclei masks", "opacity": 0.5}, "labels"),
         (nuclei_scribbles(), {"name": "nuclei scribbles"}, "labels"),
         (sample["instances"], {"name": "nuclei instances", "visible": False}, "labels"),

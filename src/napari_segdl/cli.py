@@ -1,16 +1,22 @@
-"""The ``napari-segdl`` command: train, predict and a demo on the bundled sample."""
+"""The ``napari-segdl`` command: argument parsing, then one library call per command.
+
+The train flags are generated from the training schema (:mod:`napari_segdl.core.train.config`),
+so their defaults, ranges and help are the API's and the Train dock's.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
-from .core.config import DISTRIBUTE, LOSSES, MIXED_PRECISION, PRESETS
 from .core.errors import SegDLError
-from .core.labels import LABEL_MODES
-from .core.models import ARCHITECTURES
+from .core.train.config import parameters
+from .core.train.presets import PRESETS
+from .core.train.schema import Spec, default, spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,41 +33,44 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _help(about: Spec, value) -> str:
+    shown = about.none_text if value is None else value
+    return f"{about.help} (default: {shown})".replace("%", "%%")
+
+
+def _add_schema_flags(cmd) -> None:
+    """One flag per training parameter; a flag not given is left out, so the library's default
+    (or the preset's) applies."""
+    for item in parameters():
+        about = spec(item)
+        if not about.cli:
+            continue
+        flag, value = "--" + item.name.replace("_", "-"), default(item)
+        common = {"dest": item.name, "default": argparse.SUPPRESS}
+        if about.kind is bool:
+            flag = f"--no-{flag[2:]}" if value else flag
+            action = "store_false" if value else "store_true"
+            cmd.add_argument(flag, action=action, help=about.help, **common)
+            continue
+        kind = {int: int, float: float}.get(about.kind, str)
+        choices = list(about.choices) or None
+        metavar = "SECONDS" if item.name == "max_time" else None
+        cmd.add_argument(
+            flag, type=kind, choices=choices, metavar=metavar, help=_help(about, value), **common
+        )
+
+
 def _add_train(commands) -> None:
     cmd = commands.add_parser("train", help="train a model on image/label files or directories")
     cmd.add_argument("images", type=Path, help="an image file or a directory of images")
     cmd.add_argument("labels", type=Path, help="a label file or a directory, paired by file stem")
     cmd.add_argument("--out", type=Path, required=True, help="model bundle to write (.keras)")
-    cmd.add_argument("--arch", default="unet", choices=ARCHITECTURES)
-    cmd.add_argument("--mode", default="dense", choices=LABEL_MODES)
-    cmd.add_argument("--epochs", type=_positive_int, default=50)
-    cmd.add_argument("--patch", type=int, default=256, help="patch side, a multiple of 2**depth")
-    cmd.add_argument("--batch", type=_positive_int, default=8)
-    cmd.add_argument("--filters", type=_positive_int, default=32)
-    cmd.add_argument("--depth", type=int, default=4, choices=range(2, 6), metavar="{2..5}")
-    cmd.add_argument("--lr", type=float, default=1e-3)
-    cmd.add_argument("--val-fraction", type=float, default=0.1)
-    cmd.add_argument("--max-time", type=float, default=None, metavar="SECONDS")
-    cmd.add_argument("--seed", type=int, default=0)
-    cmd.add_argument("--patience", type=_positive_int, default=10)
-    cmd.add_argument("--steps-per-epoch", type=_positive_int, default=None)
-    cmd.add_argument("--class-weights", default="none", choices=["none", "auto"])
-    cmd.add_argument("--loss", default="crossentropy", choices=LOSSES)
+    _add_schema_flags(cmd)
     cmd.add_argument(
-        "--no-augment",
-        dest="augment",
-        action="store_false",
-        help="no random flips and 90° rotations of the patches",
-    )
-    cmd.add_argument(
-        "--augment-intensity",
-        action="store_true",
-        help="random contrast, brightness, gamma and noise of the image patches",
-    )
-    cmd.add_argument(
-        "--augment-deform",
-        action="store_true",
-        help="small random affine and elastic deformations (image and labels alike)",
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="set sensible hyper-parameters at once; flags given beside it win",
     )
     cmd.add_argument(
         "--channel-axis",
@@ -70,25 +79,10 @@ def _add_train(commands) -> None:
         metavar="AXIS",
         help="the images' channel axis when it is not the last (e.g. 0 for C, Y, X)",
     )
-    cmd.add_argument("--mixed-precision", default="auto", choices=MIXED_PRECISION)
     cmd.add_argument(
-        "--distribute",
-        default="auto",
-        choices=DISTRIBUTE,
-        help="several devices train together: auto = all GPUs when there are two or more",
-    )
-    cmd.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default=None,
-        help="set sensible hyper-parameters at once; flags given beside it win",
-    )
-    cmd.add_argument(
-        "--checkpoint-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="write the best model so far here after every better epoch (crash-safe)",
+        "--colour-labels",
+        action="store_true",
+        help="convert colour label images: black is 0, each other colour one value 1..K",
     )
     cmd.add_argument(
         "--from-model",
@@ -121,9 +115,7 @@ def _add_predict(commands) -> None:
         help="largest tile side in pixels (default: from the free memory)",
     )
     cmd.add_argument(
-        "--probabilities",
-        action="store_true",
-        help="also write <stem>_probabilities (Y, X, K)",
+        "--probabilities", action="store_true", help="also write <stem>_probabilities (Y, X, K)"
     )
     cmd.add_argument(
         "--threshold",
@@ -148,7 +140,7 @@ def _add_predict(commands) -> None:
     )
 
 
-def _add_preprocess(commands) -> None:
+def _add_others(commands) -> None:
     cmd = commands.add_parser("preprocess", help="apply a preprocessing recipe to image files")
     cmd.add_argument("recipe", type=Path, help="a recipe JSON file (saved by the Preprocess dock)")
     cmd.add_argument(
@@ -156,8 +148,6 @@ def _add_preprocess(commands) -> None:
     )
     cmd.add_argument("--out", type=Path, required=True, help="directory for <stem>.tif images")
 
-
-def _add_evaluate(commands) -> None:
     cmd = commands.add_parser("evaluate", help="score predicted label images against ground truth")
     cmd.add_argument("predictions", type=Path, help="a label image or a directory of them")
     cmd.add_argument("truth", type=Path, help="ground truth, paired with PREDICTIONS by file stem")
@@ -169,13 +159,9 @@ def _add_evaluate(commands) -> None:
     )
     cmd.add_argument("--json", action="store_true", help="print one JSON object")
 
-
-def _add_runs(commands) -> None:
     cmd = commands.add_parser("runs", help="list the recorded training runs, best first")
     cmd.add_argument("--json", action="store_true", help="print the runs as a JSON list")
 
-
-def _add_demo(commands) -> None:
     cmd = commands.add_parser("demo", help="train on the bundled nuclei sample and score it")
     cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
     cmd.add_argument("--epochs", type=_positive_int, default=40)
@@ -191,34 +177,86 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train U-Net segmentation models on painted labels and predict label images.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's own start-up and log lines"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train(commands)
     _add_predict(commands)
-    _add_preprocess(commands)
-    _add_evaluate(commands)
-    _add_runs(commands)
-    _add_demo(commands)
+    _add_others(commands)
     return parser
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse the command line; a train ``--preset`` gives defaults that explicit flags beat."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "preset", None):
-        commands = parser._subparsers._group_actions[0].choices
-        commands["train"].set_defaults(**PRESETS[args.preset])
-        args = parser.parse_args(argv)
-    return args
+def training_params(args: argparse.Namespace) -> dict:
+    """The training parameters given on the command line (the others keep their defaults)."""
+    return {item.name: getattr(args, item.name) for item in parameters() if item.name in args}
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import flows
+
+    if args.command == "train":
+        path = flows.files.train_files(
+            args.images,
+            args.labels,
+            args.out,
+            from_model=args.from_model,
+            recipe=args.recipe,
+            channel_axis=args.channel_axis,
+            colour_labels=args.colour_labels,
+            preset=args.preset,
+            **training_params(args),
+        )
+        print(f"saved {path}")
+    elif args.command == "predict":
+        report = flows.files.predict_files(
+            args.model,
+            args.inputs,
+            args.out,
+            tile=args.tile,
+            probabilities=args.probabilities,
+            threshold=args.threshold,
+            tta=args.tta,
+            file_format=args.format,
+            scheduler=args.scheduler,
+        )
+        done = report.inputs - len(report.failed)
+        print(f"wrote {done} label image(s) to {args.out}")
+        if report.failed:
+            failed = ", ".join(report.failed)
+            raise SegDLError(f"{len(report.failed)} of {report.inputs} input(s) failed: {failed}")
+    elif args.command == "preprocess":
+        written = flows.files.preprocess_files(args.recipe, args.inputs, args.out)
+        print(f"wrote {len(written)} preprocessed image(s) to {args.out}")
+    elif args.command == "evaluate":
+        result = flows.files.evaluate_files(
+            args.predictions, args.truth, ignore=args.ignore, instance=args.instance
+        )
+        print(json.dumps(result, indent=1) if args.json else flows.console.format_scores(result))
+    elif args.command == "runs":
+        from .core.train.runs import RunLog
+
+        log = RunLog()
+        ranked = log.ranked()
+        print(
+            json.dumps(ranked, indent=1)
+            if args.json
+            else flows.console.format_runs(ranked, log.path)
+        )
+    elif args.gui:
+        flows.demo.demo_gui()
+    else:
+        flows.demo.demo(args.out, epochs=args.epochs, max_time=args.max_time)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``napari-segdl`` command; returns the exit code."""
-    args = parse_args(argv)
-    from . import _commands
-
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        os.environ["NAPARI_SEGDL_VERBOSE"] = "1"
     try:
-        return getattr(_commands, args.command)(args)
+        return _run(args)
     except SegDLError as error:
         print(f"napari-segdl: error: {error}", file=sys.stderr)
         return 2

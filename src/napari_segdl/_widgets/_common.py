@@ -77,13 +77,23 @@ def keras_result(function: Callable, *args, **kwargs):
         return UserError(error)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """``done`` of ``total`` parts of a job (tiles, slices)."""
+
+    done: int
+    total: int
+
+
 def keras_progress(function: Callable, *args, **kwargs):
-    """Run ``function(..., on_tile=...)`` on a Keras thread; yield its ``(done, total)`` here.
+    """Run ``function(..., on_tile=...)`` on a Keras thread; yield its :class:`Progress` here.
 
     Returns the function's result (call from a napari generator worker with ``yield from``).
     """
     items: queue.SimpleQueue = queue.SimpleQueue()
-    future = _KERAS_THREADS.submit(function, *args, on_tile=lambda *p: items.put(p), **kwargs)
+    future = _KERAS_THREADS.submit(
+        function, *args, on_tile=lambda *p: items.put(Progress(*p)), **kwargs
+    )
     future.add_done_callback(lambda _: items.put(_DONE))
     while (item := items.get()) is not _DONE:
         yield item
@@ -158,7 +168,9 @@ SESSION_MODELS = ModelRegistry()
 
 def layer_recipe(layer) -> dict | None:
     """The preprocessing recipe that made ``layer`` (the Preprocess dock records it), or None."""
-    return (getattr(layer, "metadata", None) or {}).get("napari_segdl", {}).get("recipe")
+    from ..core.preprocess import recipe_of
+
+    return recipe_of(getattr(layer, "metadata", None))
 
 
 def table_value(rows: list[list], columns) -> dict:

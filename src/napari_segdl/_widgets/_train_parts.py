@@ -7,9 +7,25 @@ from dataclasses import dataclass
 import napari
 import numpy as np
 from magicgui.widgets import Container, PushButton, create_widget
+from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
-from ._common import displayed_slice, layer_recipe
+from ._common import UserError, displayed_slice, layer_recipe, relay_from_keras_thread
+
+
+@thread_worker
+def training_worker(images, labels, config, stop, preview, **options):
+    """Train on a Keras thread; ``options`` are :func:`iter_training`'s keyword arguments."""
+    from ..core.train.api import iter_training
+
+    def run():
+        events = iter_training(images, labels, config, stop=stop.is_set, **options)
+        return with_preview(events, preview)
+
+    try:
+        return (yield from relay_from_keras_thread(run))
+    except SegDLError as error:  # bad input: reported by the dock, not as a crash
+        return UserError(error)
 
 
 class PairRow(Container):
@@ -73,10 +89,6 @@ class PairList(Container):
         return pairs
 
 
-#: The curves of the training plot and their colours.
-_SERIES = {"loss": "#4fc3f7", "val_loss": "#ffb74d", "val_iou": "#81c784"}
-
-
 def shared_recipe(image_layers) -> dict | None:
     """The preprocessing all the images went through (the model learns it, for raw images)."""
     recipes = [layer_recipe(layer) for layer in image_layers]
@@ -87,43 +99,6 @@ def shared_recipe(image_layers) -> dict | None:
             "images made with the same recipe (or all raw)."
         )
     return recipes[0]
-
-
-class TrainingPlot:
-    """Loss, validation loss and validation IoU per epoch (pyqtgraph, updated live)."""
-
-    def __init__(self):
-        import pyqtgraph as pg
-
-        self.native = pg.PlotWidget()
-        self.native.setMinimumHeight(160)
-        self.native.setLabel("bottom", "epoch")
-        self.native.addLegend(offset=(-10, 10))
-        self.native.showGrid(x=True, y=True, alpha=0.2)
-        self.curves = {
-            key: self.native.plot(
-                [], [], name=key.replace("_", " "), pen=pg.mkPen(colour, width=2)
-            )
-            for key, colour in _SERIES.items()
-        }
-        self._data: dict[str, list[tuple[int, float]]] = {key: [] for key in _SERIES}
-
-    def reset(self) -> None:
-        for key, curve in self.curves.items():
-            self._data[key] = []
-            curve.setData([], [])
-
-    def add(self, epoch: int, **values) -> None:
-        """Add one epoch's figures; None (no validation) leaves that curve as it is."""
-        for key, value in values.items():
-            if value is None or key not in self.curves:
-                continue
-            self._data[key].append((epoch, float(value)))
-            x, y = zip(*self._data[key], strict=True)
-            self.curves[key].setData(list(x), list(y))
-
-    def values(self, key: str) -> list[float]:
-        return [value for _, value in self._data[key]]
 
 
 @dataclass
@@ -177,7 +152,7 @@ def with_preview(events, source: PreviewSource | None):
 
     Runs on the Keras thread, so the model predicts where it trains.
     """
-    from ..core.predict import predict
+    from ..core.infer.predict import predict
 
     try:
         while True:
@@ -194,3 +169,45 @@ def with_preview(events, source: PreviewSource | None):
                 yield Preview(event.epoch, labels)
     finally:
         events.close()
+
+
+def option_widgets(start_choices, checkpoint_dir) -> dict:
+    """The dock's settings that are not training parameters: where to start, a preset, the
+    channel axis, the checkpoint folder, the live preview and the advanced-settings toggle."""
+    from magicgui.widgets import CheckBox, ComboBox, FileEdit
+
+    from ..core.train.presets import PRESETS
+    from ._common import CHANNEL_AXES
+
+    return {
+        "start_from": ComboBox(
+            label="start from",
+            choices=start_choices,
+            tooltip="A new network, or a model of this session to continue training on new or "
+            "corrected labels (its network, label mode and classes are kept).",
+        ),
+        "preset": ComboBox(
+            label="preset",
+            choices=[("custom", ""), *((name.replace("-", " "), name) for name in PRESETS)],
+            tooltip="Sets the settings below to values that work together; edit them after.",
+        ),
+        "channel_axis": ComboBox(
+            label="channel axis",
+            choices=CHANNEL_AXES,
+            tooltip="Where the channels of a multichannel image layer are; Z/T stacks are "
+            "trained slice by slice.",
+        ),
+        "checkpoints": FileEdit(
+            label="checkpoints",
+            mode="d",
+            value=checkpoint_dir,
+            tooltip="The best model so far is written here after every better epoch; empty: "
+            "no checkpoints. Continue from one with Load model file in Predict, then start from.",
+        ),
+        "live_preview": CheckBox(
+            text="live preview of the slice on screen",
+            tooltip="After every epoch, predict the first image's slice on screen into a "
+            "'<image> preview' Labels layer.",
+        ),
+        "show_advanced": CheckBox(text="advanced settings"),
+    }

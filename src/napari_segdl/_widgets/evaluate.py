@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
-from pathlib import Path
-
 import napari
 from magicgui.widgets import (
     CheckBox,
     ComboBox,
-    Container,
     FileEdit,
-    Label,
     PushButton,
     SpinBox,
     Table,
@@ -22,8 +15,10 @@ from magicgui.widgets import (
 from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
-from ..core.metrics import error_maps, evaluate
-from ._common import UserError, report, reported, table_value
+from ..core.evaluate.semantic import error_maps, evaluate
+from ..io.files import write_csv
+from ._common import UserError, table_value
+from ._dock import Dock
 
 COLUMNS = ("image", "metric", "value")
 
@@ -60,14 +55,11 @@ def score_rows(result: dict) -> list[tuple[str, str, float | int | None]]:
     ]
 
 
-class EvaluateWidget(Container):
+class EvaluateWidget(Dock):
     """Score a predicted Labels layer against a ground-truth Labels layer."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
-        super().__init__()
-        self._viewer = napari_viewer
-        self._alive = True
-        self.busy = False
+        super().__init__(napari_viewer)
         self.rows: list[tuple] = []
         self.prediction = create_widget(
             annotation=napari.layers.Labels, name="prediction", label="prediction"
@@ -80,8 +72,9 @@ class EvaluateWidget(Container):
             value=-1,
             min=-1,
             max=2**31 - 1,
-            tooltip="A truth value to leave out (e.g. 0 for unlabelled pixels); -1: none.",
+            tooltip="A truth value to leave out (e.g. 0 for unlabelled pixels).",
         )
+        self.ignore.native.setSpecialValueText("none")
         self.show_errors = CheckBox(
             name="show_errors", text="Add false positive / false negative layers"
         )
@@ -89,7 +82,7 @@ class EvaluateWidget(Container):
         self.table = Table(name="table", value=table_value([], COLUMNS))
         self.csv_file = FileEdit(name="csv_file", label="CSV", mode="w", filter="*.csv")
         self.export_button = PushButton(name="export_button", text="Export CSV")
-        self.status = Label(name="status", value="")
+        self.busy_buttons = [self.evaluate_button]
         self.extend(
             [
                 self.prediction,
@@ -109,19 +102,15 @@ class EvaluateWidget(Container):
     def _connect_callbacks(self) -> None:
         self.evaluate_button.changed.connect(self._evaluate)
         self.export_button.changed.connect(self._export)
-        self.native.destroyed.connect(self._on_destroyed)
-
-    def _on_destroyed(self, *_) -> None:
-        self._alive = False
 
     def _evaluate(self) -> None:
         prediction, truth = self.prediction.value, self.truth.value
         if prediction is None or truth is None:
-            report(SegDLError("Choose a prediction and a ground-truth Labels layer."))
+            self.refuse(SegDLError("Choose a prediction and a ground-truth Labels layer."))
             return
         pred_data, truth_data = prediction.data, truth.data
         if pred_data.shape != truth_data.shape:
-            report(
+            self.refuse(
                 SegDLError(
                     f"Labels layer '{prediction.name}' is {pred_data.shape} but '{truth.name}' is "
                     f"{truth_data.shape}: compare a prediction with the truth of the same image."
@@ -141,17 +130,11 @@ class EvaluateWidget(Container):
             self.show_errors.value,
             names,
         )
-        worker.returned.connect(lambda out: self._show(prediction, out))
-        worker.finished.connect(lambda: setattr(self, "busy", False))
-        self.busy = True
-        self.status.value = "Evaluating..."
-        worker.start()
+        self.run(
+            worker, message="Evaluating...", on_result=lambda out: self._show(prediction, out)
+        )
 
     def _show(self, prediction, outcome) -> None:
-        if not self._alive:
-            return
-        if reported(outcome, self.status):
-            return
         result, maps = outcome
         self.rows = score_rows(result)
         self.table.value = table_value([list(r) for r in self.rows], COLUMNS)
@@ -174,16 +157,11 @@ class EvaluateWidget(Container):
     def _export(self) -> None:
         path = self.csv_file.value
         if not self.rows:
-            report(SegDLError("Evaluate first: there are no figures to export."))
+            self.refuse(SegDLError("Evaluate first: there are no figures to export."))
             return
-        try:  # atomically: a temporary file beside it, then a rename
-            handle, temp = tempfile.mkstemp(suffix=".csv", dir=Path(path).parent)
-            with os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
-                writer = csv.writer(file)
-                writer.writerow(COLUMNS)
-                writer.writerows(self.rows)
-            os.replace(temp, path)
-        except OSError as error:
-            report(SegDLError(f"Cannot write '{path}': {error.strerror}."))
+        try:
+            write_csv(path, COLUMNS, self.rows)
+        except SegDLError as error:
+            self.refuse(error)
             return
         self.status.value = f"Wrote {path}."

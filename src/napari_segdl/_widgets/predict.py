@@ -1,99 +1,45 @@
-"""The Predict dock: a model from this session or a file, an image layer (2D or a stack) -> Labels."""
+"""The Predict dock: a model from this session or a file, image layers (2D or stacks) -> Labels."""
 
 from __future__ import annotations
 
 import threading
-from functools import partial
 
 import napari
 from magicgui.widgets import (
     CheckBox,
     ComboBox,
-    Container,
     FileEdit,
     FloatSpinBox,
-    Label,
     PushButton,
     SpinBox,
     create_widget,
 )
-from napari.qt.threading import thread_worker
 from napari.utils import progress
 from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
-from ._common import (
-    CHANNEL_AXES,
-    SESSION_MODELS,
-    UserError,
-    channel_axis,
-    image_data,
-    keras_progress,
-    keras_result,
-    layer_recipe,
-    report,
-    reported,
+from ..core.infer.chunks import is_lazy
+from ..core.preprocess import already_preprocessed
+from ._common import CHANNEL_AXES, SESSION_MODELS, Progress, channel_axis, image_data, reported
+from ._dock import Dock
+from ._predict_jobs import (
+    LayerFailed,
+    LayerPredicted,
+    PredictJob,
+    load_worker,
+    predict_worker,
+    result_layers,
 )
 
 
-@thread_worker
-def _load_worker(path):
-    from ..core.bundle import load_model
-
-    return keras_result(load_model, path)
-
-
-class _Cancelled(Exception):
-    """Cancel was pressed: prediction stops at the next tile."""
-
-
-def _predict_layer(model, image, cancel, maps: bool, on_tile, **options):
-    """Labels (and probabilities when ``maps``) of one layer; runs on a Keras thread."""
-    from ..core.predict import labels_and_probabilities, predict
-
-    def guarded(done, total):
-        if cancel.is_set():
-            raise _Cancelled
-        on_tile(done, total)
-
-    if not maps:
-        return predict(model, image, on_tile=guarded, **options), None
-    return labels_and_probabilities(model, image, on_tile=guarded, **options)
-
-
-@thread_worker
-def _predict_worker(model, jobs, cancel, maps, options):
-    """Predict every (layer, image, preprocess) job in turn, yielding progress and results."""
-    for number, (layer, image, preprocess) in enumerate(jobs, 1):
-        try:
-            labels, scores = yield from keras_progress(
-                _predict_layer,
-                model,
-                image,
-                cancel,
-                maps,
-                name=f"image layer '{layer.name}'",
-                preprocess=preprocess,
-                **options,
-            )
-        except _Cancelled:
-            return "cancelled"
-        except SegDLError as error:  # this layer is reported; the others go on
-            yield ("error", layer, UserError(error))
-            continue
-        yield ("done", layer, labels, scores, number, len(jobs))
-    return "completed"
-
-
-class PredictWidget(Container):
+class PredictWidget(Dock):
     """Predict new Labels layers for image layers with a trained model."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
-        super().__init__()
-        self._viewer = napari_viewer
-        self._busy = None
-        self._alive = True
+        super().__init__(napari_viewer)
         self._cancel = threading.Event()
+        self._bar = None
+        self._job: dict = {}
         self.images = create_widget(
             annotation=list[napari.layers.Image], name="images", label="images"
         )
@@ -111,9 +57,10 @@ class PredictWidget(Container):
             min=0,
             max=16384,
             step=64,
-            tooltip="Largest tile side; 0 = chosen from the free memory. Tiles overlap by the "
-            "network's receptive margin and blend seamlessly.",
+            tooltip="Largest tile side in pixels; automatic: from the free memory. Tiles "
+            "overlap by the network's receptive margin and blend seamlessly.",
         )
+        self.tile.native.setSpecialValueText("automatic")
         self.channel_axis = ComboBox(
             name="channel_axis",
             label="channel axis",
@@ -128,13 +75,14 @@ class PredictWidget(Container):
             max=0.99,
             step=0.05,
             tooltip="Models of two classes: the second class where its probability is at "
-            "least this; 0 = the more probable class.",
+            "least this; none: the more probable class.",
         )
+        self.threshold.native.setSpecialValueText("none (most probable class)")
         self.tta = CheckBox(name="tta", text="test-time augmentation (8 flips, slower)")
         self.maps = CheckBox(name="maps", text="probability maps as image layers")
         self.predict_button = PushButton(name="predict_button", text="Predict")
         self.cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False)
-        self.status = Label(name="status", value="")
+        self.busy_buttons = [self.load_button, self.predict_button]
         self.extend(
             [
                 self.images,
@@ -151,6 +99,7 @@ class PredictWidget(Container):
                 self.status,
             ]
         )
+        self._select_current_images()
         self._connect_callbacks()
 
     def _connect_callbacks(self) -> None:
@@ -158,56 +107,36 @@ class PredictWidget(Container):
         self.load_button.changed.connect(self._load)
         self.predict_button.changed.connect(self._predict)
         self.cancel_button.changed.connect(self._request_cancel)
-        self.native.destroyed.connect(self._on_destroyed)
 
-    def _on_destroyed(self, *_) -> None:
+    def _select_current_images(self) -> None:
+        """Start with the selected image layers (or the only image), not an empty list."""
+        layers = self._viewer.layers
+        images = [layer for layer in layers if isinstance(layer, napari.layers.Image)]
+        chosen = [layer for layer in images if layer in layers.selection] or images[-1:]
+        if chosen:
+            self.images.value = chosen
+
+    def closing(self) -> None:
         """The viewer closed: stop predicting; the registry outlives this dock."""
-        self._alive = False
         self._cancel.set()
         SESSION_MODELS.changed.disconnect(self.model.reset_choices)
-
-    @property
-    def busy(self) -> bool:
-        return self._busy is not None
-
-    def _run(self, worker, on_result, message: str) -> None:
-        self._busy = progress(total=0, desc=message)
-        self.status.value = message
-        self.load_button.enabled = self.predict_button.enabled = False
-        worker.returned.connect(partial(self._on_result, on_result))
-        worker.errored.connect(
-            lambda _error: self._alive and setattr(self.status, "value", "Failed.")
-        )
-        worker.finished.connect(self._on_finished)
-        worker.start()
-
-    def _on_result(self, on_result, result) -> None:
-        if not self._alive:
-            return
-        if not reported(result, self.status):
-            on_result(result)
-
-    def _on_finished(self) -> None:
-        self._busy.close()
-        self._busy = None
-        if self._alive:
-            self.load_button.enabled = self.predict_button.enabled = True
-            self.cancel_button.enabled = False
 
     def _load(self) -> None:
         path = self.model_file.value
         if not path or not path.is_file():
-            report(SegDLError(f"Choose a model file (.keras) to load; '{path}' is not a file."))
+            self.refuse(
+                SegDLError(f"Choose a model file (.keras) to load; '{path}' is not a file.")
+            )
             return
-        self._run(
-            _load_worker(path),
-            lambda model: self._on_loaded(path, model),
-            f"Loading {path.name}...",
+        self._start_bar(f"Loading {path.name}...")
+        self.run(
+            load_worker(path),
+            message=f"Loading {path.name}...",
+            on_result=lambda model: self._on_loaded(path, model),
         )
 
     def _on_loaded(self, path, model) -> None:
-        name = SESSION_MODELS.add(path.stem, model)
-        self.model.value = name
+        self.model.value = SESSION_MODELS.add(path.stem, model)
         self.status.value = f"Loaded {model}"
 
     def _predict(self) -> None:
@@ -218,9 +147,16 @@ class PredictWidget(Container):
             if not layers:
                 raise SegDLError("Choose one or more image layers to predict.")
             model = SESSION_MODELS.get(self.model.value)
-            jobs = [(layer, self._layer_image(layer), self._raw(layer, model)) for layer in layers]
+            jobs = [
+                PredictJob(
+                    layer,
+                    layer.data if is_lazy(layer.data) else image_data(layer),
+                    not already_preprocessed(layer.metadata, model.info.recipe),
+                )
+                for layer in layers
+            ]
         except SegDLError as error:
-            report(error)
+            self.refuse(error)
             return
         options = {
             "tile": self.tile.value or None,
@@ -230,77 +166,58 @@ class PredictWidget(Container):
         }
         self._cancel = threading.Event()
         self._job = {"model_name": self.model.value, "model": model, "added": [], **options}
-        worker = _predict_worker(model, jobs, self._cancel, self.maps.value, options)
-        worker.yielded.connect(self._on_yielded)
-        self._run(worker, self._on_done, f"Predicting {len(jobs)} layer(s)...")
-        self.cancel_button.enabled = True
+        message = f"Predicting {len(jobs)} layer(s)..."
+        self._start_bar(message)
+        self.run(
+            predict_worker(model, jobs, self._cancel, self.maps.value, options),
+            message=message,
+            on_event=self._on_event,
+            on_result=self._on_done,
+        )
 
-    @staticmethod
-    def _layer_image(layer):
-        """The layer's data: numpy copied (never changed in place), dask kept lazy."""
-        from ..core.lazy import is_lazy
+    def _start_bar(self, message: str) -> None:
+        self._bar = progress(total=0, desc=message)
 
-        return layer.data if is_lazy(layer.data) else image_data(layer)
-
-    @staticmethod
-    def _raw(layer, model) -> bool:
-        """An image the Preprocess dock made with the model's recipe is not preprocessed twice."""
-        return not model.info.recipe or layer_recipe(layer) != model.info.recipe
+    def finished(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def _request_cancel(self) -> None:
         self._cancel.set()
         self.status.value = "Cancelling after this tile..."
 
-    def _on_yielded(self, item) -> None:
-        if not self._alive:
-            return
-        if item[0] == "error":
-            reported(item[2], self.status, f"'{item[1].name}' failed: see the message.")
-        elif item[0] == "done":
-            _, layer, labels, scores, number, total = item
-            self._add_results(layer, labels, scores)
-            self.status.value = f"{number}/{total}: added '{layer.name} prediction'."
-        else:
-            done, total = item
-            self._busy.total = total
-            self._busy.n = done
-            self._busy.refresh()
+    def _on_event(self, event) -> None:
+        if isinstance(event, LayerFailed):
+            reported(event.error, self.status, f"'{event.layer.name}' failed: see the message.")
+        elif isinstance(event, LayerPredicted):
+            self._add_results(event)
+            self.status.value = (
+                f"{event.number}/{event.total}: added '{event.layer.name} prediction'."
+            )
+        elif isinstance(event, Progress):
+            self._bar.total = event.total
+            self._bar.n = event.done
+            self._bar.refresh()
 
     def _on_done(self, outcome) -> None:
-        added = len(self._job["added"])
+        added = self._job["added"]
         if outcome == "cancelled":
-            self.status.value = f"Cancelled; {added} layer(s) added."
+            self.status.value = f"Cancelled; {len(added)} layer(s) added."
         elif added:
-            show_info(f"Added {', '.join(repr(n) for n in self._job['added'])}.")
+            show_info(f"Added {', '.join(repr(n) for n in added)}.")
 
-    def _add_results(self, layer, labels, scores) -> None:
-        model, axis = self._job["model"], self._job["channel_axis"]
-        spatial = list(range(layer.ndim))
-        if axis is not None and len(spatial) > labels.ndim:  # the channel axis is gone
-            del spatial[axis]
-        place = {
-            "scale": [layer.scale[i] for i in spatial],
-            "translate": [layer.translate[i] for i in spatial],
-        }
+    def _add_results(self, event: LayerPredicted) -> None:
+        job = self._job
         record = {
-            "model": self._job["model_name"],
-            "classes": model.info.classes,
-            "source": layer.name,
-            "tile": self._job["tile"] or "auto",
-            "tta": self._job["tta"],
-            "threshold": self._job["threshold"],
+            "model": job["model_name"],
+            "classes": job["model"].info.classes,
+            "tile": job["tile"] or "auto",
+            "tta": job["tta"],
+            "threshold": job["threshold"],
         }
-        name = f"{layer.name} prediction"
-        self._viewer.add_labels(labels, name=name, metadata={"napari_segdl": record}, **place)
-        self._job["added"].append(name)
-        if scores is not None:
-            names = [f"{layer.name} p({n})" for n in model.class_map.names]
-            self._viewer.add_image(
-                scores,
-                channel_axis=-1,
-                name=names,
-                colormap="magma",
-                contrast_limits=(0.0, 1.0),
-                metadata={"napari_segdl": record},
-                **place,
-            )
+        for data, kwargs, kind in result_layers(
+            event.layer, event.labels, event.scores, job["model"], record, job["channel_axis"]
+        ):
+            self._viewer.add_layer(napari.layers.Layer.create(data, kwargs, kind))
+        job["added"].append(f"{event.layer.name} prediction")

@@ -9,37 +9,27 @@ from magicgui.widgets import (
     ComboBox,
     Container,
     FileEdit,
-    Label,
     PushButton,
     Select,
     create_widget,
 )
-from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
-from ..core.preprocess import OPERATIONS, Recipe, Step, preprocess
-from ._common import UserError, report, reported
+from ..core.preprocess import OPERATIONS, Recipe, Step, provenance
+from ._common import reported
+from ._dock import Dock
 from ._params import param_widget, widget_value
+from ._preprocess_parts import Preprocessed, apply_worker, describe, placement, preview_worker
 
 PREVIEW_SUFFIX = " preview"
 
 
-@thread_worker
-def _apply_worker(data, recipe, channels, labels, name):
-    try:
-        return preprocess(data, recipe, channels=channels, labels=labels, name=name)
-    except SegDLError as error:
-        return UserError(error)  # reported by the dock
-
-
-class PreprocessWidget(Container):
+class PreprocessWidget(Dock):
     """Build a preprocessing recipe and apply it to image (and labels) layers as new layers."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
-        super().__init__()
-        self._viewer = napari_viewer
-        self._alive = True
+        super().__init__(napari_viewer)
         self.recipe = Recipe()
         self.image = create_widget(annotation=napari.layers.Image, name="image", label="image")
         self.operation = ComboBox(
@@ -72,7 +62,7 @@ class PreprocessWidget(Container):
         self.load_button = PushButton(name="load_button", text="Load recipe")
         self.save_file = FileEdit(name="save_file", label="save as", mode="w", filter="*.json")
         self.save_button = PushButton(name="save_button", text="Save recipe")
-        self.status = Label(name="status", value="")
+        self.busy_buttons = [self.apply_button, self.apply_selected_button]
         self.extend(
             [
                 self.image,
@@ -108,16 +98,14 @@ class PreprocessWidget(Container):
         )
         self.load_button.changed.connect(self._load)
         self.save_button.changed.connect(self._save)
-        self.native.destroyed.connect(self._on_destroyed)
 
-    def _on_destroyed(self, *_) -> None:
-        self._alive = False
+    def closing(self) -> None:
         self._viewer.dims.events.current_step.disconnect(self._update_preview)
 
     # ---- editing the recipe ---------------------------------------------------------------
 
     def _step_choices(self, _widget=None) -> list[tuple[str, int]]:
-        return [(f"{i + 1}. {_describe(step)}", i) for i, step in enumerate(self.recipe.steps)]
+        return [(f"{i + 1}. {describe(step)}", i) for i, step in enumerate(self.recipe.steps)]
 
     @property
     def selected(self) -> int | None:
@@ -188,7 +176,7 @@ class PreprocessWidget(Container):
         leading = layer.ndim - 2
         index = tuple(int(i) for i in self._viewer.dims.current_step[:leading])
         data = np.asarray(layer.data[index] if leading else layer.data)
-        worker = _apply_worker(data, self.recipe, layer.rgb, False, f"image layer '{layer.name}'")
+        worker = preview_worker(data, self.recipe, layer.rgb, f"image layer '{layer.name}'")
         worker.returned.connect(lambda result: self._show_preview(layer, result))
         worker.start()
 
@@ -198,58 +186,45 @@ class PreprocessWidget(Container):
         name = f"{layer.name}{PREVIEW_SUFFIX}"
         if name in self._viewer.layers:  # a new layer: the result's shape or type may differ
             self._viewer.layers.remove(name)
-        self._viewer.add_image(result, name=name, **_placement(layer, result, spatial=2))
+        self._viewer.add_image(result, name=name, **placement(layer, result, spatial=2))
 
     def _apply(self, layers) -> None:
         layers = [lay for lay in layers if not lay.name.endswith(PREVIEW_SUFFIX)]
         if not layers or layers == [None]:
-            report(SegDLError("Choose an image layer (or select layers in the layer list)."))
+            self.refuse(SegDLError("Choose an image layer (or select layers in the layer list)."))
             return
         if not self.recipe:
-            report(SegDLError("The recipe is empty: add a step first."))
+            self.refuse(SegDLError("The recipe is empty: add a step first."))
             return
+        jobs = []
         for layer in layers:
             labels = isinstance(layer, napari.layers.Labels)
             recipe = self.recipe.geometric() if labels else self.recipe
-            kind = "labels" if labels else "image"
             dropped = [s.op for s in self.recipe.steps if not s.operation.geometric]
             if labels and dropped:
                 show_info(
                     f"Labels layer '{layer.name}' takes the resize steps only, so that its IDs "
                     f"stay IDs; not applied to it: {', '.join(dropped)}."
                 )
-            if not recipe:
-                continue
-            worker = _apply_worker(
-                layer.data,
-                recipe,
-                getattr(layer, "rgb", False),
-                labels,
-                f"{kind} layer '{layer.name}'",
-            )
-            worker.returned.connect(lambda result, src=layer: self._add_result(src, result))
-            self.status.value = f"Preprocessing {layer.name}..."
-            worker.start()
+            if recipe:
+                jobs.append((layer, recipe))
+        if jobs:
+            names = ", ".join(layer.name for layer, _ in jobs)
+            self.run(apply_worker(jobs), message=f"Preprocessing {names}...", on_event=self._add)
 
-    def _add_result(self, layer, result) -> None:
-        if not self._alive or reported(result, self.status):
+    def _add(self, done: Preprocessed) -> None:
+        layer, result, recipe = done.layer, done.result, done.recipe
+        if reported(result, self.status):
             return
         labels = isinstance(layer, napari.layers.Labels)
-        metadata = {
-            **layer.metadata,
-            "napari_segdl": {
-                **layer.metadata.get("napari_segdl", {}),
-                "recipe": (self.recipe.geometric() if labels else self.recipe).to_dict(),
-                "source": layer.name,
-            },
-        }
+        metadata = {**layer.metadata, **provenance(recipe, source=layer.name)}
         name = f"{layer.name} preprocessed"
-        placement = _placement(layer, result, spatial=layer.ndim)
+        place = placement(layer, result, spatial=layer.ndim)
         if labels:
-            placement.pop("rgb")
-            self._viewer.add_labels(result, name=name, metadata=metadata, **placement)
+            place.pop("rgb")
+            self._viewer.add_labels(result, name=name, metadata=metadata, **place)
         else:
-            self._viewer.add_image(result, name=name, metadata=metadata, **placement)
+            self._viewer.add_image(result, name=name, metadata=metadata, **place)
         self.status.value = f"Added '{name}'."
 
     # ---- recipe files ---------------------------------------------------------------------
@@ -258,7 +233,7 @@ class PreprocessWidget(Container):
         try:
             self.set_recipe(Recipe.load(self.recipe_file.value))
         except SegDLError as error:
-            report(error)
+            self.refuse(error)
             return
         self.status.value = f"Loaded {len(self.recipe.steps)} step(s)."
 
@@ -266,33 +241,6 @@ class PreprocessWidget(Container):
         try:
             path = self.recipe.save(self.save_file.value)
         except SegDLError as error:
-            report(error)
+            self.refuse(error)
             return
         self.status.value = f"Saved {path.name}."
-
-
-def _describe(step: Step) -> str:
-    shown = ", ".join(f"{k}={v}" for k, v in step.params.items() if v is not None)
-    return f"{step.operation.title}" + (f" ({shown})" if shown else "")
-
-
-def _placement(layer, result, spatial: int) -> dict:
-    """rgb, scale and translate under which ``result`` overlays ``layer``.
-
-    ``spatial`` is the number of non-channel axes of what was processed (2 for a slice);
-    resized pixels get a bigger scale, so the result lies over the source.
-    """
-    channels = result.ndim > spatial
-    rgb = channels and result.shape[-1] in (3, 4)
-    old = np.asarray(layer.scale[-spatial:], dtype=float)
-    scale = old.copy()
-    raw_yx = np.asarray(
-        layer.data.shape[:-1] if getattr(layer, "rgb", False) else layer.data.shape
-    )
-    new_yx = np.asarray(result.shape[:-1] if channels else result.shape)
-    scale[-2:] *= raw_yx[-2:] / new_yx[-2:]
-    # pixel edges, not centres, line up: napari puts pixel centres at index * scale + translate
-    translate = np.asarray(layer.translate[-spatial:], dtype=float) + (scale - old) / 2
-    if channels and not rgb:  # a channel axis napari shows with a slider
-        scale, translate = np.append(scale, 1.0), np.append(translate, 0.0)
-    return {"rgb": rgb, "scale": tuple(scale), "translate": tuple(translate)}

@@ -10,14 +10,24 @@ loads its core library with ``RTLD_GLOBAL`` and Mesa's LLVM then bound to its sy
 So TensorFlow's libraries are loaded with ``RTLD_DEEPBIND`` (they prefer their own
 symbols) and without ``RTLD_GLOBAL`` (nothing else binds to them). Set
 ``NAPARI_SEGDL_DEEPBIND=0`` to import TensorFlow plainly.
+
+TensorFlow's start-up lines (oneDNN, CUDA stubs, and on a machine without a GPU
+``E0000 ... failed call to cuInit``, which reads like a failure) are kept off the terminal:
+its native log level is raised and its import and device discovery run with the process's
+standard error closed for a moment. Our own device line says what matters; set
+``NAPARI_SEGDL_VERBOSE=1`` (``napari-segdl --verbose``) to see TensorFlow's lines again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
 import types
+
+#: Set to 1 to see TensorFlow's own start-up and log lines.
+VERBOSE_ENV = "NAPARI_SEGDL_VERBOSE"
 
 #: TensorFlow asks this module for the dlopen flags of its core library.
 _TF_FLAGS_MODULE = "tensorflow.python.pywrap_dlopen_global_flags"
@@ -36,25 +46,58 @@ def _wants_tensorflow() -> bool:
     return backend == "tensorflow" and importlib.util.find_spec("tensorflow") is not None
 
 
+def verbose() -> bool:
+    """True when the user asked for TensorFlow's own log lines."""
+    return os.environ.get(VERBOSE_ENV, "0") not in ("", "0")
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Standard error of the process (file descriptor 2, where TensorFlow's C++ logs go)
+    sent to /dev/null for the block, unless :func:`verbose`; Python errors still propagate."""
+    if verbose():
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def load_keras():
-    """Import and return ``keras``, loading TensorFlow with ``RTLD_DEEPBIND`` on Linux."""
-    if (
-        "tensorflow" not in sys.modules
-        and sys.platform.startswith("linux")
-        and hasattr(os, "RTLD_DEEPBIND")
-        and os.environ.get("NAPARI_SEGDL_DEEPBIND", "1") != "0"
-        and _wants_tensorflow()
-    ):
-        flags = sys.getdlopenflags()
-        sys.modules.setdefault(_TF_FLAGS_MODULE, _local_dlopen_flags_module(flags))
-        sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
-        try:
-            import tensorflow  # noqa: F401
-        finally:
-            sys.setdlopenflags(flags)
+    """Import and return ``keras``, loading TensorFlow quietly, with ``RTLD_DEEPBIND`` on Linux."""
+    if "tensorflow" not in sys.modules and _wants_tensorflow():
+        if not verbose():
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        with _quiet_native_stderr():
+            _import_tensorflow()
     import keras
 
     return keras
+
+
+def _import_tensorflow() -> None:
+    """Import TensorFlow (deep-bound on Linux) and discover its devices."""
+    deepbind = (
+        sys.platform.startswith("linux")
+        and hasattr(os, "RTLD_DEEPBIND")
+        and os.environ.get("NAPARI_SEGDL_DEEPBIND", "1") != "0"
+    )
+    flags = sys.getdlopenflags()
+    if deepbind:
+        sys.modules.setdefault(_TF_FLAGS_MODULE, _local_dlopen_flags_module(flags))
+        sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
+    try:
+        import tensorflow as tf
+    finally:
+        sys.setdlopenflags(flags)
+    tf.config.list_physical_devices()  # CUDA's start-up (cuInit) happens here, quietly
 
 
 def gpu_names() -> list[str]:

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from .backend import load_keras
 from .errors import SegDLError
 from .images import Normalization
-from .labels import ClassMap
+from .labels.modes import ClassMap
+from .models import Geometry, geometry
+from .paths import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -71,14 +70,9 @@ class SegModel:
         return Normalization.from_dict(self.info.normalization)
 
     @property
-    def size_multiple(self) -> int:
-        return 2 ** int(self.info.arch_params["depth"])
-
-    def predict(self, image, **kwargs) -> np.ndarray:
-        """Segment one image; see :func:`napari_segdl.predict`."""
-        from .predict import predict
-
-        return predict(self, image, **kwargs)
+    def geometry(self) -> Geometry:
+        """Input grid, receptive margin and prediction memory of the network."""
+        return geometry(self.info.arch, self.info.arch_params)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the bundle to ``path`` (a ``.keras`` file) atomically; returns the path."""
@@ -96,18 +90,10 @@ class SegModel:
             "keras": keras.__version__,
             "backend": keras.backend.backend(),
         }
-        handle, temp = tempfile.mkstemp(suffix=".keras", prefix=f".{path.stem}-", dir=path.parent)
-        os.close(handle)
-        try:
+        with atomic_write(path, "the model") as temp:
             self.keras_model.save(temp)
             with zipfile.ZipFile(temp, "a") as archive:
                 archive.writestr(METADATA_ENTRY, json.dumps(asdict(self.info), indent=1))
-            os.replace(temp, path)
-        except OSError as error:
-            raise SegDLError(f"Cannot save the model to '{path}': {error.strerror}.") from error
-        finally:
-            if os.path.exists(temp):
-                os.remove(temp)
         return path
 
     def __repr__(self) -> str:
@@ -123,6 +109,10 @@ class SegModel:
 def read_metadata(path: str | os.PathLike) -> dict:
     """The metadata of a bundle, without loading the network (no TensorFlow import)."""
     path = Path(path)
+    if path.is_dir():
+        raise SegDLError(
+            f"'{path}' is a folder; choose a model file (.keras) saved by napari-segdl."
+        )
     if not path.is_file():
         raise SegDLError(f"Model file '{path}' does not exist.")
     not_bundle = (

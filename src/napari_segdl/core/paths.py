@@ -1,9 +1,12 @@
-"""Output folders checked before any work starts, so a long run never fails at its end."""
+"""Writing files safely: output folders checked before any work, files written atomically."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import SegDLError
@@ -23,3 +26,33 @@ def writable_folder(folder: str | os.PathLike, what: str, advice: str = "") -> P
             f"you can write to{advice}."
         ) from error
     return folder
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike, what: str = "the file") -> Iterator[Path]:
+    """Write ``path`` all at once: yields a temporary path beside it, renamed into place when
+    the block ends; on any failure the temporary file is removed and ``path`` is untouched.
+
+    The temporary name keeps the suffix (writers choose formats by it) and starts with a dot.
+    An ``OSError`` becomes a :class:`SegDLError` naming ``what`` and the path.
+    """
+    path = Path(path)
+    try:
+        handle, name = tempfile.mkstemp(
+            suffix=path.suffix, prefix=f".{path.stem}-", dir=path.parent
+        )
+    except OSError as error:
+        raise SegDLError(f"Cannot write {what} to '{path}': {error.strerror or error}.") from error
+    os.close(handle)
+    temp = Path(name)
+    try:
+        yield temp
+        os.replace(temp, path)
+    except OSError as error:
+        raise SegDLError(f"Cannot write {what} to '{path}': {error.strerror or error}.") from error
+    finally:
+        if temp.exists():
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            else:
+                temp.unlink()

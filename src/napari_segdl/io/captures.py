@@ -8,107 +8,13 @@ of napari: it returns :class:`Capture` objects, and :meth:`Capture.layer_data` t
 from __future__ import annotations
 
 import os
-import struct
-import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from ..core.errors import SegDLError
-
-PILLOW_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-HEIF_SUFFIXES = (".heic", ".heif")
-TIFF_SUFFIXES = (".tif", ".tiff")
-RAW_SUFFIXES = (
-    ".dng",
-    ".cr2",
-    ".cr3",
-    ".crw",
-    ".nef",
-    ".nrw",
-    ".arw",
-    ".srf",
-    ".sr2",
-    ".raf",
-    ".orf",
-    ".rw2",
-    ".rwl",
-    ".pef",
-    ".srw",
-    ".erf",
-    ".kdc",
-    ".dcr",
-    ".mos",
-    ".mef",
-    ".mrw",
-    ".3fr",
-    ".fff",
-    ".iiq",
-    ".x3f",
-)
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".avi", ".mov", ".mkv", ".webm")
-STILL_SUFFIXES = PILLOW_SUFFIXES + HEIF_SUFFIXES + TIFF_SUFFIXES + RAW_SUFFIXES
-CAPTURE_SUFFIXES = STILL_SUFFIXES + VIDEO_SUFFIXES
-
-#: What decoders raise for a damaged file (programming errors such as TypeError still surface).
-DECODE_ERRORS = (
-    OSError,
-    ValueError,
-    SyntaxError,
-    EOFError,
-    KeyError,
-    IndexError,
-    struct.error,
-    zlib.error,
-)
-
-#: Largest frame decoded (pixels), as Pillow's own decompression-bomb limit (2 x 89.5 MP).
-MAX_FRAME_PIXELS = 178_956_970
-#: Largest stack decoded into memory at once (bytes); uncompressed TIFFs are memory-mapped instead.
-MAX_EAGER_BYTES = 8 * 1024**3
-
-
-@dataclass
-class Capture:
-    """Pixels read from a capture and what the file says about them.
-
-    Attributes
-    ----------
-    data : array-like
-        numpy (stills), a read-only memory map (uncompressed TIFF) or a dask array (video,
-        sequences), shaped ([T or Z,] Y, X[, C]) with colour last.
-    name : str
-        Layer name (the file or folder stem).
-    rgb : bool
-        True for colour (RGB or RGBA) pixels.
-    metadata : dict
-        JSON-ready: ``source``, ``format``, camera fields from :mod:`.exif`, ``frame_rate`` for
-        video, ``pixel_size_um`` where the file carries a pixel size.
-    scale : tuple of float or None
-        Pixel size per axis (without the colour axis), or None where the file has none.
-    axis_labels : tuple of str or None
-        Axis names without the colour axis, e.g. ``("t", "y", "x")``.
-    """
-
-    data: Any
-    name: str
-    rgb: bool
-    metadata: dict = field(default_factory=dict)
-    scale: tuple[float, ...] | None = None
-    axis_labels: tuple[str, ...] | None = None
-
-    def layer_data(self) -> tuple:
-        """``(data, kwargs, "image")`` for napari's reader protocol."""
-        kwargs = {"name": self.name, "rgb": self.rgb, "metadata": self.metadata}
-        if self.scale is not None:
-            kwargs["scale"] = self.scale
-        if self.axis_labels is not None:
-            kwargs["axis_labels"] = self.axis_labels
-        if not isinstance(self.data, np.ndarray) and self.data.dtype == np.uint8:
-            kwargs["contrast_limits"] = (0, 255)  # napari would decode frames to find them
-        return (self.data, kwargs, "image")
+from .base import CAPTURE_SUFFIXES, STILL_SUFFIXES, VIDEO_SUFFIXES, Capture
+from .sequence import read_folder, read_sequence
+from .stills import read_still
+from .video import read_video
 
 
 def capture_kind(path: str | os.PathLike) -> str | None:
@@ -134,45 +40,18 @@ def read_capture(path: str | os.PathLike | list) -> Capture:
         large to decode, or frames of different sizes.
     """
     if isinstance(path, (list, tuple)):
-        from .sequence import read_sequence
-
         return read_sequence([Path(p) for p in path])
     path = Path(path)
     if not path.exists():
         raise SegDLError(f"'{path}' does not exist.")
     kind = capture_kind(path)
     if kind == "folder":
-        from .sequence import read_folder
-
         return read_folder(path)
     if kind == "video":
-        from .video import read_video
-
         return read_video(path)
     if kind == "still":
-        from .stills import read_still
-
         return read_still(path)
     raise SegDLError(
         f"'{path}' is not a camera capture this reader opens "
         f"({', '.join(CAPTURE_SUFFIXES)}, or a folder of frames)."
     )
-
-
-def unreadable(path: Path, error: BaseException) -> SegDLError:
-    """The error for a file that a decoder refused: corrupt, truncated or not what it says."""
-    detail = str(error).strip() or type(error).__name__
-    return SegDLError(
-        f"Cannot read '{path}': the file is corrupt, truncated or not a {path.suffix} file "
-        f"({detail}). Copy it again from the camera or export it again."
-    )
-
-
-def check_frame_size(path: Path, height: int, width: int) -> None:
-    """Refuse frames above :data:`MAX_FRAME_PIXELS` before decoding them (decompression bombs)."""
-    if height * width > MAX_FRAME_PIXELS:
-        raise SegDLError(
-            f"Refusing to decode '{path}': {width} x {height} pixels is above the "
-            f"{MAX_FRAME_PIXELS / 1e6:.0f}-megapixel safety limit (a decompression bomb, or an "
-            "image to tile first, e.g. with tifffile or dask)."
-        )

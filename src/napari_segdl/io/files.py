@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import SegDLError
-from .captures import STILL_SUFFIXES
+from ..core.paths import atomic_write, writable_folder
+from .base import STILL_SUFFIXES, missing_codec
 
 IMAGE_SUFFIXES = (*STILL_SUFFIXES, ".gif")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -71,7 +71,54 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
         return np.asarray(iio.imread(path))
     except Exception as error:  # readers raise many types for bad files
-        raise SegDLError(f"Could not read '{path}' as an image: {error}") from error
+        codec = missing_codec(path, error)
+        raise codec or SegDLError(f"Could not read '{path}' as an image: {error}") from error
+
+
+def read_labels(path: str | os.PathLike, colours: bool = False) -> np.ndarray:
+    """Read a label image: one value per pixel (class values or object IDs).
+
+    A label file saved in colour (RGB or RGBA, as many tools export masks) is refused with the
+    reason, unless its channels are all equal (a grey mask stored as RGB: one channel is
+    taken). With ``colours``, a colour label image is converted on purpose: black is 0 and
+    every other colour a value 1..K, in the order of :func:`colour_values`.
+    """
+    path = Path(path)
+    labels = read_image(path)
+    if labels.ndim != 3 or labels.shape[-1] not in (3, 4):
+        return labels
+    rgb = labels[..., :3]
+    if labels.shape[-1] == 4 and not np.all(labels[..., 3] == labels[..., 3].flat[0]):
+        raise SegDLError(
+            f"Label file '{path}' has a transparency channel that varies; save the labels "
+            "without transparency (one value per pixel)."
+        )
+    if np.all(rgb == rgb[..., :1]):
+        return np.ascontiguousarray(rgb[..., 0])
+    if not colours:
+        raise SegDLError(
+            f"Label file '{path}' is a colour image: label files hold one value per pixel "
+            "(0 = background, then class values or object IDs). Save the mask as a grey or "
+            "indexed image, or convert it on purpose (`--colour-labels`: black = 0, each "
+            "other colour one value)."
+        )
+    return colour_values(rgb)[0]
+
+
+def colour_values(rgb: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Colour labels (Y, X, 3) as values: black is 0, the other colours 1..K in sorted order.
+
+    Returns the label image (uint8, or uint16 above 255 colours) and ``{value: (r, g, b)}``.
+    """
+    colours, inverse = np.unique(rgb.reshape(-1, 3), axis=0, return_inverse=True)
+    # np.unique sorts the colours, so black, where there is any, comes first and becomes 0
+    order = np.arange(len(colours)) + (0 if not colours[0].any() else 1)
+    dtype = np.uint8 if order.max(initial=0) <= 255 else np.uint16
+    values = order[inverse.ravel()].reshape(rgb.shape[:2]).astype(dtype)
+    mapping = {
+        int(v): tuple(int(c) for c in colour) for v, colour in zip(order, colours, strict=True)
+    }
+    return values, mapping
 
 
 def write_labels(
@@ -84,16 +131,22 @@ def write_labels(
     import tifffile
 
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(suffix=".tif", prefix=f".{path.stem}-", dir=path.parent)
-        os.close(handle)
-    except OSError as error:
-        raise SegDLError(f"Cannot write to '{path.parent}': {error.strerror}.") from error
-    try:
+    writable_folder(path.parent, "images")
+    with atomic_write(path, "the image") as temp:
         tifffile.imwrite(temp, labels, compression="zlib", metadata=metadata or {})
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    return path
+
+
+def write_csv(path: str | os.PathLike, columns, rows) -> Path:
+    """Write a table as CSV atomically (a header row of ``columns``, then ``rows``)."""
+    import csv
+
+    path = Path(path)
+    with (
+        atomic_write(path, "the table") as temp,
+        open(temp, "w", newline="", encoding="utf-8") as file,
+    ):
+        writer = csv.writer(file)
+        writer.writerow(columns)
+        writer.writerows(rows)
     return path

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .captures import DECODE_ERRORS, check_frame_size, unreadable
+from .base import DECODE_ERRORS, Still, check_frame_size, unreadable
 from .exif import summarize, tiff_tags
 
 #: LibRaw's ``flip`` values that turn the picture by 90 degrees.
@@ -16,8 +16,6 @@ _QUARTER_TURNS = (5, 6)
 def open_raw(path: Path):
     """Header of a RAW file; :meth:`Still.read` demosaics it to 16-bit RGB, turned upright."""
     import rawpy
-
-    from .stills import Still
 
     try:
         with rawpy.imread(str(path)) as raw:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import SegDLError
-from .captures import STILL_SUFFIXES, Capture
+from .base import STILL_SUFFIXES, Capture
 
 
 def read_folder(folder: Path) -> Capture:

@@ -6,67 +6,34 @@ metadata), cheap enough to check every frame of a sequence, and :meth:`Still.rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import SegDLError
-from .captures import (
+from .base import (
     DECODE_ERRORS,
     HEIF_SUFFIXES,
     RAW_SUFFIXES,
     TIFF_SUFFIXES,
     Capture,
+    Still,
     check_frame_size,
     unreadable,
 )
 from .exif import pillow_tags, summarize
 from .orientation import apply_orientation, oriented_shape
-
-
-@dataclass
-class Still:
-    """A still image's header, and how to decode its pixels."""
-
-    path: Path
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    rgb: bool
-    metadata: dict
-    decode: Callable[[], np.ndarray]
-    scale: tuple[float, ...] | None = None
-    axis_labels: tuple[str, ...] | None = None
-
-    def read(self) -> np.ndarray:
-        """The pixels, the right way up; a clear error if the file turns out to be damaged."""
-        try:
-            return self.decode()
-        except SegDLError:
-            raise
-        except DECODE_ERRORS as error:
-            raise unreadable(self.path, error) from error
-
-    def capture(self, data=None) -> Capture:
-        """This still as a :class:`Capture` (decoding it unless ``data`` is given)."""
-        return Capture(
-            data=self.read() if data is None else data,
-            name=self.path.stem,
-            rgb=self.rgb,
-            metadata=self.metadata,
-            scale=self.scale,
-            axis_labels=self.axis_labels,
-        )
+from .raw import open_raw
+from .tiff import open_tiff
 
 
 def open_still(path: Path) -> Still:
     """Read the header of a still image file (no pixels are decoded)."""
     suffix = path.suffix.lower()
     if suffix in TIFF_SUFFIXES:
-        from .tiff import open_tiff as opener
+        opener = open_tiff
     elif suffix in RAW_SUFFIXES:
-        from .raw import open_raw as opener
+        opener = open_raw
     elif suffix in HEIF_SUFFIXES:
         opener = _open_heif
     else:

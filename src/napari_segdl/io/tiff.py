@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import SegDLError
-from .captures import MAX_EAGER_BYTES, check_frame_size
+from .base import MAX_EAGER_BYTES, Still, check_frame_size
 from .exif import summarize, tiff_tags
 from .orientation import apply_orientation
 
@@ -32,8 +32,6 @@ _CENTIMETER = 3
 def open_tiff(path: Path):
     """Header of a TIFF: its first series, oriented, with camera tags and pixel size."""
     import tifffile
-
-    from .stills import Still
 
     with tifffile.TiffFile(path) as tif:
         series = tif.series[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import SegDLError
-from .captures import Capture, check_frame_size, unreadable
+from .base import Capture, check_frame_size, unreadable
 
 #: Decoded frames kept for re-draws (napari asks for the frame on screen more than once).
 _CACHED_FRAMES = 8

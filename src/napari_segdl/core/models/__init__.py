@@ -9,9 +9,15 @@ from importlib import import_module
 
 from ..backend import load_keras
 from ..errors import SegDLError
+from .geometry import Geometry, encoder_decoder
 
-#: name -> (module, factory function)
-_REGISTRY = {"unet": ("unet", "build_unet"), "segnet": ("segnet", "build_segnet")}
+__all__ = ["ARCHITECTURES", "Geometry", "build_model", "custom_objects", "geometry"]
+
+#: name -> (module, factory function, geometry from the factory's parameters)
+_REGISTRY = {
+    "unet": ("unet", "build_unet", encoder_decoder),
+    "segnet": ("segnet", "build_segnet", encoder_decoder),
+}
 ARCHITECTURES = tuple(_REGISTRY)
 
 
@@ -26,16 +32,16 @@ def build_model(arch: str, input_channels: int, num_classes: int, **params):
     """Build the network ``arch`` (see ``ARCHITECTURES``) with its keyword parameters."""
     _check(arch)
     load_keras()
-    module, factory = _REGISTRY[arch]
+    module, factory, _ = _REGISTRY[arch]
     return getattr(import_module(f".{module}", __name__), factory)(
         input_channels=input_channels, num_classes=num_classes, **params
     )
 
 
-def size_multiple(arch: str, depth: int) -> int:
-    """Height and width of the network's input must be multiples of this number."""
+def geometry(arch: str, params: dict) -> Geometry:
+    """The input grid, receptive margin and prediction memory of ``arch`` with ``params``."""
     _check(arch)
-    return 2**depth
+    return _REGISTRY[arch][2](**params)
 
 
 def custom_objects() -> dict:

@@ -10,7 +10,7 @@ from .ops import resize, resize_shape
 from .recipe import Recipe
 
 
-def has_channels(image) -> bool:
+def looks_multichannel(image) -> bool:
     """Guess whether the last axis holds channels: (Y, X, C) with at most 8 channels."""
     return image.ndim >= 3 and image.shape[-1] <= MAX_CHANNELS
 
@@ -91,7 +91,7 @@ def preprocess(
         numpy for numpy input; a lazy dask array (one task per slice) for dask input.
     """
     recipe = Recipe.coerce(recipe)
-    channels = has_channels(image) if channels is None else channels
+    channels = looks_multichannel(image) if channels is None else channels
     if image.ndim < (3 if channels else 2):
         raise SegDLError(f"{name} must be 2D (Y, X) or (Y, X, C); received shape {image.shape}.")
     out_shape, out_dtype = plan(recipe, image.shape, image.dtype, channels, labels, name)

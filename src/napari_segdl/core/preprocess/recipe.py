@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SegDLError
-from .ops import OPERATIONS, Operation
+from ..paths import atomic_write
+from .catalogue import OPERATIONS
+from .ops import Operation
 
 #: Version of the recipe layout; a recipe with a larger number is refused.
 RECIPE_VERSION = 1
@@ -145,13 +146,8 @@ class Recipe:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the recipe as JSON, atomically."""
         path = Path(path)
-        try:
-            handle, temp = tempfile.mkstemp(suffix=".json", dir=path.parent)
-        except OSError as error:
-            raise SegDLError(f"Cannot write the recipe to '{path}': {error.strerror}.") from error
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(self.to_dict(), file, indent=1)
-        os.replace(temp, path)
+        with atomic_write(path, "the recipe") as temp:
+            temp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
         return path
 
     def __bool__(self) -> bool:
@@ -160,3 +156,28 @@ class Recipe:
     def geometric(self) -> Recipe:
         """Only the steps that apply to labels too (resize)."""
         return Recipe([s for s in self.steps if s.operation.geometric])
+
+
+#: The metadata key of napari-segdl's provenance, in layers and in the files it writes.
+METADATA_KEY = "napari_segdl"
+
+
+def provenance(recipe, source: str | None = None) -> dict:
+    """Metadata saying an image was made by ``recipe`` (from ``source``): a layer's or a file's."""
+    record = {"recipe": Recipe.coerce(recipe).to_dict()}
+    if source is not None:
+        record["source"] = str(source)
+    return {METADATA_KEY: record}
+
+
+def recipe_of(metadata) -> dict | None:
+    """The recipe that made an image, from its layer's or file's metadata, or None."""
+    record = (metadata or {}).get(METADATA_KEY) or {}
+    return record.get("recipe") if isinstance(record, dict) else None
+
+
+def already_preprocessed(metadata, recipe) -> bool:
+    """True when ``metadata`` says the image went through exactly ``recipe`` (a model's), so
+    prediction must not apply it a second time."""
+    recipe = Recipe.coerce(recipe or None)
+    return bool(recipe) and recipe_of(metadata) == recipe.to_dict()

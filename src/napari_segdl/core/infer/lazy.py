@@ -1,0 +1,150 @@
+"""Prediction of images larger than memory: dask chunks with a receptive margin, on any scheduler.
+
+The image (dask, zarr or a memory-mapped file) is cut into chunks on the network's pooling
+grid; every chunk is extended by the receptive margin with ``dask.array.overlap`` and predicted,
+and the margin is cut off again, so the result equals in-memory prediction away from the image
+border while only a few chunks are in memory at once. Normalisation needs the percentiles of the
+whole image: for integer images they are computed exactly from per-chunk histograms.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..bundle import SegModel
+from ..errors import SegDLError
+from ..stacks import has_channels
+from .chunks import ModelRef, as_dask, compute_on, exact_limits, grid_chunks, overlap_yx
+from .engine import check_channels, labels_from_probabilities, predict_probabilities
+from .tiles import MAX_CHUNK_MEMORY, auto_tile
+
+#: One network call at a time per process: the backend uses every core for one call already,
+#: and memory then holds one chunk's activations, not one per thread.
+_NETWORK_LOCK = threading.Lock()
+
+
+def _prepared(model: SegModel, image, name: str, preprocess: bool):
+    """The image as a dask array (..., Y, X, C) after the model's recipe; its raw (Y, X)."""
+    from ..preprocess import Recipe
+    from ..preprocess import preprocess as apply_recipe
+
+    x = as_dask(image)
+    colour = has_channels(x.shape, model.info.channels)
+    raw_yx = tuple(x.shape[-3:-1]) if colour else tuple(x.shape[-2:])
+    recipe = Recipe.coerce(model.info.recipe) if preprocess else Recipe()
+    if recipe:
+        x = apply_recipe(x, recipe, channels=colour, name=name)
+    if not colour:
+        x = x[..., np.newaxis]
+    check_channels(model, x, name)
+    if min(x.shape[-3:-1]) < 1:
+        raise SegDLError(f"{name}: the image is empty (shape {image.shape}).")
+    return x, raw_yx
+
+
+def predict_lazy(
+    model: SegModel,
+    image,
+    *,
+    tile: int | None = None,
+    probabilities: bool = False,
+    threshold: float | None = None,
+    tta: bool = False,
+    name: str = "image",
+    preprocess: bool = True,
+    scheduler: str | None = None,
+):
+    """Predict a dask/zarr/memory-mapped image chunk by chunk; returns a lazy dask array.
+
+    Chunks are ``tile`` pixels on a side (by default from the free memory), extended by the
+    network's receptive margin (``dask.array.overlap``), so chunk borders leave no trace.
+    Instance models get IDs that are consistent across chunks (see :mod:`.stitch`). With a
+    ``scheduler`` address the work runs on that ``dask.distributed`` cluster and the result
+    is returned as numpy.
+    """
+    x, raw_yx = _prepared(model, image, name, preprocess)
+    geometry = model.geometry
+    grid, margin = geometry.size_multiple, geometry.margin
+    side = tile or auto_tile(geometry, largest=MAX_CHUNK_MEMORY)[0]
+    chunk = max(grid, (side - 2 * margin) // grid * grid)
+    leading = x.ndim - 3
+    x = x.rechunk(
+        (
+            *((1,) * n for n in x.shape[:leading]),
+            grid_chunks(x.shape[leading], chunk, margin),
+            grid_chunks(x.shape[leading + 1], chunk, margin),
+            (x.shape[-1],),
+        )
+    )
+    limits = _slice_limits(model, x)
+    # one chunk along an axis needs no neighbours: the network pads it
+    dy, dx = (margin if x.numblocks[axis] > 1 else 0 for axis in (leading, leading + 1))
+    extended = overlap_yx(x, leading, dy, dx)
+    ref = ModelRef(model)
+    num_classes = model.keras_model.output_shape[-1]
+    instance = model.class_map.mode == "instance"
+    keep_scores = probabilities or instance
+
+    def block(data, block_info=None):
+        where = block_info[0]["chunk-location"][:leading]
+        net = ref.get()
+        results = []
+        for index in np.ndindex(*data.shape[:leading]):
+            scores = _predict_locked(net, data[index], limits[tuple(where)], tta)
+            scores = scores[dy : scores.shape[0] - dy, dx : scores.shape[1] - dx]
+            results.append(
+                scores if keep_scores else labels_from_probabilities(net, scores, threshold)
+            )
+        return np.stack(results).reshape(*data.shape[:leading], *results[0].shape)
+
+    if keep_scores:
+        result = extended.map_blocks(
+            block, dtype=np.float32, chunks=(*x.chunks[:-1], (num_classes,))
+        )
+    else:
+        result = extended.map_blocks(
+            block, dtype=model.class_map.dtype, chunks=x.chunks[:-1], drop_axis=x.ndim - 1
+        )
+    if instance and not probabilities:
+        from .stitch import stitch_instances
+
+        min_size = int(model.info.training.get("instance_min_size", 4))
+        result = stitch_instances(result, min_size, model.class_map.dtype, scheduler)
+    if tuple(result.shape[leading : leading + 2]) != tuple(raw_yx):
+        result = _restore_lazy(result, raw_yx, labels=not probabilities, leading=leading)
+    if scheduler is not None:
+        return compute_on(scheduler, result)
+    return result
+
+
+def _predict_locked(model, data, limits, tta):
+    with _NETWORK_LOCK:
+        return predict_probabilities(model, data, None, limits=(limits[0], limits[1]), tta=tta)
+
+
+def _slice_limits(model: SegModel, x) -> np.ndarray:
+    """Normalisation limits of every 2D slice: (..., 2, C), computed in one pass."""
+    norm = model.normalization
+    leading = x.shape[:-3]
+    limits = np.zeros((*leading, 2, x.shape[-1]))
+    for index in np.ndindex(*leading):
+        limits[index] = exact_limits(x[index], norm.low, norm.high)
+    return limits
+
+
+def _restore_lazy(result, raw_yx, *, labels: bool, leading: int):
+    """Map a result made on a resized image back to the raw (Y, X), one slice per task."""
+    from ..preprocess import restore
+
+    whole = result.rechunk({leading: -1, leading + 1: -1})
+
+    def back(block):
+        out = [
+            restore(block[i], raw_yx, labels=labels) for i in np.ndindex(*block.shape[:leading])
+        ]
+        return np.stack(out).reshape(*block.shape[:leading], *out[0].shape)
+
+    chunks = (*whole.chunks[:leading], (raw_yx[0],), (raw_yx[1],), *whole.chunks[leading + 2 :])
+    return whole.map_blocks(back, chunks=chunks, dtype=result.dtype)

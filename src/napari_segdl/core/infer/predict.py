@@ -1,0 +1,138 @@
+"""Prediction of any image size in memory: seamless tiles, stacks slice by slice, options."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+from ..bundle import SegModel, load_model
+from ..images import as_channels_last
+from ..stacks import move_channels, stack_shape
+from .chunks import is_lazy
+from .engine import (
+    check_channels,
+    check_threshold,
+    labels_from_probabilities,
+    predict_probabilities,
+)
+from .lazy import predict_lazy
+from .tiles import check_tile
+
+
+def predict(
+    model: SegModel | str | os.PathLike,
+    image,
+    *,
+    tile: int | None = None,
+    probabilities: bool = False,
+    threshold: float | None = None,
+    tta: bool = False,
+    name: str = "image",
+    on_tile: Callable[[int, int], None] | None = None,
+    preprocess: bool = True,
+    channel_axis: int | None = None,
+    scheduler: str | None = None,
+):
+    """Segment an image or a stack with a trained model.
+
+    Parameters
+    ----------
+    model : SegModel or path
+        A trained model, or the path of a saved bundle.
+    image : array
+        (Y, X) or (Y, X, C), any size and numeric dtype; channels must match the model.
+        Stacks (Z/T, Y, X[, C]) are predicted slice by slice. numpy arrays are predicted in
+        memory; dask arrays, zarr arrays and memory-mapped files lazily, chunk by chunk (see
+        :func:`napari_segdl.core.infer.lazy.predict_lazy`), and the result is a dask array.
+    tile : int, optional
+        Largest tile side; bigger images are predicted in seamless overlapping tiles. By
+        default chosen from the free memory.
+    probabilities : bool
+        Return class probabilities (..., Y, X, K) instead of labels.
+    threshold : float, optional
+        For models of two classes: the second class where its probability is at least this
+        (instead of the more probable class).
+    tta : bool
+        Test-time augmentation: average the predictions of the 8 flips and 90° rotations.
+    name : str
+        Name of the layer or file, used in error messages.
+    on_tile : callable, optional
+        Called as ``on_tile(done, total)`` after each batch of tiles; for stacks, after
+        each slice.
+    preprocess : bool
+        Apply the model's preprocessing recipe first (the image is raw) and map the result
+        back to the image's shape; False when the image is already preprocessed.
+    channel_axis : int, optional
+        The image's channel axis when it is not the last one (e.g. 0 for (C, Y, X)).
+    scheduler : str, optional
+        Address of a ``dask.distributed`` scheduler (``tcp://host:8786``): the lazy
+        prediction runs on that cluster and the result comes back as numpy.
+
+    Returns
+    -------
+    numpy.ndarray or dask.array.Array
+        Labels in the training label values and dtype (instance IDs for instance models),
+        or probabilities, of the shape of ``image`` (stacks: (Z/T, Y, X) and
+        (Z/T, Y, X, K)); a dask array for lazy input.
+    """
+    if not isinstance(model, SegModel):
+        model = load_model(model)
+    check_threshold(model, threshold)
+    check_tile(tile, model.geometry)
+    image = move_channels(image, channel_axis, name)
+    options = {"tile": tile, "probabilities": probabilities, "threshold": threshold, "tta": tta}
+    if is_lazy(image) or scheduler is not None:
+        return predict_lazy(
+            model, image, name=name, preprocess=preprocess, scheduler=scheduler, **options
+        )
+    leading = stack_shape(np.shape(image), model.info.channels)
+    if not leading:
+        return _predict_2d(model, image, name, on_tile, preprocess, **options)
+    slices = list(np.ndindex(*leading))
+    results = []
+    for done, index in enumerate(slices):
+        where = ", ".join(str(i) for i in index)
+        results.append(
+            _predict_2d(
+                model,
+                np.asarray(image[index]),
+                f"{name} slice {where}",
+                None,
+                preprocess,
+                **options,
+            )
+        )
+        if on_tile is not None:
+            on_tile(done + 1, len(slices))
+    return np.stack(results).reshape(*leading, *results[0].shape)
+
+
+def labels_and_probabilities(model, image, *, threshold: float | None = None, **options):
+    """Labels and class probabilities of one image or stack, as :func:`predict` gives them.
+
+    In memory the network runs once and the labels come from its probabilities; lazy input
+    (or a cluster) gets two graphs, since each is computed where and when it is needed.
+    """
+    scores = predict(model, image, probabilities=True, **options)
+    if is_lazy(image) or options.get("scheduler") is not None:
+        return predict(model, image, threshold=threshold, **options), scores
+    return labels_from_probabilities(model, scores, threshold), scores
+
+
+def _predict_2d(model, image, name, on_tile, preprocess, *, tile, probabilities, threshold, tta):
+    """Labels or probabilities of one 2D image (Y, X[, C])."""
+    from ..preprocess import Recipe, restore
+    from ..preprocess import preprocess as apply_recipe
+
+    recipe = Recipe.coerce(model.info.recipe) if preprocess else Recipe()
+    raw_yx = np.shape(image)[:2]
+    if recipe:
+        image = apply_recipe(np.asarray(image), recipe, channels=np.ndim(image) == 3, name=name)
+    array = as_channels_last(image, name)
+    check_channels(model, array, name)
+    scores = predict_probabilities(model, array, tile, on_tile=on_tile, tta=tta)
+    if probabilities:
+        return restore(scores, raw_yx, labels=False)
+    return restore(labels_from_probabilities(model, scores, threshold), raw_yx)

@@ -1,0 +1,1 @@
+"""Training: the parameter schema, sampling, augmentation, losses, the loop, devices, runs."""

@@ -1,0 +1,282 @@
+"""Training: from (image, labels) pairs or stacks to a :class:`SegModel`, one step at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+
+import numpy as np
+
+from ..backend import describe_devices, load_keras
+from ..bundle import ModelInfo, SegModel
+from ..errors import SegDLError
+from ..images import Normalization, as_channels_last
+from ..labels.modes import ClassMap, as_label_array
+from ..stacks import training_slices
+from .checkpoints import checkpoint_path
+from .config import TrainConfig, check_patch
+from .devices import Devices, dtype_policy, wants_mixed_precision
+from .loop import StopRequest, TrainingEvent, default_steps, fit
+from .sampling import pad_to_patch, split_validation
+
+__all__ = ["TrainingEvent", "iter_training", "prepare_pairs", "train"]
+
+
+def prepare_pairs(
+    images: Sequence,
+    labels: Sequence,
+    mode: str,
+    sources=None,
+    class_names=None,
+    class_map=None,
+    channel_axis: int | None = None,
+):
+    """Validate the pairs; returns (2D images, targets, class map, channels, training extras).
+
+    Stacks become their painted 2D slices. A given ``class_map`` (continuing a model) is kept:
+    label values outside it are refused.
+    """
+    if len(images) == 0:
+        raise SegDLError("No training data: give at least one (image, labels) pair.")
+    if len(images) != len(labels):
+        raise SegDLError(
+            f"{len(images)} images but {len(labels)} label images; give them in pairs."
+        )
+    sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
+    slices, total = [], 0
+    for image, label, names in zip(images, labels, sources, strict=True):
+        pairs, count = training_slices(image, label, mode, names, channel_axis)
+        slices += pairs
+        total += count
+    sources = [names for _, _, names in slices]
+    arrays = [as_channels_last(im, name) for im, _, (name, _) in slices]
+    label_arrays = [as_label_array(lab, name) for _, lab, (_, name) in slices]
+    for image, label, (image_name, label_name) in zip(arrays, label_arrays, sources, strict=True):
+        if image.shape[:2] != label.shape:
+            raise SegDLError(
+                f"{image_name} has shape {image.shape[:2]} but {label_name} has shape "
+                f"{label.shape}; paint the labels on the same grid as the image."
+            )
+        if mode == "sparse" and not label.any():
+            raise SegDLError(
+                f"{label_name}: nothing is painted; paint some pixels or leave this pair out."
+            )
+    channels = {a.shape[-1] for a in arrays}
+    if len(channels) > 1:
+        raise SegDLError(f"The images have different channel counts {sorted(channels)}.")
+    class_map = class_map or ClassMap.from_labels(label_arrays, mode, class_names)
+    targets = [
+        class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
+    ]
+    extra = {"slices": {"trained": len(slices), "total": total}}
+    if mode == "instance":  # predictions drop objects much smaller than the painted ones
+        from ..labels.instances import min_object_size
+
+        extra["instance_min_size"] = min_object_size(label_arrays)
+    return arrays, targets, class_map, channels.pop(), extra
+
+
+def iter_training(
+    images: Sequence,
+    labels: Sequence,
+    config: TrainConfig,
+    *,
+    sources: Sequence[tuple[str, str]] | None = None,
+    class_names: Sequence[str] | None = None,
+    stop: StopRequest | None = None,
+    recipe=None,
+    initial: SegModel | None = None,
+    channel_axis: int | None = None,
+) -> Generator[TrainingEvent, None, SegModel]:
+    """Train step by step, yielding a :class:`TrainingEvent` after each step and epoch.
+
+    ``stop()`` is asked after every step; when it returns True (or ``max_time`` has
+    passed) training ends. The best weights so far are restored however training
+    ends, even when the generator is closed early. Returns the trained model.
+    ``recipe`` (the preprocessing the images went through) is stored in the model, so
+    prediction on raw images applies it. With ``initial`` (a trained model), training continues
+    from its weights, keeping its network, label mode, classes and recipe.
+    """
+    from ..preprocess import Recipe
+
+    recipe = Recipe.coerce(recipe if recipe or initial is None else initial.info.recipe)
+    checkpoint = checkpoint_path(config.checkpoint_dir) if config.checkpoint_dir else None
+    mode = initial.class_map.mode if initial is not None else config.mode
+    if initial is not None:  # the patch must fit the network continued, not the configured one
+        check_patch(config.patch, initial.info.arch, initial.info.arch_params)
+    arrays, targets, class_map, channels, extra = prepare_pairs(
+        images,
+        labels,
+        mode,
+        sources,
+        class_names,
+        class_map=initial.class_map if initial is not None else None,
+        channel_axis=channel_axis,
+    )
+    if initial is not None and channels != initial.info.channels:
+        raise SegDLError(
+            f"The model was trained on images with {initial.info.channels} channel(s) but these "
+            f"have {channels}: continue training on images like the ones it learned from "
+            "(convert them, e.g. RGB to grey), or train a new model."
+        )
+    normalization = Normalization()
+    padded = [
+        pad_to_patch(normalization.apply(a), t, config.patch)
+        for a, t in zip(arrays, targets, strict=True)
+    ]
+    rng = np.random.default_rng(config.seed)
+    data = split_validation(
+        [p[0] for p in padded], [p[1] for p in padded], config.patch, config.val_fraction, rng
+    )
+    steps = config.steps_per_epoch or default_steps(data, config)
+
+    keras = load_keras()
+    keras.utils.set_random_seed(config.seed)
+    if initial is None:
+        arch = config.arch
+        arch_params = {
+            "depth": config.depth,
+            "filters": config.filters,
+            "batch_norm": config.batch_norm,
+            "dropout": config.dropout,
+        }
+    else:
+        arch, arch_params = initial.info.arch, dict(initial.info.arch_params)
+    if checkpoint is not None:
+        extra["checkpoint"] = str(checkpoint)
+    weights = None
+    if config.class_weights == "auto":
+        from .losses import median_frequency_weights
+
+        weights = median_frequency_weights(data.targets, class_map.num_classes)
+        extra["class_weights"] = [round(float(w), 4) for w in weights]
+    if initial is not None:
+        extra["continued_from"] = {
+            "epochs_run": initial.info.training.get("epochs_run"),
+            "pairs": initial.info.training.get("pairs"),
+        }
+    devices = Devices(config.distribute, config.batch)
+    network, extra["mixed_precision"] = _network(
+        config, devices, arch, arch_params, channels, class_map.num_classes, weights, initial
+    )
+    extra["device"] = describe_devices()
+    if devices.description:
+        extra["distributed"] = devices.description
+    info = ModelInfo(
+        arch=arch,
+        arch_params=arch_params,
+        classes=class_map.to_dict(),
+        channels=channels,
+        normalization=normalization.to_dict(),
+        patch=config.patch,
+        recipe=recipe.to_dict() if recipe else {},
+        training={
+            **config.to_dict(),
+            "mode": mode,
+            "arch": arch,
+            **arch_params,
+            "pairs": len(images),
+            "steps_per_epoch": steps,
+            "validation_patches": len(data.val_images),
+            **extra,
+        },
+    )
+    model = SegModel(network, info)
+    yield TrainingEvent("start", model, epochs=config.epochs, steps=steps)
+    with devices.training():
+        yield from fit(model, data, config, steps, stop, checkpoint)
+    return model
+
+
+def _network(config, devices, arch, arch_params, channels, num_classes, weights, initial):
+    """The compiled network on the run's devices; returns it and whether it is mixed precision."""
+    keras = load_keras()
+    from ..models import build_model
+    from .losses import segmentation_loss
+
+    mixed = wants_mixed_precision(config.mixed_precision)
+    with devices.building(), dtype_policy(mixed):
+        network = build_model(arch, channels, num_classes, **arch_params)
+        if initial is not None:  # a copy of its weights: the model continued from stays as it was
+            network.set_weights(initial.keras_model.get_weights())
+        network.compile(
+            optimizer=keras.optimizers.Adam(config.lr),
+            loss=segmentation_loss(weights, dice=config.loss == "crossentropy+dice"),
+            jit_compile=config.jit_compile,
+        )
+    return network, mixed
+
+
+def train(
+    images,
+    labels,
+    *,
+    class_names: Sequence[str] | None = None,
+    sources: Sequence[tuple[str, str]] | None = None,
+    callback: Callable[[TrainingEvent], None] | None = None,
+    stop: StopRequest | None = None,
+    recipe=None,
+    initial: SegModel | None = None,
+    channel_axis: int | None = None,
+    preset: str | None = None,
+    **params,
+) -> SegModel:
+    """Train a segmentation model on painted labels.
+
+    Parameters
+    ----------
+    images, labels : array or list of arrays
+        One image and its labels, or lists of pairs: 2D images (Y, X) or (Y, X, C) with
+        labels (Y, X), or stacks (Z/T, Y, X[, C]) with labels (Z/T, Y, X) trained as 2D
+        slices (slices whose labels are all 0 are not painted yet and left out).
+    class_names : list of str, optional
+        A name for each painted label value, in increasing order of value.
+    sources : list of (str, str), optional
+        Names of each pair's image and labels, used in error messages.
+    callback : callable, optional
+        Called with every :class:`TrainingEvent`.
+    stop : callable, optional
+        Polled after every step; training ends (keeping the best weights) when it returns True.
+    recipe : Recipe, dict or path, optional
+        The preprocessing ``images`` went through (see :func:`napari_segdl.preprocess`); stored
+        in the model and applied to raw images at prediction.
+    channel_axis : int, optional
+        The images' channel axis when it is not the last one (e.g. 0 for (C, Y, X)).
+    initial : SegModel, optional
+        Continue training this model (human in the loop: correct its predictions, train
+        again): its network, label mode, classes and recipe are kept; label values it does not
+        know, or images with other channels, are refused.
+    preset : {"fast-cpu", "accurate-gpu"}, optional
+        Hyper-parameters that work together (:data:`~napari_segdl.core.train.config.PRESETS`);
+        parameters given beside it win.
+    **params
+        Hyper-parameters of :class:`~napari_segdl.core.train.config.TrainConfig`: ``mode``,
+        ``arch``, ``epochs``, ``patch``, ``batch``, ``filters``, ``depth``, ``lr``,
+        ``val_fraction``, ``max_time``, ``seed``, ``patience``, ... (``docs/api.md`` lists them
+        with their defaults and ranges).
+
+    Returns
+    -------
+    SegModel
+        The trained model with the best weights; ``model.save(path)`` writes it.
+    """
+    if not isinstance(images, (list, tuple)):
+        images, labels = [images], [labels]
+    config = TrainConfig.create(preset, **params)
+    run = iter_training(
+        images,
+        labels,
+        config,
+        sources=sources,
+        class_names=class_names,
+        stop=stop,
+        recipe=recipe,
+        initial=initial,
+        channel_axis=channel_axis,
+    )
+    while True:
+        try:
+            event = next(run)
+        except StopIteration as finished:
+            return finished.value
+        if callback is not None:
+            callback(event)

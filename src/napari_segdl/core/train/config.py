@@ -1,0 +1,278 @@
+"""Training parameters: one schema for the API, the CLI and the Train dock.
+
+Every parameter is a dataclass field whose metadata (:class:`Spec`) carries its label, help,
+range or choices; the default is the field's own. ``napari-segdl train``'s flags and the Train
+dock's widgets are generated from these fields, so a default is written once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import Field, asdict, dataclass, fields
+
+from ..errors import SegDLError
+from ..labels import LABEL_MODES
+from ..models import ARCHITECTURES, geometry
+from .presets import PRESETS
+from .schema import check_value, param
+
+#: Training losses: masked cross-entropy, or with a soft Dice term added.
+LOSSES = ("crossentropy", "crossentropy+dice")
+#: Reduced-precision computation: on GPUs only ("auto"), always, or never.
+MIXED_PRECISION = ("auto", "on", "off")
+#: How several devices share training (see ``core.train.devices``).
+DISTRIBUTE = ("auto", "none", "mirrored", "multi-worker")
+
+
+def _network(default, kind, label, help, **spec) -> Field:
+    return param(default, kind, label, help, "network", **spec)
+
+
+def _training(default, kind, label, help, **spec) -> Field:
+    return param(default, kind, label, help, "training", **spec)
+
+
+def _device(default, kind, label, help, **spec) -> Field:
+    return param(default, kind, label, help, "device", **spec)
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run (stored in the model bundle).
+
+    The fields, their defaults, ranges and meaning are listed by :func:`parameters`; see
+    ``docs/api.md`` for the table. Invalid values raise :class:`SegDLError` naming the
+    parameter and what it takes.
+    """
+
+    # --- the network
+    arch: str = _network(
+        "unet",
+        str,
+        "network",
+        "U-Net: skip connections, sharp borders. SegNet: upsampling with the encoder's pooling "
+        "indices, a lighter decoder.",
+        choices=ARCHITECTURES,
+        choice_text=("U-Net", "SegNet"),
+    )
+    filters: int = _network(
+        32,
+        int,
+        "filters",
+        "Filters of the first level, doubling at each level below. 16 trains well on a CPU; "
+        "32 or more on a GPU.",
+        low=1,
+        high=512,
+        step=8,
+        advanced=True,
+    )
+    depth: int = _network(
+        4, int, "depth", "Number of 2x2 poolings (2 to 5).", low=2, high=5, advanced=True
+    )
+    batch_norm: bool = _network(
+        True, bool, "batch norm", "Batch normalisation after every convolution.", dock=False
+    )
+    dropout: float = _network(
+        0.0, float, "dropout", "Dropout rate at the bottleneck.", low=0.0, high=0.9, dock=False
+    )
+    # --- training
+    mode: str = _training(
+        "dense",
+        str,
+        "label mode",
+        "dense: every pixel labelled, 0 = background. sparse: 0 = unlabelled scribbles, "
+        "1..K = classes. instance: one ID per object, 0 = background; predicts separated objects.",
+        choices=LABEL_MODES,
+    )
+    epochs: int = _training(
+        50,
+        int,
+        "epochs",
+        "Most epochs to train; early stopping or the time limit may end sooner.",
+        low=1,
+        high=100_000,
+    )
+    patch: int = _training(
+        256,
+        int,
+        "patch",
+        "Side of the training patches in pixels, a multiple of 2^depth.",
+        low=16,
+        high=4096,
+        step=16,
+    )
+    max_time: float | None = _training(
+        None,
+        float,
+        "time limit (s)",
+        "Stop after this many seconds, keeping the best weights so far.",
+        low=1,
+        high=30 * 24 * 3600,
+        step=60,
+        none_text="no limit",
+    )
+    batch: int = _training(8, int, "batch", "Patches per step.", low=1, high=1024, advanced=True)
+    lr: float = _training(
+        1e-3,
+        float,
+        "learning rate",
+        "Adam's learning rate.",
+        low=1e-6,
+        high=1.0,
+        step=1e-4,
+        advanced=True,
+    )
+    val_fraction: float = _training(
+        0.1,
+        float,
+        "validation share",
+        "Share of the labelled blocks held out for validation (0 to 0.5).",
+        low=0.0,
+        high=0.5,
+        step=0.05,
+        dock=False,
+    )
+    seed: int = _training(
+        0,
+        int,
+        "seed",
+        "Seed of the weights, the validation split and the patch sampling.",
+        low=0,
+        high=2**31 - 1,
+        dock=False,
+    )
+    patience: int | None = _training(
+        10,
+        int,
+        "patience",
+        "Early stopping: epochs without a better validation IoU (or training loss) before "
+        "training ends.",
+        low=1,
+        high=100_000,
+        none_text="never stop early",
+        dock=False,
+    )
+    steps_per_epoch: int | None = _training(
+        None,
+        int,
+        "steps per epoch",
+        "Steps in one epoch; by default enough patches to cover the images about twice.",
+        low=1,
+        high=1_000_000,
+        none_text="automatic",
+        dock=False,
+    )
+    class_weights: str = _training(
+        "none",
+        str,
+        "class weights",
+        "auto: weigh the cross-entropy by median class frequency, so rare classes count.",
+        choices=("none", "auto"),
+        choice_text=("none", "balance rare classes"),
+        advanced=True,
+    )
+    loss: str = _training(
+        "crossentropy",
+        str,
+        "loss",
+        "Masked cross-entropy, or with a soft Dice term added.",
+        choices=LOSSES,
+        advanced=True,
+    )
+    augment: bool = _training(
+        True,
+        bool,
+        "flips and 90° rotations",
+        "Random flips and 90° rotations of the patches.",
+        advanced=True,
+    )
+    augment_intensity: bool = _training(
+        False,
+        bool,
+        "intensity (contrast, gamma, noise)",
+        "Random contrast, brightness, gamma and noise of the image patches.",
+        advanced=True,
+    )
+    augment_deform: bool = _training(
+        False,
+        bool,
+        "small affine and elastic deformations",
+        "Small random affine and elastic deformations, identical for image and labels.",
+        advanced=True,
+    )
+    checkpoint_dir: str | None = _training(
+        None,
+        str,
+        "checkpoints",
+        "Write the best model so far to a new .keras file in this folder after every better "
+        "epoch (crash-safe).",
+        none_text="none",
+        dock=False,
+    )
+    # --- devices
+    mixed_precision: str = _device(
+        "auto",
+        str,
+        "mixed precision",
+        "Reduced-precision computation with float32 weights and outputs: on GPUs (auto), "
+        "always or never.",
+        choices=MIXED_PRECISION,
+        choice_text=("on GPUs", "always", "never"),
+        advanced=True,
+    )
+    distribute: str = _device(
+        "auto",
+        str,
+        "devices",
+        "Several devices train one model: auto = all GPUs when there are two or more.",
+        choices=DISTRIBUTE,
+        dock=False,
+    )
+    jit_compile: bool | str = _device(
+        "auto",
+        object,
+        "XLA",
+        "XLA compilation of the training step: True, False or 'auto'.",
+        choices=("auto", True, False),
+        cli=False,
+        dock=False,
+    )
+
+    def __post_init__(self):
+        for item in fields(self):
+            check_value(item, getattr(self, item.name))
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir = str(self.checkpoint_dir)
+        check_patch(self.patch, self.arch, {"depth": self.depth, "filters": self.filters})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def create(cls, preset: str | None = None, **params) -> TrainConfig:
+        """A configuration from a preset (see :data:`PRESETS`) and parameters that override it."""
+        if preset is not None and preset not in PRESETS:
+            raise SegDLError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+        unknown = sorted(set(params) - {item.name for item in fields(cls)})
+        if unknown:
+            raise SegDLError(
+                f"Unknown training parameter(s) {', '.join(unknown)}; the parameters are "
+                f"{', '.join(item.name for item in fields(cls))}."
+            )
+        return cls(**{**PRESETS.get(preset, {}), **params})
+
+
+def parameters() -> tuple[Field, ...]:
+    """The fields of :class:`TrainConfig`, in order; ``field.metadata["spec"]`` is its Spec."""
+    return fields(TrainConfig)
+
+
+def check_patch(patch: int, arch: str, arch_params: dict) -> None:
+    """The patch side must be a multiple of the network's size multiple (and at least one)."""
+    multiple = geometry(arch, arch_params).size_multiple
+    if patch < multiple or patch % multiple:
+        lower = max(multiple, patch // multiple * multiple)
+        depth = arch_params.get("depth")
+        raise SegDLError(
+            f"patch {patch} is not a multiple of 2**depth = {multiple} (depth {depth}); use "
+            f"{lower} or {lower + multiple}."
+        )

@@ -1,0 +1,193 @@
+"""The training loop: steps on sampled patches, validation, best weights, checkpoints."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..bundle import SegModel
+from ..evaluate.semantic import confusion_matrix, iou_from_confusion
+from ..infer.engine import predict_batch
+from ..labels.modes import IGNORE
+from .checkpoints import save_checkpoint
+from .config import TrainConfig
+from .devices import out_of_memory_advice
+from .sampling import PatchSampler, TrainingData
+
+StopRequest = Callable[[], bool]
+
+
+@dataclass
+class TrainingEvent:
+    """Progress of a training run, yielded after every step and every epoch.
+
+    ``kind`` is "start", "step", "epoch" or "end". ``epoch`` counts from 1. ``reason``
+    says why training ended ("completed", "stopped", "time budget", "early stopping").
+    """
+
+    kind: str
+    model: SegModel
+    epoch: int = 0
+    epochs: int = 0
+    step: int = 0
+    steps: int = 0
+    loss: float | None = None
+    val_loss: float | None = None
+    val_iou: float | None = None
+    best_epoch: int = 0
+    elapsed: float = 0.0
+    eta: float | None = None
+    reason: str | None = None
+
+
+def default_steps(data: TrainingData, config: TrainConfig) -> int:
+    area = sum(t.size for t in data.targets)
+    return int(np.clip(math.ceil(2 * area / (config.patch**2 * config.batch)), 8, 100))
+
+
+def _eta(elapsed: float, done: int, total: int, max_time: float | None) -> float:
+    """Seconds left at the current pace, capped by the time budget."""
+    eta = elapsed / done * (total - done)
+    return eta if max_time is None else min(eta, max(max_time - elapsed, 0.0))
+
+
+def _train_epoch(
+    model: SegModel, sampler, pool, epoch: int, steps: int, config, start, stop, best_epoch: int
+):
+    """Train one epoch step by step, yielding step events; returns (losses, reason)."""
+    network = model.keras_model
+    losses = []
+    upcoming = pool.submit(sampler.batch_at, epoch, 0)
+    for step in range(1, steps + 1):
+        x, y = upcoming.result()
+        if step < steps:  # the next batch is made while this step trains
+            upcoming = pool.submit(sampler.batch_at, epoch, step)
+        losses.append(float(network.train_on_batch(x, y, return_dict=True)["loss"]))
+        elapsed = time.monotonic() - start
+        eta = _eta(elapsed, (epoch - 1) * steps + step, config.epochs * steps, config.max_time)
+        yield TrainingEvent(
+            "step",
+            model,
+            epoch,
+            config.epochs,
+            step,
+            steps,
+            losses[-1],
+            elapsed=elapsed,
+            eta=eta,
+            best_epoch=best_epoch,
+        )
+        if stop is not None and stop():
+            return losses, "stopped"
+        if config.max_time is not None and elapsed >= config.max_time:
+            return losses, "time budget"
+    return losses, "completed"
+
+
+def fit(
+    model: SegModel, data: TrainingData, config: TrainConfig, steps: int, stop, checkpoint
+) -> Generator[TrainingEvent, None, None]:
+    """Train ``model`` on patches of ``data``, yielding events; ends with the best weights."""
+    network = model.keras_model
+    sampler = PatchSampler(
+        data,
+        config.patch,
+        config.batch,
+        config.seed,
+        config.augment,
+        intensity=config.augment_intensity,
+        deform=config.augment_deform,
+    )
+    history = {"loss": [], "val_loss": [], "val_iou": []}
+    best_score, best_epoch, best_weights = -np.inf, 0, None
+    reason, start = "completed", time.monotonic()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="segdl-patches") as pool:
+            for epoch in range(1, config.epochs + 1):
+                losses, reason = yield from _train_epoch(
+                    model, sampler, pool, epoch, steps, config, start, stop, best_epoch
+                )
+                val_loss, val_iou = _validate(network, data, config.batch)
+                for key, value in [
+                    ("loss", float(np.mean(losses))),
+                    ("val_loss", val_loss),
+                    ("val_iou", val_iou),
+                ]:
+                    history[key].append(value)
+                score = val_iou if val_iou is not None else -history["loss"][-1]
+                if score > best_score:
+                    best_score, best_epoch, best_weights = score, epoch, network.get_weights()
+                    if checkpoint is not None:
+                        save_checkpoint(model, checkpoint, history, epoch)
+                elapsed = time.monotonic() - start
+                yield TrainingEvent(
+                    "epoch",
+                    model,
+                    epoch,
+                    config.epochs,
+                    steps,
+                    steps,
+                    loss=history["loss"][-1],
+                    val_loss=val_loss,
+                    val_iou=val_iou,
+                    best_epoch=best_epoch,
+                    elapsed=elapsed,
+                    eta=_eta(elapsed, epoch, config.epochs, config.max_time),
+                )
+                if (
+                    reason == "completed"
+                    and config.patience
+                    and epoch - best_epoch >= config.patience
+                ):
+                    reason = "early stopping"
+                if reason != "completed":
+                    break
+    except Exception as error:  # device memory: advice instead of a backend's stack trace
+        advice = out_of_memory_advice(error, config.batch, config.patch)
+        if advice is None:
+            raise
+        raise advice from error
+    finally:
+        if best_weights is not None:
+            network.set_weights(best_weights)
+        model.info.history = history
+        model.info.training.update(
+            epochs_run=len(history["loss"]),
+            best_epoch=best_epoch,
+            ended=reason,
+            seconds=round(time.monotonic() - start, 1),
+        )
+    yield TrainingEvent(
+        "end",
+        model,
+        len(history["loss"]),
+        config.epochs,
+        best_epoch=best_epoch,
+        elapsed=time.monotonic() - start,
+        reason=reason,
+        loss=history["loss"][-1] if history["loss"] else None,
+        val_iou=history["val_iou"][best_epoch - 1] if best_epoch else None,
+    )
+
+
+def _validate(network, data: TrainingData, batch: int) -> tuple[float | None, float | None]:
+    """Masked cross-entropy and mean IoU of the network on the held-out patches."""
+    if not len(data.val_images):
+        return None, None
+    num_classes = network.output_shape[-1]
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    nll, count = 0.0, 0
+    for i in range(0, len(data.val_images), batch):
+        probabilities = predict_batch(network, data.val_images[i : i + batch])
+        target = data.val_targets[i : i + batch]
+        labelled = target != IGNORE
+        truth, scores = target[labelled], probabilities[labelled]
+        nll -= float(np.log(np.clip(scores[np.arange(truth.size), truth], 1e-7, 1)).sum())
+        count += truth.size
+        confusion += confusion_matrix(truth, scores.argmax(-1), num_classes)
+    return nll / max(count, 1), float(np.nanmean(iou_from_confusion(confusion)))

@@ -1,0 +1,52 @@
+"""Losses written with ``keras.ops`` only, so every Keras backend trains them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import load_keras
+
+ops = load_keras().ops
+
+
+def median_frequency_weights(targets, num_classes: int) -> np.ndarray:
+    """Class weights median(freq) / freq_c over labelled pixels (Eigen & Fergus 2015), so rare
+    classes (thin boundaries, small objects) count as much as common ones; clipped to
+    [0.1, 10], 1 for a class absent from the targets."""
+    counts = np.zeros(num_classes)
+    for target in targets:
+        counts += np.bincount(target[target >= 0].ravel(), minlength=num_classes)[:num_classes]
+    present = counts > 0
+    weights = np.ones(num_classes)
+    frequency = counts[present] / counts.sum()
+    weights[present] = np.clip(np.median(frequency) / frequency, 0.1, 10.0)
+    return weights.astype(np.float32)
+
+
+def segmentation_loss(class_weights=None, dice: bool = False):
+    """The training loss: categorical cross-entropy averaged over labelled pixels only
+    (targets (B, H, W) of class indices; negative values, ``IGNORE``, add nothing; 0 when no
+    pixel is labelled), class-weighted when ``class_weights`` are given, plus a soft Dice term
+    (1 - mean Dice over classes, labelled pixels only) when ``dice``."""
+    weights = None if class_weights is None else np.asarray(class_weights, "float32")
+
+    def loss(y_true, y_pred):
+        if len(y_true.shape) == len(y_pred.shape):
+            y_true = ops.squeeze(y_true, axis=-1)
+        y_true = ops.cast(y_true, "int32")
+        labelled = ops.cast(y_true >= 0, y_pred.dtype)
+        index = ops.maximum(y_true, 0)
+        classes = ops.one_hot(index, ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+        nll = -ops.log(ops.clip(ops.sum(classes * y_pred, axis=-1), 1e-7, 1.0))
+        pixel_weight = labelled
+        if weights is not None:
+            pixel_weight = labelled * ops.take(ops.cast(weights, y_pred.dtype), index)
+        total = ops.sum(nll * pixel_weight) / ops.maximum(ops.sum(pixel_weight), 1e-7)
+        if dice:
+            mask = ops.expand_dims(labelled, -1)
+            overlap = ops.sum(classes * y_pred * mask, axis=(0, 1, 2))
+            sizes = ops.sum((classes + y_pred) * mask, axis=(0, 1, 2))
+            total = total + 1.0 - ops.mean((2.0 * overlap + 1.0) / (sizes + 1.0))
+        return total
+
+    return loss

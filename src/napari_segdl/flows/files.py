@@ -1,0 +1,192 @@
+"""Flows on files: what each ``napari-segdl`` command does, as one library call each.
+
+They read with :mod:`napari_segdl.io`, compute with :mod:`napari_segdl.core`, write atomically,
+and report progress on the terminal (tqdm). The CLI parses arguments and calls one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..core.errors import SegDLError
+from ..io.files import (
+    list_images,
+    pair_by_stem,
+    read_labels,
+    read_picture,
+    write_labels,
+)
+from .console import TrainingBar
+
+
+def train_files(
+    images: str | os.PathLike,
+    labels: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    from_model: str | os.PathLike | None = None,
+    recipe: str | os.PathLike | None = None,
+    channel_axis: int | None = None,
+    colour_labels: bool = False,
+    preset: str | None = None,
+    progress: bool = True,
+    **params,
+) -> Path:
+    """Train on image and label files (or folders paired by stem), save the model to ``out``
+    and record the run; ``params`` are the training parameters. Returns the saved path."""
+    from ..core.bundle import load_model
+    from ..core.train.api import train
+    from ..core.train.config import TrainConfig
+    from ..core.train.runs import record_run
+
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise SegDLError(f"--out must name a .keras file; received '{out}'.")
+    TrainConfig.create(preset, **params)  # bad parameters fail before any file is read
+    pairs = pair_by_stem(list_images(images), list_images(labels))
+    model = train(
+        [read_picture(i) for i, _ in pairs],
+        [read_labels(lab, colours=colour_labels) for _, lab in pairs],
+        sources=[(f"image '{i}'", f"labels '{lab}'") for i, lab in pairs],
+        callback=TrainingBar() if progress else None,
+        recipe=recipe,
+        initial=load_model(from_model) if from_model else None,
+        channel_axis=channel_axis,
+        preset=preset,
+        **params,
+    )
+    path = model.save(out)
+    record_run(model, [str(i) for i, _ in pairs], bundle=path)
+    return path
+
+
+@dataclass
+class FilesReport:
+    """What a flow over many files did: its inputs, the files written and the inputs that failed
+    (name: why)."""
+
+    inputs: int = 0
+    written: list[Path] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def predict_files(
+    model,
+    inputs: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    tile: int | None = None,
+    probabilities: bool = False,
+    threshold: float | None = None,
+    tta: bool = False,
+    file_format: str = "tif",
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> FilesReport:
+    """Predict image files and folders (zarr stores, big TIFFs lazily) into ``out/<stem>.tif``.
+
+    Options are checked and the folder (and scheduler) reached before any work; a bad input is
+    reported on stderr and skipped, and the others finish.
+    """
+    from ..core.bundle import SegModel, load_model
+    from ..core.infer.engine import check_threshold
+    from ..core.infer.tiles import check_tile
+    from ..core.paths import writable_folder
+    from ..io.chunked import is_zarr
+
+    if not isinstance(model, SegModel):
+        model = load_model(model)
+    check_threshold(model, threshold)
+    check_tile(tile, model.geometry)
+    files = [f for path in inputs for f in ([Path(path)] if is_zarr(path) else list_images(path))]
+    out = writable_folder(out, "predictions")
+    if scheduler:  # reachable before any work
+        from ..core.infer.chunks import connect
+
+        connect(scheduler).close()
+    options = {"tile": tile, "tta": tta, "scheduler": scheduler, "threshold": threshold}
+    report = FilesReport(inputs=len(files))
+    for path in tqdm(files, unit="image", desc="predicting", disable=not progress):
+        try:
+            report.written += _predict_file(
+                model, path, out, f".{file_format}", probabilities, options
+            )
+        except SegDLError as error:  # a bad file is reported and skipped; the others finish
+            report.failed[path.name] = str(error)
+            tqdm.write(f"napari-segdl: error: {error} (skipped)", file=sys.stderr)
+    return report
+
+
+def _predict_file(model, path: Path, out: Path, suffix, probabilities, options) -> list[Path]:
+    """Predict one input and write its labels (and probabilities); lazily when it is big."""
+    from ..core.infer.predict import labels_and_probabilities, predict
+    from ..io.chunked import open_lazy, wants_lazy
+
+    image = open_lazy(path) if wants_lazy(path) else read_picture(path)
+    name = f"'{path}'"
+    if not probabilities:
+        return [_write(out / f"{path.stem}{suffix}", predict(model, image, name=name, **options))]
+    labels, scores = labels_and_probabilities(model, image, name=name, **options)
+    return [
+        _write(out / f"{path.stem}{suffix}", labels),
+        _write(out / f"{path.stem}_probabilities{suffix}", scores),
+    ]
+
+
+def _write(path: Path, data) -> Path:
+    """numpy results as TIFF in one go; lazy results (and zarr) chunk by chunk."""
+    from ..io.chunked import write_lazy
+
+    if path.suffix == ".tif" and isinstance(data, np.ndarray):
+        return write_labels(path, data)
+    if isinstance(data, np.ndarray):
+        import dask.array as da
+
+        data = da.from_array(data)
+    return write_lazy(path, data)
+
+
+def preprocess_files(
+    recipe, inputs: Sequence[str | os.PathLike], out: str | os.PathLike, progress: bool = True
+) -> list[Path]:
+    """Apply a recipe to image files into ``out/<stem>.tif``, recording it in their metadata
+    (so a model trained on them learns it, and prediction does not apply it twice)."""
+    from ..core.paths import writable_folder
+    from ..core.preprocess import Recipe, preprocess, provenance
+
+    recipe = Recipe.coerce(recipe)
+    files = [f for path in inputs for f in list_images(path)]
+    out = writable_folder(out, "preprocessed images")
+    written = []
+    for path in tqdm(files, unit="image", desc="preprocessing", disable=not progress):
+        result = preprocess(read_picture(path), recipe, name=f"'{path}'")
+        metadata = provenance(recipe, source=str(path))
+        written.append(write_labels(out / f"{path.stem}.tif", result, metadata=metadata))
+    return written
+
+
+def evaluate_files(
+    predictions: str | os.PathLike,
+    truth: str | os.PathLike,
+    *,
+    ignore: int | None = None,
+    instance: bool = False,
+) -> dict:
+    """Score predicted label files against ground truth files (folders paired by stem)."""
+    from ..core.evaluate.semantic import evaluate
+
+    pairs = pair_by_stem(list_images(predictions), list_images(truth))
+    return evaluate(
+        [read_labels(p) for p, _ in pairs],
+        [read_labels(t) for _, t in pairs],
+        ignore=ignore,
+        instance=instance,
+        names=[p.stem for p, _ in pairs],
+    )
