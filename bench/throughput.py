@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from _common import DATA, load_isbi, machine, today
+from _common import DATA, load, load_isbi, machine, today
 from napari_segdl.core.backend import load_keras
 from napari_segdl.core.images import Normalization
 from napari_segdl.core.train.api import train
@@ -81,6 +81,7 @@ def main() -> None:
     from pathlib import Path
 
     images, labels = load_isbi(Path(args.data), range(25))
+    before = load()
     segdl, fit = [], []
     for repeat in range(args.repeats):
         fit.append(run_fit(images, labels, args))
@@ -93,6 +94,8 @@ def main() -> None:
     result = {
         "date": today(),
         "machine": machine(),
+        "load_before": before,
+        "load_after": load(),
         "network": NETWORK,
         "patch": args.patch,
         "batch": args.batch,

@@ -109,12 +109,13 @@ def test_lazy_images_are_predicted_chunk_by_chunk_like_in_memory(trained_model, 
     assert isinstance(lazy, da.Array) and lazy.shape == image.shape
     assert lazy.numblocks[0] > 1 and lazy.numblocks[1] > 1  # really chunked
     labels = lazy.compute()
-    inside = _interior(labels == expected.argmax(-1) * 255, 24)
-    assert inside.mean() > 0.999
     store = zarr.open(str(tmp_path / "image.zarr"), mode="w", shape=image.shape, dtype="u1")
     store[:] = image
     scores = predict(trained_model, store, tile=128, probabilities=True).compute()
-    assert np.abs(_interior(scores - expected, 24)).max() < 1e-4
+    # the whole image, border included: chunks at the border see what in-memory tiles see
+    assert np.abs(scores - expected).max() < 1e-4
+    decided = np.abs(expected[..., 1] - expected[..., 0]) > 1e-3  # not a float coin toss
+    np.testing.assert_array_equal(labels[decided], expected.argmax(-1)[decided] * 255)
     tifffile.imwrite(tmp_path / "image.tif", image)
     mapped = tifffile.memmap(tmp_path / "image.tif", mode="r")
     np.testing.assert_array_equal(predict(trained_model, mapped, tile=128).compute(), labels)

@@ -44,3 +44,15 @@ def test_continue_refuses_other_channels_and_unknown_label_values(trained_model)
             epochs=1,
             **TINY,
         )
+
+
+@pytest.mark.slow
+def test_the_patch_is_checked_against_the_depth_of_the_model_continued():
+    """A depth-5 model continued with patch 48 (a multiple of 16, the configured depth 4's
+    grid, not of 32) is refused with the reason, not a Keras error."""
+    image, labels = make_blobs(shape=(128, 128))
+    deep = train(image, labels, epochs=1, **{**TINY, "depth": 5, "patch": 64})
+    with pytest.raises(
+        SegDLError, match=r"patch 48 is not a multiple of 2\*\*depth = 32 \(depth 5\)"
+    ):
+        train(image, labels, initial=deep, epochs=1, **{**TINY, "depth": 4, "patch": 48})

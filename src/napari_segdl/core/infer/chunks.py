@@ -135,17 +135,32 @@ def grid_chunks(length: int, chunk: int, margin: int) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-def overlap_yx(x, leading: int, dy: int, dx: int):
-    """``x`` with every chunk extended by (dy, dx) pixels of its neighbours (mirrored at the
-    image border), through ``dask.array.overlap``; the leading and channel axes untouched."""
+def overlap_yx(x, leading: int, dy: int, dx: int, boundary: str = "reflect"):
+    """``x`` with every chunk extended by (dy, dx) pixels of its neighbours through
+    ``dask.array.overlap``; the leading and channel axes untouched.
+
+    At the image border the chunks are extended by mirrored pixels (``"reflect"``), or not at
+    all (``"none"``: a border chunk is then ``dy``/``dx`` shorter on its outer side).
+    """
     import dask.array as da
 
     depth = {**{i: 0 for i in range(leading)}, leading: dy, leading + 1: dx, leading + 2: 0}
-    boundary = {i: "none" for i in range(leading + 3)}
-    boundary.update(
-        {leading: "reflect" if dy else "none", leading + 1: "reflect" if dx else "none"}
-    )
-    return da.overlap.overlap(x, depth=depth, boundary=boundary)
+    edges = {i: "none" for i in range(leading + 3)}
+    edges.update({leading: boundary if dy else "none", leading + 1: boundary if dx else "none"})
+    return da.overlap.overlap(x, depth=depth, boundary=edges)
+
+
+def inner_slices(block_info: dict, leading: int, dy: int, dx: int) -> tuple[slice, slice]:
+    """Rows and columns of a block from :func:`overlap_yx` (``boundary="none"``) that are its
+    own chunk: the neighbours' margins cut off, where it has neighbours."""
+    where, counts = block_info["chunk-location"], block_info["num-chunks"]
+    cuts = []
+    for axis, margin in ((leading, dy), (leading + 1, dx)):
+        before = margin if where[axis] > 0 else 0
+        after = margin if where[axis] < counts[axis] - 1 else 0
+        cuts.append((before, after))
+    (top, bottom), (left, right) = cuts
+    return slice(top, -bottom or None), slice(left, -right or None)
 
 
 def compute_on(scheduler: str, result) -> np.ndarray:

@@ -16,7 +16,15 @@ import numpy as np
 from ..bundle import SegModel
 from ..errors import SegDLError
 from ..stacks import has_channels
-from .chunks import ModelRef, as_dask, compute_on, exact_limits, grid_chunks, overlap_yx
+from .chunks import (
+    ModelRef,
+    as_dask,
+    compute_on,
+    exact_limits,
+    grid_chunks,
+    inner_slices,
+    overlap_yx,
+)
 from .engine import check_channels, labels_from_probabilities, predict_probabilities
 from .tiles import MAX_CHUNK_MEMORY, auto_tile
 
@@ -79,9 +87,11 @@ def predict_lazy(
         )
     )
     limits = _slice_limits(model, x)
-    # one chunk along an axis needs no neighbours: the network pads it
+    # one chunk along an axis needs no neighbours: the network pads it. At the image border
+    # nothing is added, so border chunks see what in-memory tiles see there (the network's
+    # own padding), and lazy prediction equals in-memory prediction up to float round-off
     dy, dx = (margin if x.numblocks[axis] > 1 else 0 for axis in (leading, leading + 1))
-    extended = overlap_yx(x, leading, dy, dx)
+    extended = overlap_yx(x, leading, dy, dx, boundary="none")
     ref = ModelRef(model)
     num_classes = model.keras_model.output_shape[-1]
     instance = model.class_map.mode == "instance"
@@ -89,11 +99,12 @@ def predict_lazy(
 
     def block(data, block_info=None):
         where = block_info[0]["chunk-location"][:leading]
+        rows, columns = inner_slices(block_info[0], leading, dy, dx)
         net = ref.get()
         results = []
         for index in np.ndindex(*data.shape[:leading]):
             scores = _predict_locked(net, data[index], limits[tuple(where)], tta)
-            scores = scores[dy : scores.shape[0] - dy, dx : scores.shape[1] - dx]
+            scores = scores[rows, columns]
             results.append(
                 scores if keep_scores else labels_from_probabilities(net, scores, threshold)
             )
