@@ -121,6 +121,16 @@ class TrainConfig:
         step=1e-4,
         advanced=True,
     )
+    lr_schedule: str = _training(
+        "plateau",
+        str,
+        "learning-rate schedule",
+        "plateau: halve the learning rate after a third of the patience (at least 2 epochs) "
+        "without a better validation score, so that a longer budget keeps paying; constant: "
+        "keep it.",
+        choices=("plateau", "constant"),
+        advanced=True,
+    )
     val_fraction: float = _training(
         0.1,
         float,

@@ -89,6 +89,31 @@ def _train_epoch(
     return losses, "completed"
 
 
+class PlateauSchedule:
+    """Halve the learning rate when the validation score has not improved for a while.
+
+    After ``max(2, patience // 3)`` epochs without a better score (3 when early stopping is
+    off), the optimizer's learning rate is halved, at most down to 1/64 of the start; the count
+    starts again after every cut. ``lr_schedule="constant"`` keeps the rate.
+    """
+
+    def __init__(self, network, config: TrainConfig):
+        self.network = network
+        self.active = config.lr_schedule == "plateau"
+        self.wait = max(2, config.patience // 3) if config.patience else 3
+        self.lowest = config.lr / 64
+        self.lr = float(config.lr)
+        self._since_cut = 0
+
+    def after_epoch(self, epochs_without_better: int) -> None:
+        self._since_cut = 0 if epochs_without_better == 0 else self._since_cut + 1
+        if not self.active or self._since_cut < self.wait or self.lr / 2 < self.lowest:
+            return
+        self.lr /= 2
+        self._since_cut = 0
+        self.network.optimizer.learning_rate.assign(self.lr)
+
+
 def fit(
     model: SegModel, data: TrainingData, config: TrainConfig, steps: int, stop, checkpoint
 ) -> Generator[TrainingEvent, None, None]:
@@ -103,7 +128,8 @@ def fit(
         intensity=config.augment_intensity,
         deform=config.augment_deform,
     )
-    history = {"loss": [], "val_loss": [], "val_iou": []}
+    history = {"loss": [], "val_loss": [], "val_iou": [], "lr": []}
+    schedule = PlateauSchedule(network, config)
     best_score, best_epoch, best_weights = -np.inf, 0, None
     reason, start = "completed", time.monotonic()
     try:
@@ -119,11 +145,13 @@ def fit(
                     ("val_iou", val_iou),
                 ]:
                     history[key].append(value)
+                history["lr"].append(schedule.lr)
                 score = val_iou if val_iou is not None else -history["loss"][-1]
                 if score > best_score:
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                     if checkpoint is not None:
                         save_checkpoint(model, checkpoint, history, epoch)
+                schedule.after_epoch(epoch - best_epoch)
                 elapsed = time.monotonic() - start
                 yield TrainingEvent(
                     "epoch",
