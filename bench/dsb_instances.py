@@ -1,7 +1,7 @@
 """Instance mode on DSB 2018 nuclei: AP at IoU 0.5, F1 at 0.5 and mean AP 0.5:0.95 on held-out
 images after a fixed CPU budget.
 
-    python bench/dsb_instances.py [--data ../shared/data] [--budget 900]
+    python bench/dsb_instances.py [--data ../shared/data] [--budget 900] [--head boundary|distance]
 
 Fixed split: the image ids sorted by name, every fifth one (index % 5 == 4) held out. Images are
 RGB (alpha dropped); a 16-filter, depth-4 U-Net with batch norm, 256 x 256 patches, batch 8.
@@ -15,12 +15,12 @@ import time
 
 import numpy as np
 
-from _common import DATA, machine, today
+from _common import DATA, load, machine, today
 from napari_segdl import evaluate, predict, train
 from napari_segdl.io.files import read_image
 
 
-def load(folder, ids):
+def read(folder, ids):
     images = [read_image(folder / "images" / f"{i}.png")[..., :3] for i in ids]
     labels = [read_image(folder / "labels" / f"{i}.png") for i in ids]
     return images, labels
@@ -31,17 +31,22 @@ def main() -> None:
     parser.add_argument("--data", type=lambda p: __import__("pathlib").Path(p), default=DATA)
     parser.add_argument("--budget", type=float, default=900.0, help="training seconds")
     parser.add_argument("--filters", type=int, default=16)
+    parser.add_argument("--head", choices=["boundary", "distance"], default="boundary")
+    parser.add_argument("--lr-schedule", choices=["plateau", "constant"], default="plateau")
     args = parser.parse_args()
     folder = args.data / "dsb2018-nuclei"
     ids = sorted(p.stem for p in (folder / "images").glob("*.png"))
     train_ids = [i for n, i in enumerate(ids) if n % 5 != 4]
     test_ids = [i for n, i in enumerate(ids) if n % 5 == 4]
-    images, labels = load(folder, train_ids)
+    images, labels = read(folder, train_ids)
+    before = load()
     start = time.monotonic()
     model = train(
         images,
         labels,
         mode="instance",
+        instance_head=args.head,
+        lr_schedule=args.lr_schedule,
         filters=args.filters,
         depth=4,
         patch=256,
@@ -52,7 +57,7 @@ def main() -> None:
         seed=0,
     )
     trained = time.monotonic() - start
-    test_images, truths = load(folder, test_ids)
+    test_images, truths = read(folder, test_ids)
     start = time.monotonic()
     predictions = [predict(model, image) for image in test_images]
     predicted = time.monotonic() - start
@@ -63,6 +68,11 @@ def main() -> None:
             {
                 "date": today(),
                 "machine": machine(),
+                "load_before": before,
+                "load_after": load(),
+                "head": args.head,
+                "lr_schedule": args.lr_schedule,
+                "levels": model.info.training.get("instance_levels"),
                 "train_images": len(train_ids),
                 "test_images": len(test_ids),
                 "training_seconds": round(trained),

@@ -146,7 +146,7 @@ def test_objects_cut_by_chunk_borders_keep_one_id():
     for i, centre in enumerate(centres, 1):
         objects[disk(centre, 11, shape=objects.shape)] = i
     scores = da.from_array(_object_scores(objects), chunks=(32, 32, 3))
-    stitched = stitch_instances(scores, min_size=4).compute()
+    stitched = stitch_instances(scores, {"min_size": 4}).compute()
     assert stitched.max() == len(centres)
     for i in range(1, len(centres) + 1):
         ids = np.unique(stitched[objects == i])

@@ -52,3 +52,13 @@ def test_invalid_arguments_are_named(kwargs, message):
 def test_registry_rejects_unknown_architecture():
     with pytest.raises(SegDLError, match="Unknown architecture 'resnet'"):
         build_model("resnet", 1, 2)
+
+
+@pytest.mark.parametrize("arch", ["unet", "segnet"])
+def test_a_distance_head_adds_one_channel_after_the_probabilities(arch):
+    model = build_model(arch, 1, 3, depth=2, filters=8, distance_head=True)
+    out = model.predict_on_batch(np.zeros((1, 32, 32, 1), np.float32))
+    assert out.shape == (1, 32, 32, 4) and out.dtype == np.float32
+    np.testing.assert_allclose(out[..., :3].sum(-1), 1.0, atol=1e-5)
+    assert np.all((out[..., 3] > 0) & (out[..., 3] < 1))
+    assert {"distance_sigmoid", "outputs"} <= {layer.name for layer in model.layers}

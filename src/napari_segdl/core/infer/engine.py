@@ -127,13 +127,28 @@ def labels_from_probabilities(
     if model.class_map.mode == "instance":
         from ..labels.instances import instances_from_probabilities
 
-        min_size = int(model.info.training.get("instance_min_size", 4))
         if scores.ndim > 3:
             slices = [
                 labels_from_probabilities(model, s) for s in scores.reshape(-1, *scores.shape[-3:])
             ]
             return np.stack(slices).reshape(scores.shape[:-1])
-        return instances_from_probabilities(scores, min_size, model.class_map.dtype)
+        return instances_from_probabilities(scores, **instance_options(model))
+    classes = scores[..., : model.class_map.num_classes]
     if threshold is not None:
-        return model.class_map.decode((scores[..., 1] >= threshold).astype(np.int64))
-    return model.class_map.decode(scores.argmax(-1))
+        return model.class_map.decode((classes[..., 1] >= threshold).astype(np.int64))
+    return model.class_map.decode(classes.argmax(-1))
+
+
+def instance_options(model: SegModel) -> dict:
+    """The post-processing of an instance model: its smallest object size and its seed and
+    extent levels (tuned on its validation data after training, else the defaults)."""
+    from ..labels.instances import DEFAULT_LEVELS
+
+    training = model.info.training
+    tuned = training.get("instance_levels") or {}
+    levels = {key: float(tuned.get(key, value)) for key, value in DEFAULT_LEVELS.items()}
+    return {
+        "min_size": int(training.get("instance_min_size", 4)),
+        "dtype": model.class_map.dtype,
+        **levels,
+    }

@@ -25,7 +25,12 @@ from .chunks import (
     inner_slices,
     overlap_yx,
 )
-from .engine import check_channels, labels_from_probabilities, predict_probabilities
+from .engine import (
+    check_channels,
+    instance_options,
+    labels_from_probabilities,
+    predict_probabilities,
+)
 from .tiles import MAX_CHUNK_MEMORY, auto_tile
 
 #: One network call at a time per process: the backend uses every core for one call already,
@@ -121,8 +126,7 @@ def predict_lazy(
     if instance and not probabilities:
         from .stitch import stitch_instances
 
-        min_size = int(model.info.training.get("instance_min_size", 4))
-        result = stitch_instances(result, min_size, model.class_map.dtype, scheduler)
+        result = stitch_instances(result, instance_options(model), scheduler)
     if tuple(result.shape[leading : leading + 2]) != tuple(raw_yx):
         result = _restore_lazy(result, raw_yx, labels=not probabilities, leading=leading)
     if scheduler is not None:

@@ -19,16 +19,18 @@ MATCH_IOU = 0.5
 
 def stitch_instances(
     scores,
-    min_size: int = 4,
-    dtype="uint16",
+    options: dict | None = None,
     scheduler: str | None = None,
     overlap: int = STITCH_OVERLAP,
 ):
     """Lazy instance labels (..., Y, X) from lazy background/object/boundary scores.
 
-    ``scores`` is a dask array (..., Y, X, 3) chunked in Y and X; objects smaller than
-    ``min_size`` pixels are dropped; labels have at least ``dtype``.
+    ``scores`` is a dask array (..., Y, X, 3 or 4) chunked in Y and X; ``options`` are those of
+    :func:`~napari_segdl.core.labels.instances.instances_from_probabilities` (``min_size``,
+    ``dtype``: labels have at least that dtype, ``seed``, ``extent``).
     """
+    options = {"min_size": 4, "dtype": "uint16", **(options or {})}
+    dtype = options["dtype"]
     import dask
 
     from ..labels.instances import instances_from_probabilities
@@ -44,7 +46,9 @@ def stitch_instances(
     extended = overlap_yx(scores, leading, oy, ox)
 
     def local(block):
-        return instances_from_probabilities(block.reshape(block.shape[-3:]), min_size, "uint32")
+        return instances_from_probabilities(
+            block.reshape(block.shape[-3:]), **{**options, "dtype": "uint32"}
+        )
 
     def centre(labels):
         return labels[oy : labels.shape[0] - oy, ox : labels.shape[1] - ox]

@@ -1,10 +1,12 @@
 """Instance mode: one ID per object in, object/boundary targets for training, IDs out.
 
 Training learns three classes per pixel: background (0), object interior (1) and object
-boundary (2, the inner rim of every object, so that touching objects are parted by it).
-Prediction turns the probabilities back into objects with a seeded watershed (scikit-image):
-connected interiors are the seeds, interior + boundary the extent, and objects smaller than a
-size learned from the training objects are dropped; IDs are 1..N.
+boundary (2, the inner rim of every object, so that touching objects are parted by it); with
+the ``distance`` head also each object's distance to its border, 0 at the rim and 1 at its
+centre. Prediction turns the scores back into objects with a seeded watershed (scikit-image):
+seeds are connected interiors (or distance peaks) above the *seed* level, the extent is the
+foreground above the *extent* level, and objects smaller than a size learned from the training
+objects are dropped; IDs are 1..N.
 """
 
 from __future__ import annotations
@@ -51,17 +53,47 @@ def min_object_size(labels: list[np.ndarray]) -> int:
     return max(4, int(np.percentile(areas, 10) / 5)) if areas.size else 4
 
 
+def distance_targets(labels: np.ndarray) -> np.ndarray:
+    """Each object's distance to its border, scaled to 1 at its most central pixel (float32).
+
+    Touching objects are parted by their boundary rim, which gets 0 like the background.
+    """
+    from scipy import ndimage as ndi
+    from skimage.segmentation import find_boundaries
+
+    inside = (labels > 0) & ~find_boundaries(labels, mode="inner")
+    distance = ndi.distance_transform_edt(inside).astype(np.float32)
+    ids, index = np.unique(labels, return_inverse=True)
+    peaks = np.asarray(ndi.maximum(distance, labels, ids), dtype=np.float32)
+    peaks[peaks == 0] = 1.0  # objects without an inside (1-2 pixels wide) and the background
+    return distance / peaks[index.reshape(labels.shape)]
+
+
+#: Default seed and extent levels of the post-processing (tuned per model after training).
+DEFAULT_LEVELS = {"seed": 0.5, "extent": 0.5}
+
+
 def instances_from_probabilities(
-    scores: np.ndarray, min_size: int = 4, dtype: str = "uint16"
+    scores: np.ndarray,
+    min_size: int = 4,
+    dtype: str = "uint16",
+    seed: float = DEFAULT_LEVELS["seed"],
+    extent: float = DEFAULT_LEVELS["extent"],
 ) -> np.ndarray:
-    """Instance IDs 1..N (0 background) from (Y, X, 3) background/object/boundary scores."""
+    """Instance IDs 1..N (0 background) from (Y, X, 3) background/object/boundary scores, or
+    (Y, X, 4) with the distance to the border last.
+
+    Seeds: connected object interiors (or distances) above ``seed``; extent: interior +
+    boundary (1 - background) above ``extent``; objects under ``min_size`` pixels are dropped.
+    """
     from skimage.measure import label
     from skimage.segmentation import relabel_sequential, watershed
 
-    interior = scores[..., 1]
-    seeds = label(interior > 0.5, connectivity=1)
-    extent = interior + scores[..., 2] > 0.5
-    objects = watershed(-interior, markers=seeds, mask=extent)
+    foreground = 1.0 - scores[..., 0]
+    peaks = scores[..., 3] if scores.shape[-1] > 3 else scores[..., 1]
+    mask = foreground > extent
+    seeds = label((peaks > seed) & mask, connectivity=1)
+    objects = watershed(-peaks, markers=seeds, mask=mask)
     sizes = np.bincount(objects.ravel())  # (remove_small_objects renamed its argument in 0.26)
     small = sizes < min_size
     small[0] = False

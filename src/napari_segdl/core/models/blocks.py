@@ -48,6 +48,17 @@ def conv_block(x, filters: int, batch_norm: bool, name: str):
     return x
 
 
+def outputs(x, num_classes: int, distance_head: bool = False):
+    """The network's outputs: class probabilities, and with ``distance_head`` one more channel,
+    each object's distance to its border (0 at the rim, 1 at its centre) through a sigmoid."""
+    probabilities = classifier(x, num_classes)
+    if not distance_head:
+        return probabilities
+    distance = layers.Conv2D(1, 1, name="distance_conv")(x)
+    distance = layers.Activation("sigmoid", dtype="float32", name="distance_sigmoid")(distance)
+    return layers.Concatenate(dtype="float32", name="outputs")([probabilities, distance])
+
+
 def classifier(x, num_classes: int, name: str = "classifier"):
     """1x1 convolution to class scores; softmax (sigmoid for one class) in float32.
 

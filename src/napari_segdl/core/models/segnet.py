@@ -4,7 +4,7 @@ encoder's max-pooling indices instead of learned up-convolutions or skip concate
 from __future__ import annotations
 
 from ..backend import load_keras
-from .blocks import check_network_args, classifier, conv_block
+from .blocks import check_network_args, conv_block, outputs
 from .pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
 
 keras = load_keras()
@@ -18,13 +18,14 @@ def build_segnet(
     filters: int = 32,
     batch_norm: bool = True,
     dropout: float = 0.0,
+    distance_head: bool = False,
     name: str = "segnet",
 ) -> keras.Model:
     """Build a 2D SegNet for any input height and width divisible by ``2**depth``.
 
     Parameters are those of :func:`~napari_segdl.core.models.unet.build_unet`: ``depth`` 2x2
     poolings (2 to 5), ``filters`` at the first level doubling at each level below, batch norm
-    after every convolution, and ``dropout`` in [0, 1) at the bottleneck.
+    after every convolution, ``dropout`` in [0, 1) at the bottleneck, and ``distance_head``.
 
     Returns
     -------
@@ -45,4 +46,4 @@ def build_segnet(
     for level in reversed(range(depth)):
         x = MaxUnpooling2D(name=f"dec{level}_unpool")([x, indices[level]])
         x = conv_block(x, filters * 2 ** max(level - 1, 0), batch_norm, name=f"dec{level}")
-    return keras.Model(inputs, classifier(x, num_classes), name=name)
+    return keras.Model(inputs, outputs(x, num_classes, distance_head), name=name)

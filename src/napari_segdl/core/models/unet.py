@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import load_keras
-from .blocks import check_network_args, classifier, conv_block
+from .blocks import check_network_args, conv_block, outputs
 
 keras = load_keras()
 layers = keras.layers
@@ -16,6 +16,7 @@ def build_unet(
     filters: int = 32,
     batch_norm: bool = True,
     dropout: float = 0.0,
+    distance_head: bool = False,
     name: str = "unet",
 ) -> keras.Model:
     """Build a 2D U-Net for any input height and width divisible by ``2**depth``.
@@ -34,13 +35,17 @@ def build_unet(
         Batch normalisation after every convolution.
     dropout : float
         Dropout rate in [0, 1) at the bottleneck.
+    distance_head : bool
+        One more output channel after the class probabilities: each object's distance to its
+        border, 0 to 1 (instance mode's ``distance`` head).
     name : str
         Name of the model.
 
     Returns
     -------
     keras.Model
-        Input ``(None, None, input_channels)``, output ``(None, None, num_classes)``.
+        Input ``(None, None, input_channels)``, output ``(None, None, num_classes)`` (one more
+        channel with ``distance_head``).
     """
     check_network_args(input_channels, num_classes, depth, filters, dropout)
 
@@ -60,5 +65,4 @@ def build_unet(
         )(x)
         x = layers.Concatenate(name=f"up{level}_concat")([skips[level], x])
         x = conv_block(x, filters * 2**level, batch_norm, name=f"up{level}")
-    outputs = classifier(x, num_classes)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, outputs(x, num_classes, distance_head), name=name)

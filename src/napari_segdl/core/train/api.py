@@ -9,70 +9,15 @@ import numpy as np
 from ..backend import describe_devices, load_keras
 from ..bundle import ModelInfo, SegModel
 from ..errors import SegDLError
-from ..images import Normalization, as_channels_last
-from ..labels.modes import ClassMap, as_label_array
-from ..stacks import training_slices
+from ..images import Normalization
 from .checkpoints import checkpoint_path
 from .config import TrainConfig, check_patch
 from .devices import Devices, dtype_policy, wants_mixed_precision
 from .loop import StopRequest, TrainingEvent, default_steps, fit
+from .pairs import prepare_pairs
 from .sampling import pad_to_patch, split_validation
 
 __all__ = ["TrainingEvent", "iter_training", "prepare_pairs", "train"]
-
-
-def prepare_pairs(
-    images: Sequence,
-    labels: Sequence,
-    mode: str,
-    sources=None,
-    class_names=None,
-    class_map=None,
-    channel_axis: int | None = None,
-):
-    """Validate the pairs; returns (2D images, targets, class map, channels, training extras).
-
-    Stacks become their painted 2D slices. A given ``class_map`` (continuing a model) is kept:
-    label values outside it are refused.
-    """
-    if len(images) == 0:
-        raise SegDLError("No training data: give at least one (image, labels) pair.")
-    if len(images) != len(labels):
-        raise SegDLError(
-            f"{len(images)} images but {len(labels)} label images; give them in pairs."
-        )
-    sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
-    slices, total = [], 0
-    for image, label, names in zip(images, labels, sources, strict=True):
-        pairs, count = training_slices(image, label, mode, names, channel_axis)
-        slices += pairs
-        total += count
-    sources = [names for _, _, names in slices]
-    arrays = [as_channels_last(im, name) for im, _, (name, _) in slices]
-    label_arrays = [as_label_array(lab, name) for _, lab, (_, name) in slices]
-    for image, label, (image_name, label_name) in zip(arrays, label_arrays, sources, strict=True):
-        if image.shape[:2] != label.shape:
-            raise SegDLError(
-                f"{image_name} has shape {image.shape[:2]} but {label_name} has shape "
-                f"{label.shape}; paint the labels on the same grid as the image."
-            )
-        if mode == "sparse" and not label.any():
-            raise SegDLError(
-                f"{label_name}: nothing is painted; paint some pixels or leave this pair out."
-            )
-    channels = {a.shape[-1] for a in arrays}
-    if len(channels) > 1:
-        raise SegDLError(f"The images have different channel counts {sorted(channels)}.")
-    class_map = class_map or ClassMap.from_labels(label_arrays, mode, class_names)
-    targets = [
-        class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
-    ]
-    extra = {"slices": {"trained": len(slices), "total": total}}
-    if mode == "instance":  # predictions drop objects much smaller than the painted ones
-        from ..labels.instances import min_object_size
-
-        extra["instance_min_size"] = min_object_size(label_arrays)
-    return arrays, targets, class_map, channels.pop(), extra
 
 
 def iter_training(
@@ -103,7 +48,8 @@ def iter_training(
     mode = initial.class_map.mode if initial is not None else config.mode
     if initial is not None:  # the patch must fit the network continued, not the configured one
         check_patch(config.patch, initial.info.arch, initial.info.arch_params)
-    arrays, targets, class_map, channels, extra = prepare_pairs(
+    arch, arch_params = _architecture(config, mode, initial)
+    arrays, targets, class_map, channels, extra, distances = prepare_pairs(
         images,
         labels,
         mode,
@@ -111,6 +57,7 @@ def iter_training(
         class_names,
         class_map=initial.class_map if initial is not None else None,
         channel_axis=channel_axis,
+        distance=bool(arch_params.get("distance_head")),
     )
     if initial is not None and channels != initial.info.channels:
         raise SegDLError(
@@ -119,10 +66,10 @@ def iter_training(
             "(convert them, e.g. RGB to grey), or train a new model."
         )
     normalization = Normalization()
-    padded = [
-        pad_to_patch(normalization.apply(a), t, config.patch)
-        for a, t in zip(arrays, targets, strict=True)
-    ]
+    inputs = [normalization.apply(a) for a in arrays]
+    if distances is not None:  # a last channel, so sampling and augmentation move it alike
+        inputs = [np.dstack([x, d]) for x, d in zip(inputs, distances, strict=True)]
+    padded = [pad_to_patch(x, t, config.patch) for x, t in zip(inputs, targets, strict=True)]
     rng = np.random.default_rng(config.seed)
     data = split_validation(
         [p[0] for p in padded], [p[1] for p in padded], config.patch, config.val_fraction, rng
@@ -131,16 +78,6 @@ def iter_training(
 
     keras = load_keras()
     keras.utils.set_random_seed(config.seed)
-    if initial is None:
-        arch = config.arch
-        arch_params = {
-            "depth": config.depth,
-            "filters": config.filters,
-            "batch_norm": config.batch_norm,
-            "dropout": config.dropout,
-        }
-    else:
-        arch, arch_params = initial.info.arch, dict(initial.info.arch_params)
     if checkpoint is not None:
         extra["checkpoint"] = str(checkpoint)
     weights = None
@@ -184,7 +121,28 @@ def iter_training(
     yield TrainingEvent("start", model, epochs=config.epochs, steps=steps)
     with devices.training():
         yield from fit(model, data, config, steps, stop, checkpoint)
+    if mode == "instance":  # the post-processing levels that suit this model best
+        from .levels import tune_levels
+
+        tuned = tune_levels(model, data, config.batch, extra["instance_min_size"])
+        if tuned is not None:
+            model.info.training["instance_levels"] = tuned
     return model
+
+
+def _architecture(config, mode: str, initial) -> tuple[str, dict]:
+    """The network to train: the configured one, or the one of the model continued."""
+    if initial is not None:
+        return initial.info.arch, dict(initial.info.arch_params)
+    arch_params = {
+        "depth": config.depth,
+        "filters": config.filters,
+        "batch_norm": config.batch_norm,
+        "dropout": config.dropout,
+    }
+    if mode == "instance" and config.instance_head == "distance":
+        arch_params["distance_head"] = True
+    return config.arch, arch_params
 
 
 def _network(config, devices, arch, arch_params, channels, num_classes, weights, initial):
@@ -200,7 +158,11 @@ def _network(config, devices, arch, arch_params, channels, num_classes, weights,
             network.set_weights(initial.keras_model.get_weights())
         network.compile(
             optimizer=keras.optimizers.Adam(config.lr),
-            loss=segmentation_loss(weights, dice=config.loss == "crossentropy+dice"),
+            loss=segmentation_loss(
+                weights,
+                dice=config.loss == "crossentropy+dice",
+                distance=bool(arch_params.get("distance_head")),
+            ),
             jit_compile=config.jit_compile,
         )
     return network, mixed

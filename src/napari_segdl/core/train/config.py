@@ -83,6 +83,16 @@ class TrainConfig:
         "1..K = classes. instance: one ID per object, 0 = background; predicts separated objects.",
         choices=LABEL_MODES,
     )
+    instance_head: str = _training(
+        "boundary",
+        str,
+        "instance targets",
+        "Instance mode: boundary = background / object / boundary classes, seeds from object "
+        "interiors; distance = those and each object's distance to its border, seeds from its "
+        "peaks.",
+        choices=("boundary", "distance"),
+        advanced=True,
+    )
     epochs: int = _training(
         50,
         int,

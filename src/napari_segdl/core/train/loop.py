@@ -127,6 +127,7 @@ def fit(
         config.augment,
         intensity=config.augment_intensity,
         deform=config.augment_deform,
+        distance=bool(model.info.arch_params.get("distance_head")),
     )
     history = {"loss": [], "val_loss": [], "val_iou": [], "lr": []}
     schedule = PlateauSchedule(network, config)
@@ -138,7 +139,7 @@ def fit(
                 losses, reason = yield from _train_epoch(
                     model, sampler, pool, epoch, steps, config, start, stop, best_epoch
                 )
-                val_loss, val_iou = _validate(network, data, config.batch)
+                val_loss, val_iou = _validate(model, data, config.batch)
                 for key, value in [
                     ("loss", float(np.mean(losses))),
                     ("val_loss", val_loss),
@@ -203,15 +204,16 @@ def fit(
     )
 
 
-def _validate(network, data: TrainingData, batch: int) -> tuple[float | None, float | None]:
-    """Masked cross-entropy and mean IoU of the network on the held-out patches."""
+def _validate(model: SegModel, data: TrainingData, batch: int):
+    """Masked cross-entropy and mean IoU of the classes on the held-out patches."""
     if not len(data.val_images):
         return None, None
-    num_classes = network.output_shape[-1]
+    num_classes = model.class_map.num_classes
+    inputs = data.val_images[..., : model.info.channels]  # without a distance target channel
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     nll, count = 0.0, 0
     for i in range(0, len(data.val_images), batch):
-        probabilities = predict_batch(network, data.val_images[i : i + batch])
+        probabilities = predict_batch(model.keras_model, inputs[i : i + batch])[..., :num_classes]
         target = data.val_targets[i : i + batch]
         labelled = target != IGNORE
         truth, scores = target[labelled], probabilities[labelled]

@@ -23,14 +23,28 @@ def median_frequency_weights(targets, num_classes: int) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def segmentation_loss(class_weights=None, dice: bool = False):
+def segmentation_loss(class_weights=None, dice: bool = False, distance: bool = False):
     """The training loss: categorical cross-entropy averaged over labelled pixels only
     (targets (B, H, W) of class indices; negative values, ``IGNORE``, add nothing; 0 when no
     pixel is labelled), class-weighted when ``class_weights`` are given, plus a soft Dice term
-    (1 - mean Dice over classes, labelled pixels only) when ``dice``."""
+    (1 - mean Dice over classes, labelled pixels only) when ``dice``.
+
+    With ``distance`` the targets are (B, H, W, 2), class index and distance to the object's
+    border, the network's last output channel is that distance, and its mean absolute error over
+    labelled pixels is added.
+    """
     weights = None if class_weights is None else np.asarray(class_weights, "float32")
 
     def loss(y_true, y_pred):
+        if distance:
+            y_true = ops.cast(y_true, y_pred.dtype)
+            error = ops.abs(y_pred[..., -1] - y_true[..., 1])
+            labelled = ops.cast(y_true[..., 0] >= 0, y_pred.dtype)
+            mae = ops.sum(error * labelled) / ops.maximum(ops.sum(labelled), 1.0)
+            return classes_loss(y_true[..., 0], y_pred[..., :-1]) + mae
+        return classes_loss(y_true, y_pred)
+
+    def classes_loss(y_true, y_pred):
         if len(y_true.shape) == len(y_pred.shape):
             y_true = ops.squeeze(y_true, axis=-1)
         y_true = ops.cast(y_true, "int32")

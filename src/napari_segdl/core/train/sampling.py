@@ -84,6 +84,8 @@ class PatchSampler:
 
     ``augment``: flips and 90° rotations; ``deform``: a small affine and elastic deformation
     (half the patches); ``intensity``: contrast, brightness, gamma and noise of the image.
+    ``distance``: the images' last channel is the distance target, moved like the image and
+    returned with the class targets as y (B, P, P, 2) float32.
 
     Half the patches are centred on a labelled pixel drawn uniformly, half on a pixel
     of a class drawn uniformly, so rare classes and sparse scribbles are seen often.
@@ -100,8 +102,10 @@ class PatchSampler:
         augment: bool,
         intensity: bool = False,
         deform: bool = False,
+        distance: bool = False,
     ):
         self.images, self.targets = data.images, data.targets
+        self.distance = distance
         self.patch, self.batch, self.seed = patch, batch, seed
         self.augment, self.intensity, self.deform = augment, intensity, deform
         self._labelled = [np.flatnonzero(t != IGNORE) for t in self.targets]
@@ -140,6 +144,8 @@ class PatchSampler:
                 x, y = augment.flip_rotate(x, y, rng)
             if self.deform and rng.random() < 0.5:
                 x, y = augment.deform(x, y, rng)
+            if self.distance:
+                x, y = x[..., :-1], np.dstack([y, x[..., -1]]).astype(np.float32)
             if self.intensity:
                 x = augment.intensity(x, rng)
             xs.append(x)

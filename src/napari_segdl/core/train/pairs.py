@@ -1,0 +1,86 @@
+"""Training pairs: validated, stacks cut into painted slices, labels encoded as targets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import SegDLError
+from ..images import as_channels_last
+from ..labels.modes import ClassMap, as_label_array
+from ..stacks import training_slices
+
+
+class Pairs(NamedTuple):
+    """2D images (Y, X, C), their targets, the class map, the channel count, what the bundle
+    records about the data, and (for the distance head) each object's distance to its border."""
+
+    images: list[np.ndarray]
+    targets: list[np.ndarray]
+    class_map: ClassMap
+    channels: int
+    extra: dict
+    distances: list[np.ndarray] | None = None
+
+
+def prepare_pairs(
+    images: Sequence,
+    labels: Sequence,
+    mode: str,
+    sources=None,
+    class_names=None,
+    class_map=None,
+    channel_axis: int | None = None,
+    distance: bool = False,
+) -> Pairs:
+    """Validate the pairs and encode their labels as training targets.
+
+    Stacks become their painted 2D slices. A given ``class_map`` (continuing a model) is kept:
+    label values outside it are refused. ``distance`` adds each object's distance to its
+    border (instance mode's distance head).
+    """
+    if len(images) == 0:
+        raise SegDLError("No training data: give at least one (image, labels) pair.")
+    if len(images) != len(labels):
+        raise SegDLError(
+            f"{len(images)} images but {len(labels)} label images; give them in pairs."
+        )
+    sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
+    slices, total = [], 0
+    for image, label, names in zip(images, labels, sources, strict=True):
+        pairs, count = training_slices(image, label, mode, names, channel_axis)
+        slices += pairs
+        total += count
+    sources = [names for _, _, names in slices]
+    arrays = [as_channels_last(im, name) for im, _, (name, _) in slices]
+    label_arrays = [as_label_array(lab, name) for _, lab, (_, name) in slices]
+    for image, label, (image_name, label_name) in zip(arrays, label_arrays, sources, strict=True):
+        if image.shape[:2] != label.shape:
+            raise SegDLError(
+                f"{image_name} has shape {image.shape[:2]} but {label_name} has shape "
+                f"{label.shape}; paint the labels on the same grid as the image."
+            )
+        if mode == "sparse" and not label.any():
+            raise SegDLError(
+                f"{label_name}: nothing is painted; paint some pixels or leave this pair out."
+            )
+    channels = {a.shape[-1] for a in arrays}
+    if len(channels) > 1:
+        raise SegDLError(f"The images have different channel counts {sorted(channels)}.")
+    class_map = class_map or ClassMap.from_labels(label_arrays, mode, class_names)
+    targets = [
+        class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
+    ]
+    extra = {"slices": {"trained": len(slices), "total": total}}
+    if mode == "instance":  # predictions drop objects much smaller than the painted ones
+        from ..labels.instances import min_object_size
+
+        extra["instance_min_size"] = min_object_size(label_arrays)
+    distances = None
+    if distance:
+        from ..labels.instances import distance_targets
+
+        distances = [distance_targets(lab) for lab in label_arrays]
+    return Pairs(arrays, targets, class_map, channels.pop(), extra, distances)
