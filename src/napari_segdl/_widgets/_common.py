@@ -138,12 +138,14 @@ def reported(result, status, message: str = "Failed: see the message.") -> bool:
 
 
 class ModelRegistry:
-    """Models trained or loaded in this napari session, by display name."""
+    """Models trained or loaded in this napari session, by display name, after the bundled
+    models ("Nuclei (bundled)"), which load on first use: :meth:`get` gives their name to load
+    on a Keras thread (:func:`loaded_model`) until :meth:`add` keeps the loaded model."""
 
     changed = Signal()
 
     def __init__(self):
-        self._models: dict[str, SegModel] = {}
+        self._models: dict[str, SegModel | str] = {}
 
     def add(self, name: str, model: SegModel) -> str:
         """Register ``model`` under a unique name derived from ``name``; returns that name."""
@@ -156,10 +158,30 @@ class ModelRegistry:
         return unique
 
     def names(self) -> list[str]:
-        return list(self._models)
+        return [*(n for n in self._bundled() if n not in self._models), *self._models]
 
-    def get(self, name: str) -> SegModel:
-        return self._models[name]
+    def get(self, name: str) -> SegModel | str:
+        """The model shown as ``name``, or the bundled model's name when not loaded yet."""
+        return self._models[name] if name in self._models else self._bundled()[name]
+
+    def keep(self, name: str, model: SegModel) -> None:
+        """Keep a bundled model once loaded, under the name it is shown with."""
+        self._models[name] = model
+
+    @staticmethod
+    def _bundled() -> dict[str, str]:
+        from ..core.models.bundled import BUNDLED
+
+        return {entry.title: entry.name for entry in BUNDLED.entries.values()}
+
+
+def loaded_model(model: SegModel | str) -> SegModel:
+    """``model``, or the bundled model of that name loaded (call on a Keras thread)."""
+    if isinstance(model, str):
+        from ..core.bundle import load_model
+
+        return load_model(model)
+    return model
 
 
 #: The one registry shared by the Train and Predict docks of this Python session.

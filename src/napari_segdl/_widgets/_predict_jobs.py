@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
-from ._common import UserError, keras_progress, keras_result
+from ._common import UserError, keras_progress, keras_result, loaded_model
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,23 @@ class LayerFailed:
 
 @dataclass(frozen=True)
 class LayerPredicted:
-    """The labels (and probabilities, or None) of one layer, ``number`` of ``total``."""
+    """The labels (and probabilities, or None) of one layer, ``number`` of ``total``; with
+    ``doubt`` also its uncertainty map and its least certain places (or None)."""
 
     layer: Any
     labels: Any
     scores: Any
     number: int
     total: int
+    uncertainty: Any = None
+    places: list | None = None
+
+
+@dataclass(frozen=True)
+class ModelLoaded:
+    """A bundled model, loaded on first use, for the dock to keep."""
+
+    model: Any
 
 
 @dataclass(frozen=True)
@@ -51,32 +62,48 @@ def load_worker(path):
     return keras_result(load_model, path)
 
 
-def _predict_layer(model, image, cancel, maps: bool, on_tile, **options):
-    """Labels (and probabilities when ``maps``) of one layer; runs on a Keras thread."""
+def _predict_layer(model, image, cancel, maps: bool, doubt: bool, on_tile, **options):
+    """Labels, probabilities (when ``maps``), and uncertainty and its ranked places (when
+    ``doubt``, for images in memory) of one layer; runs on a Keras thread."""
     from ..core.infer.predict import labels_and_probabilities, predict
+    from ..core.infer.uncertainty import rank_uncertain, uncertainty_map
 
     def guarded(done, total):
         if cancel.is_set():
             raise Cancelled
         on_tile(done, total)
 
-    if not maps:
-        return predict(model, image, on_tile=guarded, **options), None
-    return labels_and_probabilities(model, image, on_tile=guarded, **options)
+    if not (maps or doubt):
+        return predict(model, image, on_tile=guarded, **options), None, None, None
+    labels, scores = labels_and_probabilities(model, image, on_tile=guarded, **options)
+    if not doubt or not isinstance(labels, np.ndarray):  # lazy results stay lazy
+        return labels, scores if maps else None, None, None
+    classes = model.class_map
+    doubt_map = uncertainty_map(scores, classes.num_classes)
+    background = 0 if classes.mode == "instance" else classes.values[0]
+    places = rank_uncertain(labels, doubt_map, background)
+    return labels, scores if maps else None, doubt_map, places
 
 
 @thread_worker
-def predict_worker(model, jobs: list[PredictJob], cancel, maps: bool, options: dict):
+def predict_worker(model, jobs: list[PredictJob], cancel, maps: bool, options: dict, doubt=False):
     """Predict every job in turn, yielding :class:`Progress`, :class:`LayerFailed` and
-    :class:`LayerPredicted`; returns "completed" or "cancelled"."""
+    :class:`LayerPredicted` (after :class:`ModelLoaded` for a bundled model loaded first);
+    returns "completed", "cancelled", or the UserError of a model that did not load."""
+    if isinstance(model, str):
+        model = keras_result(loaded_model, model)
+        if isinstance(model, UserError):
+            return model
+        yield ModelLoaded(model)
     for number, job in enumerate(jobs, 1):
         try:
-            labels, scores = yield from keras_progress(
+            labels, scores, uncertainty, places = yield from keras_progress(
                 _predict_layer,
                 model,
                 job.image,
                 cancel,
                 maps,
+                doubt,
                 name=f"image layer '{job.layer.name}'",
                 preprocess=job.preprocess,
                 **options,
@@ -86,7 +113,7 @@ def predict_worker(model, jobs: list[PredictJob], cancel, maps: bool, options: d
         except SegDLError as error:
             yield LayerFailed(job.layer, UserError(error))
             continue
-        yield LayerPredicted(job.layer, labels, scores, number, len(jobs))
+        yield LayerPredicted(job.layer, labels, scores, number, len(jobs), uncertainty, places)
     return "completed"
 
 
@@ -109,3 +136,13 @@ def result_layers(layer, labels, scores, model, record: dict, channel_axis) -> l
             (scores[..., k], {"name": n, **maps, **place}, "image") for k, n in enumerate(names)
         ]
     return out
+
+
+def recipe_of(model) -> dict:
+    """A model's recipe; for a bundled model not loaded yet, from its metadata (no TensorFlow)."""
+    if not isinstance(model, str):
+        return model.info.recipe
+    from ..core.bundle import read_metadata
+    from ..core.models.bundled import BUNDLED
+
+    return read_metadata(BUNDLED.path(model)).get("recipe") or {}

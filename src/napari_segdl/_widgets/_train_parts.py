@@ -10,7 +10,13 @@ from magicgui.widgets import Container, PushButton, create_widget
 from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
-from ._common import UserError, displayed_slice, layer_recipe, relay_from_keras_thread
+from ._common import (
+    UserError,
+    displayed_slice,
+    layer_recipe,
+    loaded_model,
+    relay_from_keras_thread,
+)
 
 
 @thread_worker
@@ -19,6 +25,7 @@ def training_worker(images, labels, config, stop, preview, **options):
     from ..core.train.api import iter_training
 
     def run():
+        options["initial"] = options.get("initial") and loaded_model(options["initial"])
         events = iter_training(images, labels, config, stop=stop.is_set, **options)
         return with_preview(events, preview)
 
@@ -171,7 +178,14 @@ def with_preview(events, source: PreviewSource | None):
         events.close()
 
 
-def option_widgets(start_choices, checkpoint_dir) -> dict:
+def start_choices(_widget=None) -> list[tuple[str, str]]:
+    """A new network, or a model of this session (the bundled models first)."""
+    from ._common import SESSION_MODELS
+
+    return [("a new network", ""), *((name, name) for name in SESSION_MODELS.names())]
+
+
+def option_widgets(checkpoint_dir) -> dict:
     """The dock's settings that are not training parameters: where to start, a preset, the
     channel axis, the checkpoint folder, the live preview and the advanced-settings toggle."""
     from magicgui.widgets import CheckBox, ComboBox, FileEdit
@@ -185,6 +199,16 @@ def option_widgets(start_choices, checkpoint_dir) -> dict:
             choices=start_choices,
             tooltip="A new network, or a model of this session to continue training on new or "
             "corrected labels (its network, label mode and classes are kept).",
+        ),
+        "regions": create_widget(
+            annotation=napari.layers.Shapes,
+            label="checked regions",
+            options={
+                "nullable": True,
+                "tooltip": "Optional: a Shapes layer whose shapes mark the parts you checked or "
+                "corrected; training leaves the rest of the labels out, so a partly corrected "
+                "prediction does not teach its uncorrected errors back.",
+            },
         ),
         "preset": ComboBox(
             label="preset",
@@ -211,3 +235,18 @@ def option_widgets(start_choices, checkpoint_dir) -> dict:
         ),
         "show_advanced": CheckBox(text="advanced settings"),
     }
+
+
+def checked_regions(shapes, pairs) -> list[np.ndarray] | None:
+    """For each (image, labels) pair, the pixels inside the shapes of ``shapes`` (a Shapes
+    layer drawn on the labels' grid; 2D shapes cover every slice of a stack), or None."""
+    if shapes is None:
+        return None
+    regions = []
+    for _, labels in pairs:
+        shape = labels.data.shape
+        flat = shapes.ndim == 2 and len(shape) > 2
+        masks = shapes.to_masks(mask_shape=shape[-2:] if flat else shape)
+        mask = np.asarray(masks).any(axis=0) if len(masks) else np.zeros(shape[-2:], bool)
+        regions.append(np.broadcast_to(mask, shape) if flat else mask)
+    return regions

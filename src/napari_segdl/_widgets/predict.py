@@ -11,6 +11,7 @@ from magicgui.widgets import (
     FileEdit,
     FloatSpinBox,
     PushButton,
+    Select,
     SpinBox,
     create_widget,
 )
@@ -25,9 +26,11 @@ from ._dock import Dock
 from ._predict_jobs import (
     LayerFailed,
     LayerPredicted,
+    ModelLoaded,
     PredictJob,
     load_worker,
     predict_worker,
+    recipe_of,
     result_layers,
 )
 
@@ -78,8 +81,29 @@ class PredictWidget(Dock):
             "least this; none: the more probable class.",
         )
         self.threshold.native.setSpecialValueText("none (most probable class)")
+        self.scale = FloatSpinBox(
+            name="scale",
+            value=0.0,
+            min=0.0,
+            max=20.0,
+            step=0.05,
+            tooltip="Resize the image by this factor before the network, so that its objects "
+            "match the size the model learned (0.5: objects twice as large); the masks come "
+            "back at the image's size.",
+        )
+        self.scale.native.setSpecialValueText("as trained")
         self.tta = CheckBox(name="tta", text="test-time augmentation (8 flips, slower)")
         self.maps = CheckBox(name="maps", text="probability maps as image layers")
+        self.doubt = CheckBox(
+            name="doubt",
+            text="uncertainty: a layer, and where to correct first",
+            tooltip="Adds '<image> uncertainty' (entropy of the class probabilities, 0 to 1) and "
+            "lists the least certain objects and regions; choosing one centres the view on it.",
+        )
+        self._places: list[tuple] = []  # (image layer, place) of the last prediction
+        self.places = Select(
+            name="places", label="least certain", choices=self._place_choices, allow_multiple=False
+        )
         self.predict_button = PushButton(name="predict_button", text="Predict")
         self.cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False)
         self.busy_buttons = [self.load_button, self.predict_button]
@@ -92,11 +116,14 @@ class PredictWidget(Dock):
                 self.tile,
                 self.channel_axis,
                 self.threshold,
+                self.scale,
                 self.tta,
                 self.maps,
+                self.doubt,
                 self.predict_button,
                 self.cancel_button,
                 self.status,
+                self.places,
             ]
         )
         self._select_current_images()
@@ -107,6 +134,7 @@ class PredictWidget(Dock):
         self.load_button.changed.connect(self._load)
         self.predict_button.changed.connect(self._predict)
         self.cancel_button.changed.connect(self._request_cancel)
+        self.places.changed.connect(self._go_to)
 
     def _select_current_images(self) -> None:
         """Start with the selected image layers (or the only image), not an empty list."""
@@ -147,11 +175,12 @@ class PredictWidget(Dock):
             if not layers:
                 raise SegDLError("Choose one or more image layers to predict.")
             model = SESSION_MODELS.get(self.model.value)
+            recipe = recipe_of(model)
             jobs = [
                 PredictJob(
                     layer,
                     layer.data if is_lazy(layer.data) else image_data(layer),
-                    not already_preprocessed(layer.metadata, model.info.recipe),
+                    not already_preprocessed(layer.metadata, recipe),
                 )
                 for layer in layers
             ]
@@ -163,13 +192,15 @@ class PredictWidget(Dock):
             "threshold": self.threshold.value or None,
             "tta": self.tta.value,
             "channel_axis": channel_axis(self.channel_axis.value),
+            "scale": self.scale.value or None,
         }
         self._cancel = threading.Event()
         self._job = {"model_name": self.model.value, "model": model, "added": [], **options}
+        self._places = []
         message = f"Predicting {len(jobs)} layer(s)..."
         self._start_bar(message)
         self.run(
-            predict_worker(model, jobs, self._cancel, self.maps.value, options),
+            predict_worker(model, jobs, self._cancel, self.maps.value, options, self.doubt.value),
             message=message,
             on_event=self._on_event,
             on_result=self._on_done,
@@ -188,7 +219,10 @@ class PredictWidget(Dock):
         self.status.value = "Cancelling after this tile..."
 
     def _on_event(self, event) -> None:
-        if isinstance(event, LayerFailed):
+        if isinstance(event, ModelLoaded):
+            SESSION_MODELS.keep(self._job["model_name"], event.model)
+            self._job["model"] = event.model
+        elif isinstance(event, LayerFailed):
             reported(event.error, self.status, f"'{event.layer.name}' failed: see the message.")
         elif isinstance(event, LayerPredicted):
             self._add_results(event)
@@ -221,3 +255,37 @@ class PredictWidget(Dock):
         ):
             self._viewer.add_layer(napari.layers.Layer.create(data, kwargs, kind))
         job["added"].append(f"{event.layer.name} prediction")
+        if event.uncertainty is not None:
+            self._viewer.add_image(
+                event.uncertainty,
+                name=f"{event.layer.name} uncertainty",
+                colormap="inferno",
+                contrast_limits=(0.0, 1.0),
+                opacity=0.6,
+                blending="additive",
+                scale=event.layer.scale[: event.uncertainty.ndim],
+                translate=event.layer.translate[: event.uncertainty.ndim],
+            )
+            self._places += [(event.layer, place) for place in event.places]
+            self.places.reset_choices()
+
+    def _place_choices(self, _widget=None) -> list[tuple[str, int]]:
+        return [
+            (
+                f"{layer.name}: {p['kind']} {p['label']} at {p['slice'] + p['centre']}, "
+                f"{p['uncertainty']:.2f}",
+                i,
+            )
+            for i, (layer, p) in enumerate(self._places)
+        ]
+
+    def _go_to(self, chosen) -> None:
+        """Centre the view on a least certain place (its slice too, in a stack)."""
+        index = chosen[0] if isinstance(chosen, list) and chosen else chosen
+        if not isinstance(index, int) or index >= len(self._places):
+            return
+        layer, place = self._places[index]
+        world = layer.data_to_world((*place["slice"], *place["centre"]))
+        for axis, value in enumerate(world[:-2]):
+            self._viewer.dims.set_point(axis, value)
+        self._viewer.camera.center = tuple(world[-2:])

@@ -44,9 +44,7 @@ class TrainWidget(Dock):
         self._params = [item for item in parameters() if spec(item).dock]
         for item in self._params:
             setattr(self, item.name, make_widget(item))
-        for name, widget in parts.option_widgets(
-            self._start_choices, default_checkpoint_dir()
-        ).items():
+        for name, widget in parts.option_widgets(default_checkpoint_dir()).items():
             widget.name = name
             setattr(self, name, widget)
         basic, advanced = (
@@ -69,6 +67,7 @@ class TrainWidget(Dock):
                 self.pairs,
                 *basic[:2],
                 self.start_from,
+                self.regions,
                 self.preset,
                 *basic[2:],
                 self.live_preview,
@@ -89,6 +88,7 @@ class TrainWidget(Dock):
     def _connect_callbacks(self) -> None:
         SESSION_MODELS.changed.connect(self.start_from.reset_choices)
         self.preset.changed.connect(self._apply_preset)
+        self.start_from.changed.connect(self._suggest_fine_tuning)
         self.show_advanced.changed.connect(lambda shown: setattr(self.advanced, "visible", shown))
         self.train_button.changed.connect(self._start)
         self.stop_button.changed.connect(self._request_stop)
@@ -105,8 +105,10 @@ class TrainWidget(Dock):
             if key in shown:
                 show_value(shown[key], getattr(self, key), value)
 
-    def _start_choices(self, _widget=None) -> list[tuple[str, str]]:
-        return [("a new network", ""), *((name, name) for name in SESSION_MODELS.names())]
+    def _suggest_fine_tuning(self, start_from: str) -> None:
+        """Starting from a model: a lower learning rate and a one-minute run, unless chosen."""
+        if start_from and not self.preset.value:
+            self.preset.value = "fine-tune"
 
     def config(self) -> TrainConfig:
         """The training configuration the dock shows."""
@@ -123,6 +125,7 @@ class TrainWidget(Dock):
             images = [image_data(image) for image, _ in pairs]
             labels = [labels_data(labels) for _, labels in pairs]
             recipe = parts.shared_recipe([image for image, _ in pairs])
+            regions = parts.checked_regions(self.regions.value, pairs)
         except SegDLError as error:
             self.refuse(error)
             return
@@ -144,6 +147,7 @@ class TrainWidget(Dock):
             recipe=recipe,
             initial=initial,
             channel_axis=channel_axis(self.channel_axis.value),
+            regions=regions,
         )
         self.display.start()
         self.run(

@@ -137,15 +137,19 @@ def read_metadata(path: str | os.PathLike) -> dict:
 
 
 def load_model(path: str | os.PathLike) -> SegModel:
-    """Load a model bundle saved by napari-segdl (Keras safe mode).
+    """Load a model bundle saved by napari-segdl (Keras safe mode), or a bundled model by name
+    (``load_model("nuclei")``; ``napari-segdl models`` lists them).
 
     Raises
     ------
     SegDLError
-        When the file is missing, is not a napari-segdl bundle, or is damaged.
+        When the file is missing, is not a napari-segdl bundle, or is damaged; when a name is
+        neither a file nor a bundled model (the message lists them).
     """
     from .models import custom_objects
+    from .models.bundled import BUNDLED
 
+    path = BUNDLED.resolve(path)
     info = ModelInfo.from_dict(read_metadata(path))
     keras = load_keras()
 

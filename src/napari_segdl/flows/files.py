@@ -89,6 +89,9 @@ def predict_files(
     file_format: str = "tif",
     scheduler: str | None = None,
     progress: bool = True,
+    scale: float | None = None,
+    diameter: float | None = None,
+    uncertainty: bool = False,
 ) -> FilesReport:
     """Predict image files and folders (zarr stores, big TIFFs lazily) into ``out/<stem>.tif``.
 
@@ -97,6 +100,7 @@ def predict_files(
     """
     from ..core.bundle import SegModel, load_model
     from ..core.infer.engine import check_threshold
+    from ..core.infer.scale import scale_for
     from ..core.infer.tiles import check_tile
     from ..core.paths import writable_folder
     from ..io.chunked import is_zarr
@@ -105,6 +109,7 @@ def predict_files(
         model = load_model(model)
     check_threshold(model, threshold)
     check_tile(tile, model.geometry)
+    scale_for(model, scale, diameter)  # a bad scale or diameter fails before any file is read
     files = [f for path in inputs for f in ([Path(path)] if is_zarr(path) else list_images(path))]
     out = writable_folder(out, "predictions")
     if scheduler:  # reachable before any work
@@ -112,11 +117,12 @@ def predict_files(
 
         connect(scheduler).close()
     options = {"tile": tile, "tta": tta, "scheduler": scheduler, "threshold": threshold}
+    options.update(scale=scale, diameter=diameter)
     report = FilesReport(inputs=len(files))
     for path in tqdm(files, unit="image", desc="predicting", disable=not progress):
         try:
             report.written += _predict_file(
-                model, path, out, f".{file_format}", probabilities, options
+                model, path, out, f".{file_format}", (probabilities, uncertainty), options
             )
         except SegDLError as error:  # a bad file is reported and skipped; the others finish
             report.failed[path.name] = str(error)
@@ -124,20 +130,30 @@ def predict_files(
     return report
 
 
-def _predict_file(model, path: Path, out: Path, suffix, probabilities, options) -> list[Path]:
-    """Predict one input and write its labels (and probabilities); lazily when it is big."""
+def _predict_file(model, path: Path, out: Path, suffix, extras, options) -> list[Path]:
+    """Predict one input and write its labels (and probabilities, uncertainty); lazily when it
+    is big."""
     from ..core.infer.predict import labels_and_probabilities, predict
+    from ..core.infer.uncertainty import uncertainty_map
     from ..io.chunked import open_lazy, wants_lazy
 
+    probabilities, uncertainty = extras
     image = open_lazy(path) if wants_lazy(path) else read_picture(path)
     name = f"'{path}'"
-    if not probabilities:
+    if not (probabilities or uncertainty):
         return [_write(out / f"{path.stem}{suffix}", predict(model, image, name=name, **options))]
     labels, scores = labels_and_probabilities(model, image, name=name, **options)
-    return [
-        _write(out / f"{path.stem}{suffix}", labels),
-        _write(out / f"{path.stem}_probabilities{suffix}", scores),
-    ]
+    written = [_write(out / f"{path.stem}{suffix}", labels)]
+    if probabilities:
+        written.append(_write(out / f"{path.stem}_probabilities{suffix}", scores))
+    if uncertainty:
+        classes = model.class_map.num_classes
+        if isinstance(scores, np.ndarray):
+            doubt = uncertainty_map(scores, classes)
+        else:
+            doubt = scores.map_blocks(uncertainty_map, classes, drop_axis=scores.ndim - 1)
+        written.append(_write(out / f"{path.stem}_uncertainty{suffix}", doubt))
+    return written
 
 
 def _write(path: Path, data) -> Path:

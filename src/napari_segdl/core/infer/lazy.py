@@ -38,15 +38,13 @@ from .tiles import MAX_CHUNK_MEMORY, auto_tile
 _NETWORK_LOCK = threading.Lock()
 
 
-def _prepared(model: SegModel, image, name: str, preprocess: bool):
-    """The image as a dask array (..., Y, X, C) after the model's recipe; its raw (Y, X)."""
-    from ..preprocess import Recipe
+def _prepared(model: SegModel, image, name: str, recipe):
+    """The image as a dask array (..., Y, X, C) after ``recipe``; its raw (Y, X)."""
     from ..preprocess import preprocess as apply_recipe
 
     x = as_dask(image)
     colour = has_channels(x.shape, model.info.channels)
     raw_yx = tuple(x.shape[-3:-1]) if colour else tuple(x.shape[-2:])
-    recipe = Recipe.coerce(model.info.recipe) if preprocess else Recipe()
     if recipe:
         x = apply_recipe(x, recipe, channels=colour, name=name)
     if not colour:
@@ -66,7 +64,7 @@ def predict_lazy(
     threshold: float | None = None,
     tta: bool = False,
     name: str = "image",
-    preprocess: bool = True,
+    recipe=None,
     scheduler: str | None = None,
 ):
     """Predict a dask/zarr/memory-mapped image chunk by chunk; returns a lazy dask array.
@@ -75,9 +73,14 @@ def predict_lazy(
     network's receptive margin (``dask.array.overlap``), so chunk borders leave no trace.
     Instance models get IDs that are consistent across chunks (see :mod:`.stitch`). With a
     ``scheduler`` address the work runs on that ``dask.distributed`` cluster and the result
-    is returned as numpy.
+    is returned as numpy. ``recipe`` is applied to the image first (see
+    :func:`~napari_segdl.core.infer.scale.input_recipe`; by default the model's).
     """
-    x, raw_yx = _prepared(model, image, name, preprocess)
+    if recipe is None:
+        from .scale import input_recipe
+
+        recipe = input_recipe(model, preprocess=True, scale=None)
+    x, raw_yx = _prepared(model, image, name, recipe)
     geometry = model.geometry
     grid, margin = geometry.size_multiple, geometry.margin
     side = tile or auto_tile(geometry, largest=MAX_CHUNK_MEMORY)[0]

@@ -18,6 +18,7 @@ from .engine import (
     predict_probabilities,
 )
 from .lazy import predict_lazy
+from .scale import check_scaled_size, input_recipe, scale_for
 from .tiles import check_tile
 
 
@@ -34,13 +35,15 @@ def predict(
     preprocess: bool = True,
     channel_axis: int | None = None,
     scheduler: str | None = None,
+    scale: float | None = None,
+    diameter: float | None = None,
 ):
     """Segment an image or a stack with a trained model.
 
     Parameters
     ----------
-    model : SegModel or path
-        A trained model, or the path of a saved bundle.
+    model : SegModel, path or name
+        A trained model, the path of a saved bundle, or a bundled model's name ("nuclei").
     image : array
         (Y, X) or (Y, X, C), any size and numeric dtype; channels must match the model.
         Stacks (Z/T, Y, X[, C]) are predicted slice by slice. numpy arrays are predicted in
@@ -69,6 +72,12 @@ def predict(
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler (``tcp://host:8786``): the lazy
         prediction runs on that cluster and the result comes back as numpy.
+    scale : float, optional
+        Resize the image by this factor before the network (0.5 for objects twice the size
+        the model learned); the result comes back at the image's size.
+    diameter : float, optional
+        The objects' typical diameter in pixels, for instance models: the image is scaled so
+        that they match the objects the model learned (cellpose's ``diameter``).
 
     Returns
     -------
@@ -82,14 +91,15 @@ def predict(
     check_threshold(model, threshold)
     check_tile(tile, model.geometry)
     image = move_channels(image, channel_axis, name)
+    factor = scale_for(model, scale, diameter)
+    recipe = input_recipe(model, preprocess, factor)
     options = {"tile": tile, "probabilities": probabilities, "threshold": threshold, "tta": tta}
     if is_lazy(image) or scheduler is not None:
-        return predict_lazy(
-            model, image, name=name, preprocess=preprocess, scheduler=scheduler, **options
-        )
+        return predict_lazy(model, image, name=name, recipe=recipe, scheduler=scheduler, **options)
     leading = stack_shape(np.shape(image), model.info.channels)
+    check_scaled_size(model, np.shape(image)[len(leading) : len(leading) + 2], factor, name)
     if not leading:
-        return _predict_2d(model, image, name, on_tile, preprocess, **options)
+        return _predict_2d(model, image, name, on_tile, recipe, **options)
     slices = list(np.ndindex(*leading))
     results = []
     for done, index in enumerate(slices):
@@ -100,7 +110,7 @@ def predict(
                 np.asarray(image[index]),
                 f"{name} slice {where}",
                 None,
-                preprocess,
+                recipe,
                 **options,
             )
         )
@@ -121,12 +131,11 @@ def labels_and_probabilities(model, image, *, threshold: float | None = None, **
     return labels_from_probabilities(model, scores, threshold), scores
 
 
-def _predict_2d(model, image, name, on_tile, preprocess, *, tile, probabilities, threshold, tta):
-    """Labels or probabilities of one 2D image (Y, X[, C])."""
-    from ..preprocess import Recipe, restore
+def _predict_2d(model, image, name, on_tile, recipe, *, tile, probabilities, threshold, tta):
+    """Labels or probabilities of one 2D image (Y, X[, C]), ``recipe`` applied first."""
     from ..preprocess import preprocess as apply_recipe
+    from ..preprocess import restore
 
-    recipe = Recipe.coerce(model.info.recipe) if preprocess else Recipe()
     raw_yx = np.shape(image)[:2]
     if recipe:
         image = apply_recipe(np.asarray(image), recipe, channels=np.ndim(image) == 3, name=name)

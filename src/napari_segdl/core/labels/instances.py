@@ -47,6 +47,13 @@ def instance_targets(labels: np.ndarray) -> np.ndarray:
     return targets
 
 
+def object_diameter(labels: list[np.ndarray]) -> float:
+    """The median equivalent diameter of the painted objects, in pixels (the size a model
+    learned: prediction's ``diameter`` scales other images to it)."""
+    areas = np.concatenate([np.unique(lab[lab > 0], return_counts=True)[1] for lab in labels])
+    return round(float(np.median(np.sqrt(4 * areas / np.pi))), 2) if areas.size else 0.0
+
+
 def min_object_size(labels: list[np.ndarray]) -> int:
     """Objects smaller than this are noise: a fifth of the smallest tenth of training objects."""
     areas = np.concatenate([np.unique(lab[lab > 0], return_counts=True)[1] for lab in labels])

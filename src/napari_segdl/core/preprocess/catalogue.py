@@ -18,6 +18,7 @@ from .ops import (
     resize,
     rgb_to_bgr,
     rgb_to_grey,
+    to_grey,
     total_variation,
     zscore,
 )
@@ -126,6 +127,13 @@ OPERATIONS: dict[str, Operation] = {
             "colour",
             rgb_to_grey,
             needs_colour=True,
+            channels_out=lambda channels, params: None,
+        ),
+        Operation(
+            "to_grey",
+            "Colour: grey or RGB to grey",
+            "colour",
+            to_grey,
             channels_out=lambda channels, params: None,
         ),
         Operation(

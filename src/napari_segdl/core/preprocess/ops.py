@@ -172,6 +172,11 @@ def rgb_to_grey(x):
     return rgb2gray(x[..., :3].astype(np.float32)).astype(np.float32)
 
 
+def to_grey(x):
+    """Grey from any grey or RGB(A) image: luminance of colour, grey as it is (float32)."""
+    return rgb_to_grey(x) if x.ndim == 3 else x.astype(np.float32)
+
+
 def grey_to_rgb(x):
     return np.stack([x, x, x], axis=-1)
 

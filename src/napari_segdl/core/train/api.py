@@ -31,6 +31,7 @@ def iter_training(
     recipe=None,
     initial: SegModel | None = None,
     channel_axis: int | None = None,
+    regions=None,
 ) -> Generator[TrainingEvent, None, SegModel]:
     """Train step by step, yielding a :class:`TrainingEvent` after each step and epoch.
 
@@ -58,6 +59,7 @@ def iter_training(
         class_map=initial.class_map if initial is not None else None,
         channel_axis=channel_axis,
         distance=bool(arch_params.get("distance_head")),
+        regions=regions,
     )
     if initial is not None and channels != initial.info.channels:
         raise SegDLError(
@@ -179,6 +181,7 @@ def train(
     recipe=None,
     initial: SegModel | None = None,
     channel_axis: int | None = None,
+    regions=None,
     preset: str | None = None,
     **params,
 ) -> SegModel:
@@ -203,6 +206,9 @@ def train(
         in the model and applied to raw images at prediction.
     channel_axis : int, optional
         The images' channel axis when it is not the last one (e.g. 0 for (C, Y, X)).
+    regions : list of arrays or None, optional
+        For each pair, a boolean mask of the labels' shape: train only where it is True (the
+        parts a user checked, e.g. of a corrected prediction), or None for all of it.
     initial : SegModel, optional
         Continue training this model (human in the loop: correct its predictions, train
         again): its network, label mode, classes and recipe are kept; label values it does not
@@ -234,6 +240,7 @@ def train(
         recipe=recipe,
         initial=initial,
         channel_axis=channel_axis,
+        regions=regions,
     )
     while True:
         try:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import SegDLError
 from ..images import as_channels_last
-from ..labels.modes import ClassMap, as_label_array
+from ..labels.modes import IGNORE, ClassMap, as_label_array
 from ..stacks import training_slices
 
 
@@ -34,12 +34,14 @@ def prepare_pairs(
     class_map=None,
     channel_axis: int | None = None,
     distance: bool = False,
+    regions: Sequence | None = None,
 ) -> Pairs:
     """Validate the pairs and encode their labels as training targets.
 
     Stacks become their painted 2D slices. A given ``class_map`` (continuing a model) is kept:
     label values outside it are refused. ``distance`` adds each object's distance to its
-    border (instance mode's distance head).
+    border (instance mode's distance head). ``regions`` (one boolean mask or None per pair, the
+    labels' shape) limit training to the pixels a user checked: the others are left out.
     """
     if len(images) == 0:
         raise SegDLError("No training data: give at least one (image, labels) pair.")
@@ -48,10 +50,12 @@ def prepare_pairs(
             f"{len(images)} images but {len(labels)} label images; give them in pairs."
         )
     sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
-    slices, total = [], 0
-    for image, label, names in zip(images, labels, sources, strict=True):
-        pairs, count = training_slices(image, label, mode, names, channel_axis)
-        slices += pairs
+    regions = list(regions) if regions is not None else [None] * len(images)
+    slices, checked, total = [], [], 0
+    for image, label, region, names in zip(images, labels, regions, sources, strict=True):
+        pairs, count = _slices(image, label, region, mode, names, channel_axis)
+        slices += [(im, lab, where) for im, lab, where, _ in pairs]
+        checked += [mask for *_, mask in pairs]
         total += count
     sources = [names for _, _, names in slices]
     arrays = [as_channels_last(im, name) for im, _, (name, _) in slices]
@@ -74,13 +78,57 @@ def prepare_pairs(
         class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
     ]
     extra = {"slices": {"trained": len(slices), "total": total}}
+    if any(mask is not None for mask in checked):
+        targets = _only_checked(targets, checked, sources)
+        kept = sum(int((t != IGNORE).sum()) for t in targets)
+        extra["checked_pixels"] = kept
     if mode == "instance":  # predictions drop objects much smaller than the painted ones
-        from ..labels.instances import min_object_size
+        from ..labels.instances import min_object_size, object_diameter
 
         extra["instance_min_size"] = min_object_size(label_arrays)
+        extra["object_diameter"] = object_diameter(label_arrays)
     distances = None
     if distance:
         from ..labels.instances import distance_targets
 
         distances = [distance_targets(lab) for lab in label_arrays]
     return Pairs(arrays, targets, class_map, channels.pop(), extra, distances)
+
+
+def _slices(image, label, region, mode, names, channel_axis):
+    """The painted 2D slices of a pair, each with its slice of the checked region (or None).
+
+    The region rides through the slicing packed into the labels (value * 2 + checked), so a
+    slice counts as painted where something is painted or checked.
+    """
+    if region is None:
+        pairs, count = training_slices(image, label, mode, names, channel_axis)
+        return [(*pair, None) for pair in pairs], count
+    label = np.asarray(label)
+    region = np.asarray(region, dtype=bool)
+    if region.shape != label.shape:
+        raise SegDLError(
+            f"The checked regions of {names[1]} have shape {region.shape} but the labels have "
+            f"shape {label.shape}: draw them on the labels' grid."
+        )
+    packed = label.astype(np.int64) * 2 + region
+    pairs, count = training_slices(image, packed, mode, names, channel_axis)
+    return [
+        (im, (lab // 2).astype(label.dtype), where, lab % 2 == 1) for im, lab, where in pairs
+    ], count
+
+
+def _only_checked(targets, checked, sources) -> list[np.ndarray]:
+    """Targets left out (``IGNORE``) outside the checked regions; a pair whose regions cover
+    nothing painted is refused."""
+    kept = [
+        target if mask is None else np.where(mask, target, IGNORE).astype(target.dtype)
+        for target, mask in zip(targets, checked, strict=True)
+    ]
+    if not any((t != IGNORE).any() for t in kept):
+        names = ", ".join(sorted({name.split(" slice ")[0] for _, name in sources}))
+        raise SegDLError(
+            f"The checked regions cover nothing painted in {names}: draw them over the "
+            "corrected parts of the labels (or train without checked regions)."
+        )
+    return kept

@@ -3,6 +3,13 @@ the Train dock's preset box); parameters given beside a preset win."""
 
 #: Hyper-parameters that work together, by name: fast on a laptop CPU, or accurate on a GPU.
 PRESETS = {
+    # correcting a model's predictions on a few images, then training it a minute more
+    "fine-tune": {
+        "lr": 2e-4,
+        "epochs": 50,
+        "max_time": 60,
+        "patience": 10,
+    },
     "fast-cpu": {
         "filters": 16,
         "depth": 4,

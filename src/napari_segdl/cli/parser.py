@@ -1,22 +1,16 @@
-"""The ``napari-segdl`` command: argument parsing, then one library call per command.
-
-The train flags are generated from the training schema (:mod:`napari_segdl.core.train.config`),
-so their defaults, ranges and help are the API's and the Train dock's.
-"""
+"""The ``napari-segdl`` command's arguments. The train flags are generated from the training
+schema (:mod:`napari_segdl.core.train.config`), so their defaults, ranges and help are the
+API's and the Train dock's."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 from pathlib import Path
 
-from . import __version__
-from .core.errors import SegDLError
-from .core.train.config import parameters
-from .core.train.presets import PRESETS
-from .core.train.schema import Spec, default, spec
+from .. import __version__
+from ..core.train.config import parameters
+from ..core.train.presets import PRESETS
+from ..core.train.schema import Spec, default, spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,7 +95,11 @@ def _add_train(commands) -> None:
 
 def _add_predict(commands) -> None:
     cmd = commands.add_parser("predict", help="write label images predicted by a model")
-    cmd.add_argument("model", type=Path, help="a model bundle (.keras) saved by napari-segdl")
+    cmd.add_argument(
+        "model",
+        type=Path,
+        help="a model bundle (.keras) saved by napari-segdl, or a bundled model's name",
+    )
     cmd.add_argument(
         "inputs", type=Path, nargs="+", metavar="INPUT", help="image files or directories"
     )
@@ -125,6 +123,25 @@ def _add_predict(commands) -> None:
     )
     cmd.add_argument(
         "--tta", action="store_true", help="average the 8 flips and rotations (slower, smoother)"
+    )
+    cmd.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="also write <stem>_uncertainty (entropy of the class probabilities, 0 to 1)",
+    )
+    size = cmd.add_mutually_exclusive_group()
+    size.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="resize images by this factor first (0.5: objects twice the size the model learned)",
+    )
+    size.add_argument(
+        "--diameter",
+        type=float,
+        default=None,
+        metavar="PIXELS",
+        help="the objects' diameter: images are scaled so that they match the model's objects",
     )
     cmd.add_argument(
         "--format",
@@ -159,6 +176,8 @@ def _add_others(commands) -> None:
     )
     cmd.add_argument("--json", action="store_true", help="print one JSON object")
 
+    commands.add_parser("models", help="list the bundled models (names for predict, --from-model)")
+
     cmd = commands.add_parser("runs", help="list the recorded training runs, best first")
     cmd.add_argument("--json", action="store_true", help="print the runs as a JSON list")
 
@@ -190,80 +209,3 @@ def build_parser() -> argparse.ArgumentParser:
 def training_params(args: argparse.Namespace) -> dict:
     """The training parameters given on the command line (the others keep their defaults)."""
     return {item.name: getattr(args, item.name) for item in parameters() if item.name in args}
-
-
-def _run(args: argparse.Namespace) -> int:
-    from . import flows
-
-    if args.command == "train":
-        path = flows.files.train_files(
-            args.images,
-            args.labels,
-            args.out,
-            from_model=args.from_model,
-            recipe=args.recipe,
-            channel_axis=args.channel_axis,
-            colour_labels=args.colour_labels,
-            preset=args.preset,
-            **training_params(args),
-        )
-        print(f"saved {path}")
-    elif args.command == "predict":
-        report = flows.files.predict_files(
-            args.model,
-            args.inputs,
-            args.out,
-            tile=args.tile,
-            probabilities=args.probabilities,
-            threshold=args.threshold,
-            tta=args.tta,
-            file_format=args.format,
-            scheduler=args.scheduler,
-        )
-        done = report.inputs - len(report.failed)
-        print(f"wrote {done} label image(s) to {args.out}")
-        if report.failed:
-            failed = ", ".join(report.failed)
-            raise SegDLError(f"{len(report.failed)} of {report.inputs} input(s) failed: {failed}")
-    elif args.command == "preprocess":
-        written = flows.files.preprocess_files(args.recipe, args.inputs, args.out)
-        print(f"wrote {len(written)} preprocessed image(s) to {args.out}")
-    elif args.command == "evaluate":
-        result = flows.files.evaluate_files(
-            args.predictions, args.truth, ignore=args.ignore, instance=args.instance
-        )
-        print(json.dumps(result, indent=1) if args.json else flows.console.format_scores(result))
-    elif args.command == "runs":
-        from .core.train.runs import RunLog
-
-        log = RunLog()
-        ranked = log.ranked()
-        print(
-            json.dumps(ranked, indent=1)
-            if args.json
-            else flows.console.format_runs(ranked, log.path)
-        )
-    elif args.gui:
-        flows.demo.demo_gui()
-    else:
-        flows.demo.demo(args.out, epochs=args.epochs, max_time=args.max_time)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``napari-segdl`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    if args.verbose:
-        os.environ["NAPARI_SEGDL_VERBOSE"] = "1"
-    try:
-        return _run(args)
-    except SegDLError as error:
-        print(f"napari-segdl: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("napari-segdl: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,193 @@
+"""Train the bundled nuclei model on DSB 2018 (CC0), resumably, and score it on a held-out split.
+
+    python scripts/train_nuclei.py --budget 3600            # an hour of training, in total
+    python scripts/train_nuclei.py --budget 3600            # again after a stop: it resumes
+    python scripts/train_nuclei.py --finish                  # score and write the bundled model
+
+Split: the image ids of ``dsb2018-nuclei`` sorted by name; every fifth one (index % 5 == 4) is
+kept aside for scoring (the split of ``bench/dsb_instances.py``), the others train. Images are
+turned grey (the model's recipe, ``to_grey``, does the same to any grey or RGB image at
+prediction), so one network serves fluorescence, brightfield and H&E.
+
+The best model so far is written to ``--checkpoint`` (one file, overwritten, committed to the
+repository so that a run can go on in a later session on another machine); a run resumes from
+it with the time already spent counted. ``--finish`` scores the checkpoint on the held-out
+images and writes the bundle with its provenance (command, data hash, seed, duration, machine)
+in its metadata; the SHA-256 it prints goes into ``core/models/bundled/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "dsb2018-nuclei"
+CHECKPOINT = ROOT / "scripts" / "checkpoints" / "nuclei.keras"
+OUT = ROOT / "src" / "napari_segdl" / "core" / "models" / "bundled" / "nuclei.keras"
+RECIPE = [{"op": "to_grey"}]
+NETWORK = {"arch": "unet", "filters": 16, "depth": 4, "patch": 256, "batch": 8}
+
+
+def split(folder: Path) -> tuple[list[str], list[str]]:
+    ids = sorted(p.stem for p in (folder / "images").glob("*.png"))
+    return [i for n, i in enumerate(ids) if n % 5 != 4], [
+        i for n, i in enumerate(ids) if n % 5 == 4
+    ]
+
+
+def read(folder: Path, ids: list[str]):
+    from napari_segdl.io.files import read_image
+
+    images = [read_image(folder / "images" / f"{i}.png") for i in ids]
+    images = [im[..., :3] if im.ndim == 3 else im for im in images]  # alpha dropped
+    labels = [read_image(folder / "labels" / f"{i}.png") for i in ids]
+    return images, labels
+
+
+def data_hash(folder: Path, ids: list[str]) -> str:
+    digest = hashlib.sha256()
+    for i in ids:
+        for kind in ("images", "labels"):
+            digest.update(i.encode())
+            digest.update(hashlib.sha256((folder / kind / f"{i}.png").read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    for line in (
+        Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    ):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()}"
+
+
+def spent(model) -> float:
+    return float(model.info.training.get("provenance", {}).get("seconds_total", 0.0))
+
+
+def train_more(args) -> None:
+    from napari_segdl import load_model, preprocess, train
+    from napari_segdl.core.preprocess import Recipe
+
+    folder = Path(args.data)
+    train_ids, _ = split(folder)
+    images, labels = read(folder, train_ids)
+    recipe = Recipe.coerce(RECIPE)
+    grey = [preprocess(im, recipe) for im in images]
+    initial = load_model(args.checkpoint) if Path(args.checkpoint).is_file() else None
+    before = spent(initial) if initial is not None else 0.0
+    left = args.budget - before
+    if left <= 1:
+        print(f"{before:.0f} s of {args.budget:.0f} s already trained; run --finish")
+        return
+    lr = initial.info.history.get("lr", [args.lr])[-1] if initial is not None else args.lr
+    start = time.monotonic()
+    provenance = {
+        "command": "python scripts/train_nuclei.py " + " ".join(sys.argv[1:]),
+        "data": f"dsb2018-nuclei (BBBC038, CC0), {len(train_ids)} images (ids sorted, index % 5 != 4)",
+        "data_sha256": data_hash(folder, train_ids),
+        "seed": args.seed,
+        "machine": machine(),
+    }
+
+    def keep_best(event) -> None:
+        if event.kind == "epoch":
+            print(
+                f"epoch {event.epoch}: loss {event.loss:.4f} val IoU {event.val_iou or 0:.4f} "
+                f"best {event.best_epoch} ({before + event.elapsed:.0f} s in all)",
+                flush=True,
+            )
+        if event.kind == "epoch" and event.best_epoch == event.epoch:
+            total = before + time.monotonic() - start
+            event.model.info.training["provenance"] = {**provenance, "seconds_total": total}
+            event.model.save(args.checkpoint)
+
+    model = train(
+        grey,
+        labels,
+        mode="instance",
+        instance_head=args.head,
+        recipe=recipe,
+        initial=initial,
+        epochs=100_000,
+        patience=args.patience,
+        max_time=left,
+        lr=lr,
+        seed=args.seed + (1 if initial is not None else 0),
+        augment_intensity=True,
+        steps_per_epoch=50,
+        callback=keep_best,
+        **({} if initial is not None else NETWORK),
+        **({"patch": NETWORK["patch"], "batch": NETWORK["batch"]} if initial is not None else {}),
+    )
+    total = before + time.monotonic() - start
+    model.info.training["provenance"] = {**provenance, "seconds_total": total}
+    model.save(args.checkpoint)  # best weights, with the levels tuned after training
+    print(f"trained {total:.0f} s in all; checkpoint {args.checkpoint}")
+
+
+def finish(args) -> None:
+    from napari_segdl import evaluate, load_model, predict
+
+    folder = Path(args.data)
+    _, test_ids = split(folder)
+    model = load_model(args.checkpoint)
+    images, truths = read(folder, test_ids)
+    start = time.monotonic()
+    predictions = [predict(model, image) for image in images]
+    seconds = time.monotonic() - start
+    scores = evaluate(predictions, truths, instance=True, names=test_ids)
+    result = {
+        key: round(float(scores[key]), 4)
+        for key in ("f1_50", "ap50", "ap50_95", "precision_50", "recall_50", "mean_matched_iou")
+    }
+    result["test_images"] = len(test_ids)
+    result["prediction_seconds"] = round(seconds, 1)
+    model.info.training["provenance"]["held_out_scores"] = result
+    model.info.training["provenance"]["finished"] = datetime.now(timezone.utc).isoformat(
+        timespec="seconds"
+    )
+    path = model.save(args.out)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    print(
+        json.dumps(
+            {"bundle": str(path), "sha256": digest, "bytes": path.stat().st_size, **result},
+            indent=1,
+        )
+    )
+    per_image = {row["name"]: row["f1_50"] for row in scores["per_image"]}
+    worst = sorted(per_image, key=per_image.get)[:8]
+    print("worst images (F1@0.5):", {i: round(per_image[i], 3) for i in worst})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--budget", type=float, default=3600.0, help="training seconds in all")
+    parser.add_argument("--checkpoint", default=str(CHECKPOINT))
+    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--head", choices=["boundary", "distance"], default="boundary")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--patience", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--finish", action="store_true", help="score the checkpoint, write the bundle"
+    )
+    args = parser.parse_args()
+    Path(args.checkpoint).parent.mkdir(parents=True, exist_ok=True)
+    finish(args) if args.finish else train_more(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The ``napari-segdl`` command: argument parsing (:mod:`.parser`), then one library call per
+command (:mod:`napari_segdl.flows`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from ..core.errors import SegDLError
+from .parser import build_parser, training_params
+
+__all__ = ["build_parser", "main", "training_params"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .. import flows
+
+    if args.command == "train":
+        path = flows.files.train_files(
+            args.images,
+            args.labels,
+            args.out,
+            from_model=args.from_model,
+            recipe=args.recipe,
+            channel_axis=args.channel_axis,
+            colour_labels=args.colour_labels,
+            preset=args.preset,
+            **training_params(args),
+        )
+        print(f"saved {path}")
+    elif args.command == "predict":
+        report = flows.files.predict_files(
+            args.model,
+            args.inputs,
+            args.out,
+            tile=args.tile,
+            probabilities=args.probabilities,
+            threshold=args.threshold,
+            tta=args.tta,
+            file_format=args.format,
+            scheduler=args.scheduler,
+            scale=args.scale,
+            diameter=args.diameter,
+            uncertainty=args.uncertainty,
+        )
+        done = report.inputs - len(report.failed)
+        print(f"wrote {done} label image(s) to {args.out}")
+        if report.failed:
+            failed = ", ".join(report.failed)
+            raise SegDLError(f"{len(report.failed)} of {report.inputs} input(s) failed: {failed}")
+    elif args.command == "preprocess":
+        written = flows.files.preprocess_files(args.recipe, args.inputs, args.out)
+        print(f"wrote {len(written)} preprocessed image(s) to {args.out}")
+    elif args.command == "evaluate":
+        result = flows.files.evaluate_files(
+            args.predictions, args.truth, ignore=args.ignore, instance=args.instance
+        )
+        print(json.dumps(result, indent=1) if args.json else flows.console.format_scores(result))
+    elif args.command == "models":
+        from ..core.models.bundled import BUNDLED
+
+        print("\n".join(BUNDLED.lines()) or "no bundled models in this installation")
+    elif args.command == "runs":
+        from ..core.train.runs import RunLog
+
+        log = RunLog()
+        ranked = log.ranked()
+        print(
+            json.dumps(ranked, indent=1)
+            if args.json
+            else flows.console.format_runs(ranked, log.path)
+        )
+    elif args.gui:
+        flows.demo.demo_gui()
+    else:
+        flows.demo.demo(args.out, epochs=args.epochs, max_time=args.max_time)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``napari-segdl`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        os.environ["NAPARI_SEGDL_VERBOSE"] = "1"
+    try:
+        return _run(args)
+    except SegDLError as error:
+        print(f"napari-segdl: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("napari-segdl: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,7 @@
+"""``python -m napari_segdl.cli``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

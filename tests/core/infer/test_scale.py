@@ -1,0 +1,49 @@
+"""Scaling images so that their objects match the size a model learned."""
+
+import numpy as np
+import pytest
+from skimage.transform import rescale
+
+from helpers import TINY, make_blobs
+from napari_segdl import SegDLError, predict, train
+
+
+@pytest.mark.slow
+def test_scale_and_diameter_resize_and_return_masks_at_the_image_size(trained_model):
+    image, labels = make_blobs()
+    big = rescale(image, 2, order=1)
+    masks = predict(trained_model, big, scale=0.5)
+    assert masks.shape == big.shape
+    np.testing.assert_array_equal(masks, predict(trained_model, big, scale=0.5, tile=4096))
+    assert (masks == 255).mean() == pytest.approx((labels == 255).mean(), abs=0.03)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"scale": 0}, "scale must be a number > 0; received 0"),
+        ({"scale": -1.5}, "scale must be a number > 0"),
+        ({"scale": 0.5, "diameter": 10}, "Give a scale or an object diameter, not both"),
+        ({"diameter": 10}, "does not record the size of the objects it learned"),
+        ({"scale": 0.01}, r"makes image 1 x 1 pixels, smaller than one network input \(4 x 4\)"),
+        ({"scale": 200}, "above the 179-megapixel limit of prediction in memory"),
+    ],
+)
+def test_bad_scales_are_refused_before_any_work(trained_model, options, message):
+    image, _ = make_blobs()
+    with pytest.raises(SegDLError, match=message):
+        predict(trained_model, image, **options)
+
+
+@pytest.mark.slow
+def test_instance_models_record_the_diameter_they_learned():
+    image = np.zeros((96, 96), np.float32)
+    labels = np.zeros((96, 96), np.uint16)
+    for number, (y, x) in enumerate([(20, 20), (20, 60), (60, 30), (70, 75)], 1):
+        labels[y - 5 : y + 5, x - 5 : x + 5] = number
+        image[labels == number] = 100
+    model = train(image, labels, mode="instance", epochs=1, **TINY)
+    assert model.info.training["object_diameter"] == pytest.approx(np.sqrt(400 / np.pi), abs=0.01)
+    masks = predict(model, rescale(image, 2, order=0), diameter=2 * np.sqrt(400 / np.pi))
+    assert masks.shape == (192, 192)
