@@ -45,7 +45,9 @@ def test_presets_and_parameters_beside_them():
     config = TrainConfig.create("fast-cpu", filters=8)
     assert config.filters == 8 and config.max_time == PRESETS["fast-cpu"]["max_time"]
     assert TrainConfig.create() == TrainConfig()
-    with pytest.raises(SegDLError, match="Unknown preset 'fast'; choose one of fine-tune, fast-cpu"):
+    with pytest.raises(
+        SegDLError, match="Unknown preset 'fast'; choose one of fine-tune, fast-cpu"
+    ):
         TrainConfig.create("fast")
     with pytest.raises(SegDLError, match=r"Unknown training parameter\(s\) epoch"):
         TrainConfig.create(epoch=3)

@@ -1,0 +1,80 @@
+"""Predict, see where the model is unsure, correct there, train on the checked parts."""
+
+import numpy as np
+import pytest
+
+from helpers import TINY, error_messages, make_blobs
+from napari_segdl._widgets._common import SESSION_MODELS
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
+
+TIMEOUT = 300_000  # ms
+
+
+@pytest.mark.slow
+def test_the_uncertainty_layer_and_its_places_centre_the_view(
+    make_napari_viewer, qtbot, trained_model
+):
+    viewer = make_napari_viewer()
+    SESSION_MODELS.add("blobs", trained_model)
+    image = viewer.add_image(make_blobs(seed=3)[0], name="cells", scale=(2.0, 2.0))
+    _, predict = viewer.window.add_plugin_dock_widget("napari-segdl", "Predict")
+    predict.model.value = "blobs"
+    predict.images.value = [image]
+    predict.doubt.value = True
+    predict.predict_button.native.click()
+    qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
+    doubt = viewer.layers["cells uncertainty"]
+    assert doubt.data.shape == image.data.shape and 0 <= doubt.data.min() <= doubt.data.max() <= 1
+    np.testing.assert_array_equal(doubt.scale, image.scale)
+    assert predict.places.choices, "the least certain places are listed"
+    _, place = predict._places[0]
+    assert place["uncertainty"] == max(p["uncertainty"] for _, p in predict._places)
+    predict.places.value = 0
+    np.testing.assert_allclose(viewer.camera.center[-2:], np.array(place["centre"]) * 2.0)
+
+
+def test_starting_from_a_model_suggests_fine_tuning(make_napari_viewer, trained_model):
+    viewer = make_napari_viewer()
+    SESSION_MODELS.add("blobs", trained_model)
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    train.start_from.value = "blobs"
+    assert train.preset.value == "fine-tune"
+    assert train.lr.value == pytest.approx(2e-4) and train.max_time.value == 60
+
+
+@pytest.mark.slow
+def test_training_only_inside_the_checked_shapes(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    image, labels = make_blobs()
+    viewer.add_image(image, name="cells")
+    viewer.add_labels(labels, name="corrected")
+    checked = viewer.add_shapes([[[0, 0], [0, 63], [95, 63], [95, 0]]], name="checked")
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    row = train.pairs.rows[0]
+    row.image.value, row.labels_layer.value = viewer.layers["cells"], viewer.layers["corrected"]
+    train.epochs.value, train.patch.value, train.batch.value = 1, TINY["patch"], TINY["batch"]
+    train.filters.value, train.depth.value = TINY["filters"], TINY["depth"]
+    train.regions.value = checked
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert train.model is not None, error_messages()
+    assert train.model.info.training["checked_pixels"] == 96 * 64
+
+
+def test_checked_shapes_over_nothing_painted_are_refused(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    image, _ = make_blobs()
+    viewer.add_image(image, name="cells")
+    scribbles = np.zeros(image.shape, np.uint8)
+    scribbles[:4, :4], scribbles[90:, 120:] = 1, 2
+    viewer.add_labels(scribbles, name="scribbles")
+    away = viewer.add_shapes([[[40, 40], [40, 60], [60, 60], [60, 40]]], name="away")
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    row = train.pairs.rows[0]
+    row.image.value, row.labels_layer.value = viewer.layers["cells"], viewer.layers["scribbles"]
+    train.mode.value, train.regions.value = "sparse", away
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert train.model is None
+    assert any("The checked regions cover nothing painted" in e for e in error_messages())
