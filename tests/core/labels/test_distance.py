@@ -79,3 +79,30 @@ def test_a_distance_head_trains_tunes_its_levels_and_travels_in_the_bundle(tmp_p
     assert loaded.info.training["instance_levels"] == levels
     assert evaluate(predict(loaded, image), labels, instance=True)["f1_50"] > 0.8
     assert predict(loaded, image, probabilities=True).shape == (128, 128, 4)
+
+
+def test_a_mask_is_numbered_object_by_object_slice_by_slice():
+    from napari_segdl.core.labels.instances import number_objects
+
+    mask = np.zeros((2, 20, 20), np.uint8)
+    mask[0, 2:6, 2:6] = mask[0, 10:14, 10:14] = mask[1, 5:9, 5:9] = 255
+    numbered = number_objects(mask)
+    assert numbered[0].max() == 2 and numbered[1].max() == 1 and numbered.dtype == np.uint32
+
+
+@pytest.mark.slow
+def test_a_mask_for_an_instance_model_is_refused_with_the_offer_and_numbered_on_request():
+    from napari_segdl import SegDLError
+
+    labels = _touching_discs()
+    labels[labels > 0] = 0
+    for centre in [(10, 10), (10, 40), (30, 25)]:
+        rr, cc = disk(centre, 5, shape=labels.shape)
+        labels[rr, cc] = 255
+    image = (labels > 0).astype(np.float32) * 100
+    with pytest.raises(SegDLError, match=r"label_components=True \(--label-components"):
+        train(image, labels, mode="instance", epochs=1, **{**TINY, "patch": 16})
+    model = train(
+        image, labels, mode="instance", label_components=True, epochs=1, **{**TINY, "patch": 16}
+    )
+    assert model.class_map.mode == "instance"

@@ -3,7 +3,8 @@
 import pytest
 
 from napari_segdl.core.errors import SegDLError
-from napari_segdl.core.train.config import TrainConfig, check_patch, parameters
+from napari_segdl.core.models import check_patch
+from napari_segdl.core.train.config import TrainConfig, parameters
 from napari_segdl.core.train.presets import PRESETS
 from napari_segdl.core.train.schema import default, spec
 

@@ -32,10 +32,31 @@ def check_instance_labels(labels: np.ndarray, name: str = "labels") -> None:
     if len(ids) == 1 and areas[0] > _ONE_BIG_OBJECT * labels.size:
         raise SegDLError(
             f"{name} hold one object (ID {ids[0]}) covering {areas[0] / labels.size:.0%} of the "
-            "image: instance mode needs one ID per object. Label the objects separately (e.g. "
-            "skimage.measure.label of the mask), or train in dense mode."
+            f"image: instance mode needs one ID per object. {NUMBER_OBJECTS_HINT}"
         )
-    check_instances(labels, name)
+    try:
+        check_instances(labels, name)
+    except SegDLError as error:
+        raise SegDLError(f"{error} {NUMBER_OBJECTS_HINT}") from error
+
+
+#: What to do with a mask (0/255) in instance mode.
+NUMBER_OBJECTS_HINT = (
+    "To number the separate objects of a mask, train with label_components=True "
+    "(--label-components; the Train dock's 'number the objects of a mask'), or train in dense "
+    "mode."
+)
+
+
+def number_objects(labels: np.ndarray) -> np.ndarray:
+    """Each connected object of a mask numbered 1..N, slice by slice in a stack (uint32)."""
+    from skimage.measure import label
+
+    labels = np.asarray(labels)
+    numbered = np.zeros(labels.shape, np.uint32)
+    for index in np.ndindex(*labels.shape[:-2]):
+        numbered[index] = label(labels[index] > 0, connectivity=1)
+    return numbered
 
 
 def instance_targets(labels: np.ndarray) -> np.ndarray:

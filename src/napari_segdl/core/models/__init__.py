@@ -11,7 +11,14 @@ from ..backend import load_keras
 from ..errors import SegDLError
 from .geometry import Geometry, encoder_decoder
 
-__all__ = ["ARCHITECTURES", "Geometry", "build_model", "custom_objects", "geometry"]
+__all__ = [
+    "ARCHITECTURES",
+    "Geometry",
+    "build_model",
+    "check_patch",
+    "custom_objects",
+    "geometry",
+]
 
 #: name -> (module, factory function, geometry from the factory's parameters)
 _REGISTRY = {
@@ -49,3 +56,15 @@ def custom_objects() -> dict:
     from .pooling import CUSTOM_OBJECTS
 
     return dict(CUSTOM_OBJECTS)
+
+
+def check_patch(patch: int, arch: str, arch_params: dict) -> None:
+    """The patch side must be a multiple of the network's size multiple (and at least one)."""
+    multiple = geometry(arch, arch_params).size_multiple
+    if patch < multiple or patch % multiple:
+        lower = max(multiple, patch // multiple * multiple)
+        depth = arch_params.get("depth")
+        raise SegDLError(
+            f"patch {patch} is not a multiple of 2**depth = {multiple} (depth {depth}); use "
+            f"{lower} or {lower + multiple}."
+        )

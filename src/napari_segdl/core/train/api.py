@@ -10,8 +10,9 @@ from ..backend import describe_devices, load_keras
 from ..bundle import ModelInfo, SegModel
 from ..errors import SegDLError
 from ..images import Normalization
+from ..models import check_patch
 from .checkpoints import checkpoint_path
-from .config import TrainConfig, check_patch
+from .config import TrainConfig
 from .devices import Devices, dtype_policy, wants_mixed_precision
 from .loop import StopRequest, TrainingEvent, default_steps, fit
 from .pairs import prepare_pairs
@@ -50,6 +51,10 @@ def iter_training(
     if initial is not None:  # the patch must fit the network continued, not the configured one
         check_patch(config.patch, initial.info.arch, initial.info.arch_params)
     arch, arch_params = _architecture(config, mode, initial)
+    if mode == "instance" and config.label_components:
+        from ..labels.instances import number_objects
+
+        labels = [number_objects(lab) for lab in labels]
     arrays, targets, class_map, channels, extra, distances = prepare_pairs(
         images,
         labels,

@@ -11,7 +11,7 @@ from dataclasses import Field, asdict, dataclass, fields
 
 from ..errors import SegDLError
 from ..labels import LABEL_MODES
-from ..models import ARCHITECTURES, geometry
+from ..models import ARCHITECTURES, check_patch
 from .presets import PRESETS
 from .schema import check_value, param
 
@@ -91,6 +91,13 @@ class TrainConfig:
         "interiors; distance = those and each object's distance to its border, seeds from its "
         "peaks.",
         choices=("boundary", "distance"),
+        advanced=True,
+    )
+    label_components: bool = _training(
+        False,
+        bool,
+        "number the objects of a mask",
+        "Instance mode: number the connected objects of mask labels (0/255) first, one ID each.",
         advanced=True,
     )
     epochs: int = _training(
@@ -284,15 +291,3 @@ class TrainConfig:
 def parameters() -> tuple[Field, ...]:
     """The fields of :class:`TrainConfig`, in order; ``field.metadata["spec"]`` is its Spec."""
     return fields(TrainConfig)
-
-
-def check_patch(patch: int, arch: str, arch_params: dict) -> None:
-    """The patch side must be a multiple of the network's size multiple (and at least one)."""
-    multiple = geometry(arch, arch_params).size_multiple
-    if patch < multiple or patch % multiple:
-        lower = max(multiple, patch // multiple * multiple)
-        depth = arch_params.get("depth")
-        raise SegDLError(
-            f"patch {patch} is not a multiple of 2**depth = {multiple} (depth {depth}); use "
-            f"{lower} or {lower + multiple}."
-        )
