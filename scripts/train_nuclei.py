@@ -5,7 +5,8 @@
     python scripts/train_nuclei.py --finish                  # score and write the bundled model
 
 Split: the image ids of ``dsb2018-nuclei`` sorted by name; every fifth one (index % 5 == 4) is
-kept aside for scoring (the split of ``bench/dsb_instances.py``), the others train. Images are
+kept aside for scoring (the split of ``bench/dsb_instances.py``), the others train, except the
+four images the package ships as its sample (so the demo scores on unseen images). Images are
 turned grey (the model's recipe, ``to_grey``, does the same to any grey or RGB image at
 prediction), so one network serves fluorescence, brightfield and H&E.
 
@@ -23,24 +24,36 @@ import hashlib
 import json
 import os
 import platform
+import re
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "dsb2018-nuclei"
 CHECKPOINT = ROOT / "scripts" / "checkpoints" / "nuclei.keras"
 OUT = ROOT / "src" / "napari_segdl" / "core" / "models" / "bundled" / "nuclei.keras"
+PICTURES = ROOT / "docs" / "models" / "images"
 RECIPE = [{"op": "to_grey"}]
 NETWORK = {"arch": "unet", "filters": 16, "depth": 4, "patch": 256, "batch": 8}
 
 
+def sample_ids() -> set[str]:
+    """The DSB ids of the package's sample images (samples/CREDITS.md): never trained on, so
+    that the demo and the tutorial score the bundled model on images it has not seen."""
+    credits = ROOT / "src" / "napari_segdl" / "samples" / "CREDITS.md"
+    return set(re.findall(r"\b[0-9a-f]{64}\b", credits.read_text()))
+
+
 def split(folder: Path) -> tuple[list[str], list[str]]:
+    """(training ids, held-out ids): every fifth id held out; the sample images left out."""
     ids = sorted(p.stem for p in (folder / "images").glob("*.png"))
-    return [i for n, i in enumerate(ids) if n % 5 != 4], [
-        i for n, i in enumerate(ids) if n % 5 == 4
-    ]
+    held_out = [i for n, i in enumerate(ids) if n % 5 == 4]
+    samples = sample_ids()
+    return [i for n, i in enumerate(ids) if n % 5 != 4 and i not in samples], held_out
 
 
 def read(folder: Path, ids: list[str]):
@@ -95,7 +108,10 @@ def train_more(args) -> None:
     start = time.monotonic()
     provenance = {
         "command": "python scripts/train_nuclei.py " + " ".join(sys.argv[1:]),
-        "data": f"dsb2018-nuclei (BBBC038, CC0), {len(train_ids)} images (ids sorted, index % 5 != 4)",
+        "data": (
+            f"dsb2018-nuclei (BBBC038, CC0), {len(train_ids)} images (ids sorted, index % 5 "
+            "!= 4, the package's 4 sample images left out)"
+        ),
         "data_sha256": data_hash(folder, train_ids),
         "seed": args.seed,
         "machine": machine(),
@@ -167,8 +183,26 @@ def finish(args) -> None:
         )
     )
     per_image = {row["name"]: row["f1_50"] for row in scores["per_image"]}
-    worst = sorted(per_image, key=per_image.get)[:8]
+    worst = sorted(per_image, key=per_image.get)[:3]
     print("worst images (F1@0.5):", {i: round(per_image[i], 3) for i in worst})
+    for rank, name in enumerate(worst, 1):
+        k = test_ids.index(name)
+        picture(images[k], predictions[k], truths[k], PICTURES / f"nuclei-failure-{rank}.png")
+
+
+def picture(image, prediction, truth, path: Path) -> None:
+    """The image with the truth's outlines in green and the prediction's in magenta (PNG)."""
+    import imageio.v3 as iio
+    from skimage.segmentation import find_boundaries
+
+    grey = image if image.ndim == 2 else image[..., :3].mean(-1)
+    low, high = np.percentile(grey, [1, 99.8])
+    shown = np.clip((grey - low) / max(high - low, 1e-6), 0, 1)
+    rgb = (np.dstack([shown] * 3) * 255).astype(np.uint8)
+    rgb[find_boundaries(truth, mode="inner")] = (0, 220, 0)
+    rgb[find_boundaries(prediction, mode="inner")] = (255, 0, 255)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, rgb)
 
 
 def main() -> None:

@@ -288,4 +288,6 @@ class PredictWidget(Dock):
         world = layer.data_to_world((*place["slice"], *place["centre"]))
         for axis, value in enumerate(world[:-2]):
             self._viewer.dims.set_point(axis, value)
-        self._viewer.camera.center = tuple(world[-2:])
+        scene = getattr(self._viewer, "scene", None)  # napari >= 0.9; before: viewer.camera
+        camera = scene.camera if scene is not None else self._viewer.camera
+        camera.center = tuple(world[-2:])

@@ -74,8 +74,10 @@ def _run(args: argparse.Namespace) -> int:
         )
     elif args.gui:
         flows.demo.demo_gui()
+    elif args.from_scratch:
+        flows.demo.demo(args.out, epochs=args.epochs, max_time=args.max_time or 180.0)
     else:
-        flows.demo.demo(args.out, epochs=args.epochs, max_time=args.max_time)
+        flows.demo.correction_demo(args.out, seconds=args.max_time or 60.0)
     return 0
 
 

@@ -181,10 +181,23 @@ def _add_others(commands) -> None:
     cmd = commands.add_parser("runs", help="list the recorded training runs, best first")
     cmd.add_argument("--json", action="store_true", help="print the runs as a JSON list")
 
-    cmd = commands.add_parser("demo", help="train on the bundled nuclei sample and score it")
+    cmd = commands.add_parser(
+        "demo", help="the bundled nuclei model on the sample, then one correction round"
+    )
     cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
-    cmd.add_argument("--epochs", type=_positive_int, default=40)
-    cmd.add_argument("--max-time", type=float, default=180.0, metavar="SECONDS")
+    cmd.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="instead, train a small U-Net on three sample images and score the fourth",
+    )
+    cmd.add_argument("--epochs", type=_positive_int, default=40, help="with --from-scratch")
+    cmd.add_argument(
+        "--max-time",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="training time: of the correction round (default 60), or from scratch (180)",
+    )
     cmd.add_argument(
         "--gui", action="store_true", help="open napari with the sample and the docks"
     )

@@ -31,6 +31,8 @@ def scale_for(model: SegModel, scale: float | None, diameter: float | None) -> f
         return float(trained) / float(diameter)
     if scale is not None and not (float(scale) > 0 and np.isfinite(float(scale))):
         raise SegDLError(f"scale must be a number > 0; received {scale!r}.")
+    if scale is not None and not 0.01 <= float(scale) <= 100:
+        raise SegDLError(f"scale must be between 0.01 and 100; received {scale!r}.")
     return None if scale is None or float(scale) == 1.0 else float(scale)
 
 
