@@ -49,6 +49,12 @@ def test_regions_that_cover_nothing_painted_are_refused(mode, region, message):
         prepare_pairs([image], [labels], mode, regions=[region])
 
 
+def test_one_region_per_pair():
+    image, labels = make_blobs()
+    with pytest.raises(SegDLError, match="2 checked regions for 1 pairs"):
+        prepare_pairs([image], [labels], "dense", regions=[None, None])
+
+
 def test_sparse_regions_over_unpainted_pixels_cover_nothing():
     image, labels = make_blobs()
     scribbles = np.zeros_like(labels)

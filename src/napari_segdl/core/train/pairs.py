@@ -51,6 +51,11 @@ def prepare_pairs(
         )
     sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
     regions = list(regions) if regions is not None else [None] * len(images)
+    if len(regions) != len(images):
+        raise SegDLError(
+            f"{len(regions)} checked regions for {len(images)} pairs: give one mask (or None) "
+            "per pair."
+        )
     slices, checked, total = [], [], 0
     for image, label, region, names in zip(images, labels, regions, sources, strict=True):
         pairs, count = _slices(image, label, region, mode, names, channel_axis)
