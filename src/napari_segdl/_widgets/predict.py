@@ -6,13 +6,10 @@ import threading
 
 import napari
 from magicgui.widgets import (
-    CheckBox,
     ComboBox,
     FileEdit,
-    FloatSpinBox,
     PushButton,
     Select,
-    SpinBox,
     create_widget,
 )
 from napari.utils import progress
@@ -21,7 +18,7 @@ from napari.utils.notifications import show_info
 from ..core.errors import SegDLError
 from ..core.infer.chunks import is_lazy
 from ..core.preprocess import already_preprocessed
-from ._common import CHANNEL_AXES, SESSION_MODELS, Progress, channel_axis, image_data, reported
+from ._common import SESSION_MODELS, Progress, channel_axis, image_data, reported
 from ._dock import Dock
 from ._predict_jobs import (
     LayerFailed,
@@ -33,6 +30,7 @@ from ._predict_jobs import (
     recipe_of,
     result_layers,
 )
+from ._predict_options import option_widgets
 
 
 class PredictWidget(Dock):
@@ -54,52 +52,9 @@ class PredictWidget(Dock):
             name="model_file", label="model file", mode="r", filter="*.keras"
         )
         self.load_button = PushButton(name="load_button", text="Load model file")
-        self.tile = SpinBox(
-            name="tile",
-            value=0,
-            min=0,
-            max=16384,
-            step=64,
-            tooltip="Largest tile side in pixels; automatic: from the free memory. Tiles "
-            "overlap by the network's receptive margin and blend seamlessly.",
-        )
-        self.tile.native.setSpecialValueText("automatic")
-        self.channel_axis = ComboBox(
-            name="channel_axis",
-            label="channel axis",
-            choices=CHANNEL_AXES,
-            tooltip="Where the channels of a multichannel image layer are; Z/T stacks are "
-            "predicted slice by slice.",
-        )
-        self.threshold = FloatSpinBox(
-            name="threshold",
-            value=0.0,
-            min=0.0,
-            max=0.99,
-            step=0.05,
-            tooltip="Models of two classes: the second class where its probability is at "
-            "least this; none: the more probable class.",
-        )
-        self.threshold.native.setSpecialValueText("none (most probable class)")
-        self.scale = FloatSpinBox(
-            name="scale",
-            value=0.0,
-            min=0.0,
-            max=20.0,
-            step=0.05,
-            tooltip="Resize the image by this factor before the network, so that its objects "
-            "match the size the model learned (0.5: objects twice as large); the masks come "
-            "back at the image's size.",
-        )
-        self.scale.native.setSpecialValueText("as trained")
-        self.tta = CheckBox(name="tta", text="test-time augmentation (8 flips, slower)")
-        self.maps = CheckBox(name="maps", text="probability maps as image layers")
-        self.doubt = CheckBox(
-            name="doubt",
-            text="uncertainty: a layer, and where to correct first",
-            tooltip="Adds '<image> uncertainty' (entropy of the class probabilities, 0 to 1) and "
-            "lists the least certain objects and regions; choosing one centres the view on it.",
-        )
+        self.options = option_widgets()
+        for widget in self.options:
+            setattr(self, widget.name, widget)
         self._places: list[tuple] = []  # (image layer, place) of the last prediction
         self.places = Select(
             name="places", label="least certain", choices=self._place_choices, allow_multiple=False
@@ -113,13 +68,7 @@ class PredictWidget(Dock):
                 self.model,
                 self.model_file,
                 self.load_button,
-                self.tile,
-                self.channel_axis,
-                self.threshold,
-                self.scale,
-                self.tta,
-                self.maps,
-                self.doubt,
+                *self.options,
                 self.predict_button,
                 self.cancel_button,
                 self.status,
@@ -193,6 +142,8 @@ class PredictWidget(Dock):
             "tta": self.tta.value,
             "channel_axis": channel_axis(self.channel_axis.value),
             "scale": self.scale.value or None,
+            "seed_level": self.seed_level.value or None,
+            "extent_level": self.extent_level.value or None,
         }
         self._cancel = threading.Event()
         self._job = {"model_name": self.model.value, "model": model, "added": [], **options}

@@ -44,6 +44,8 @@ def _run(args: argparse.Namespace) -> int:
             scale=args.scale,
             diameter=args.diameter,
             uncertainty=args.uncertainty,
+            seed_level=args.seed_level,
+            extent_level=args.extent_level,
         )
         done = report.inputs - len(report.failed)
         print(f"wrote {done} label image(s) to {args.out}")

@@ -124,6 +124,17 @@ def _add_predict(commands) -> None:
     cmd.add_argument(
         "--tta", action="store_true", help="average the 8 flips and rotations (slower, smoother)"
     )
+    for level, what in (
+        ("seed", "object interiors above it seed objects"),
+        ("extent", "pixels whose foreground probability is above it belong to objects"),
+    ):
+        cmd.add_argument(
+            f"--{level}-level",
+            type=float,
+            default=None,
+            metavar="LEVEL",
+            help=f"instance models: {what} (default: the level the model tuned)",
+        )
     cmd.add_argument(
         "--uncertainty",
         action="store_true",

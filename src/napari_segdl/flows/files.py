@@ -92,6 +92,8 @@ def predict_files(
     scale: float | None = None,
     diameter: float | None = None,
     uncertainty: bool = False,
+    seed_level: float | None = None,
+    extent_level: float | None = None,
 ) -> FilesReport:
     """Predict image files and folders (zarr stores, big TIFFs lazily) into ``out/<stem>.tif``.
 
@@ -99,7 +101,7 @@ def predict_files(
     reported on stderr and skipped, and the others finish.
     """
     from ..core.bundle import SegModel, load_model
-    from ..core.infer.engine import check_threshold
+    from ..core.infer.engine import check_levels, check_threshold
     from ..core.infer.scale import scale_for
     from ..core.infer.tiles import check_tile
     from ..core.paths import writable_folder
@@ -117,7 +119,11 @@ def predict_files(
 
         connect(scheduler).close()
     options = {"tile": tile, "tta": tta, "scheduler": scheduler, "threshold": threshold}
-    options.update(scale=scale, diameter=diameter)
+    options.update(
+        scale=scale, diameter=diameter, seed_level=seed_level, extent_level=extent_level
+    )
+    levels = {"seed": seed_level, "extent": extent_level}
+    check_levels(model, {k: v for k, v in levels.items() if v is not None})
     report = FilesReport(inputs=len(files))
     for path in tqdm(files, unit="image", desc="predicting", disable=not progress):
         try:

@@ -98,6 +98,20 @@ def _augmented(network, batch: np.ndarray) -> np.ndarray:
     return total / 8
 
 
+def check_levels(model: SegModel, levels: dict | None) -> None:
+    """Seed and extent levels are for instance models, and between 0 and 1."""
+    if not levels:
+        return
+    if model.class_map.mode != "instance":
+        raise SegDLError(
+            f"Seed and extent levels are for instance models; this is a {model.class_map.mode} "
+            "model (leave them out)."
+        )
+    for name, value in levels.items():
+        if not 0.0 < float(value) < 1.0:
+            raise SegDLError(f"the {name} level must be between 0 and 1; received {value!r}.")
+
+
 def check_threshold(model: SegModel, threshold: float | None) -> None:
     """A threshold is for models of two classes, and between 0 and 1."""
     if threshold is None:
@@ -120,7 +134,10 @@ def check_channels(model: SegModel, array: np.ndarray, name: str) -> None:
 
 
 def labels_from_probabilities(
-    model: SegModel, scores: np.ndarray, threshold: float | None = None
+    model: SegModel,
+    scores: np.ndarray,
+    threshold: float | None = None,
+    levels: dict | None = None,
 ) -> np.ndarray:
     """Labels (..., Y, X) from class probabilities (..., Y, X, K): the training label values,
     or separated instance IDs 1..N (in every slice) for instance models."""
@@ -129,23 +146,25 @@ def labels_from_probabilities(
 
         if scores.ndim > 3:
             slices = [
-                labels_from_probabilities(model, s) for s in scores.reshape(-1, *scores.shape[-3:])
+                labels_from_probabilities(model, s, levels=levels)
+                for s in scores.reshape(-1, *scores.shape[-3:])
             ]
             return np.stack(slices).reshape(scores.shape[:-1])
-        return instances_from_probabilities(scores, **instance_options(model))
+        return instances_from_probabilities(scores, **instance_options(model, levels))
     classes = scores[..., : model.class_map.num_classes]
     if threshold is not None:
         return model.class_map.decode((classes[..., 1] >= threshold).astype(np.int64))
     return model.class_map.decode(classes.argmax(-1))
 
 
-def instance_options(model: SegModel) -> dict:
+def instance_options(model: SegModel, levels: dict | None = None) -> dict:
     """The post-processing of an instance model: its smallest object size and its seed and
-    extent levels (tuned on its validation data after training, else the defaults)."""
+    extent levels (given ``levels`` first, then those tuned on its validation data after
+    training, then the defaults)."""
     from ..labels.instances import DEFAULT_LEVELS
 
     training = model.info.training
-    tuned = training.get("instance_levels") or {}
+    tuned = {**(training.get("instance_levels") or {}), **(levels or {})}
     levels = {key: float(tuned.get(key, value)) for key, value in DEFAULT_LEVELS.items()}
     return {
         "min_size": int(training.get("instance_min_size", 4)),

@@ -66,6 +66,7 @@ def predict_lazy(
     name: str = "image",
     recipe=None,
     scheduler: str | None = None,
+    levels: dict | None = None,
 ):
     """Predict a dask/zarr/memory-mapped image chunk by chunk; returns a lazy dask array.
 
@@ -114,7 +115,9 @@ def predict_lazy(
             scores = _predict_locked(net, data[index], limits[tuple(where)], tta)
             scores = scores[rows, columns]
             results.append(
-                scores if keep_scores else labels_from_probabilities(net, scores, threshold)
+                scores
+                if keep_scores
+                else labels_from_probabilities(net, scores, threshold, levels)
             )
         return np.stack(results).reshape(*data.shape[:leading], *results[0].shape)
 
@@ -129,7 +132,7 @@ def predict_lazy(
     if instance and not probabilities:
         from .stitch import stitch_instances
 
-        result = stitch_instances(result, instance_options(model), scheduler)
+        result = stitch_instances(result, instance_options(model, levels), scheduler)
     if tuple(result.shape[leading : leading + 2]) != tuple(raw_yx):
         result = _restore_lazy(result, raw_yx, labels=not probabilities, leading=leading)
     if scheduler is not None:

@@ -13,6 +13,7 @@ from ..stacks import move_channels, stack_shape
 from .chunks import is_lazy
 from .engine import (
     check_channels,
+    check_levels,
     check_threshold,
     labels_from_probabilities,
     predict_probabilities,
@@ -37,6 +38,8 @@ def predict(
     scheduler: str | None = None,
     scale: float | None = None,
     diameter: float | None = None,
+    seed_level: float | None = None,
+    extent_level: float | None = None,
 ):
     """Segment an image or a stack with a trained model.
 
@@ -78,6 +81,9 @@ def predict(
     diameter : float, optional
         The objects' typical diameter in pixels, for instance models: the image is scaled so
         that they match the objects the model learned (cellpose's ``diameter``).
+    seed_level, extent_level : float, optional
+        Instance models: override the post-processing levels the model tuned (seeds: object
+        interiors above ``seed_level``; objects: foreground above ``extent_level``).
 
     Returns
     -------
@@ -89,11 +95,20 @@ def predict(
     if not isinstance(model, SegModel):
         model = load_model(model)
     check_threshold(model, threshold)
+    levels = {"seed": seed_level, "extent": extent_level}
+    levels = {key: value for key, value in levels.items() if value is not None} or None
+    check_levels(model, levels)
     check_tile(tile, model.geometry)
     image = move_channels(image, channel_axis, name)
     factor = scale_for(model, scale, diameter)
     recipe = input_recipe(model, preprocess, factor)
-    options = {"tile": tile, "probabilities": probabilities, "threshold": threshold, "tta": tta}
+    options = {
+        "tile": tile,
+        "probabilities": probabilities,
+        "threshold": threshold,
+        "tta": tta,
+        "levels": levels,
+    }
     if is_lazy(image) or scheduler is not None:
         return predict_lazy(model, image, name=name, recipe=recipe, scheduler=scheduler, **options)
     leading = stack_shape(np.shape(image), model.info.channels)
@@ -119,19 +134,29 @@ def predict(
     return np.stack(results).reshape(*leading, *results[0].shape)
 
 
-def labels_and_probabilities(model, image, *, threshold: float | None = None, **options):
+def labels_and_probabilities(
+    model, image, *, threshold: float | None = None, seed_level=None, extent_level=None, **options
+):
     """Labels and class probabilities of one image or stack, as :func:`predict` gives them.
 
     In memory the network runs once and the labels come from its probabilities; lazy input
     (or a cluster) gets two graphs, since each is computed where and when it is needed.
     """
     scores = predict(model, image, probabilities=True, **options)
+    levels = {"seed_level": seed_level, "extent_level": extent_level}
     if is_lazy(image) or options.get("scheduler") is not None:
-        return predict(model, image, threshold=threshold, **options), scores
-    return labels_from_probabilities(model, scores, threshold), scores
+        return predict(model, image, threshold=threshold, **levels, **options), scores
+    if not isinstance(model, SegModel):
+        model = load_model(model)
+    overrides = {"seed": seed_level, "extent": extent_level}
+    overrides = {key: value for key, value in overrides.items() if value is not None} or None
+    check_levels(model, overrides)
+    return labels_from_probabilities(model, scores, threshold, overrides), scores
 
 
-def _predict_2d(model, image, name, on_tile, recipe, *, tile, probabilities, threshold, tta):
+def _predict_2d(
+    model, image, name, on_tile, recipe, *, tile, probabilities, threshold, tta, levels
+):
     """Labels or probabilities of one 2D image (Y, X[, C]), ``recipe`` applied first."""
     from ..preprocess import preprocess as apply_recipe
     from ..preprocess import restore
@@ -144,4 +169,4 @@ def _predict_2d(model, image, name, on_tile, recipe, *, tile, probabilities, thr
     scores = predict_probabilities(model, array, tile, on_tile=on_tile, tta=tta)
     if probabilities:
         return restore(scores, raw_yx, labels=False)
-    return restore(labels_from_probabilities(model, scores, threshold), raw_yx)
+    return restore(labels_from_probabilities(model, scores, threshold, levels), raw_yx)
