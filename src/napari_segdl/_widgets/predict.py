@@ -52,8 +52,8 @@ class PredictWidget(Dock):
             name="model_file", label="model file", mode="r", filter="*.keras"
         )
         self.load_button = PushButton(name="load_button", text="Load model file")
-        self.options = option_widgets()
-        for widget in self.options:
+        self._options = option_widgets()
+        for widget in self._options:
             setattr(self, widget.name, widget)
         self._places: list[tuple] = []  # (image layer, place) of the last prediction
         self.places = Select(
@@ -68,7 +68,7 @@ class PredictWidget(Dock):
                 self.model,
                 self.model_file,
                 self.load_button,
-                *self.options,
+                *self._options,
                 self.predict_button,
                 self.cancel_button,
                 self.status,
