@@ -64,14 +64,14 @@ def test_two_devices_train_one_model_with_mirrored_strategy():
 def test_mixed_precision_trains_with_float32_outputs_and_reloads(blobs, tmp_path):
     image, labels = blobs
     model = train(image, labels, mixed_precision="on", epochs=1, **TINY)
-    assert model.info.training["mixed_precision"] is True
+    assert model.info.training["mixed_precision"] == "mixed_float16"
     assert model.keras_model.dtype_policy.name == "mixed_float16"
     assert model.keras_model.outputs[0].dtype == "float32"
     assert np.isfinite(model.info.history["loss"]).all()
     reloaded = load_model(model.save(tmp_path / "mixed.keras"))
     np.testing.assert_array_equal(predict(reloaded, image), predict(model, image))
     plain = train(image, labels, epochs=1, **TINY)  # "auto": no GPU here, so float32
-    assert plain.info.training["mixed_precision"] is False
+    assert plain.info.training["mixed_precision"] is None
     assert plain.keras_model.dtype_policy.name == "float32"
 
 
@@ -101,3 +101,16 @@ def test_unknown_device_settings_are_refused(blobs, field, value):
     image, labels = blobs
     with pytest.raises(SegDLError, match=f"{field} must be one of"):
         train(image, labels, **{field: value}, **TINY)
+
+
+@pytest.mark.slow
+def test_bfloat16_trains_with_float32_outputs(blobs):
+    from napari_segdl.core.train.devices import wants_mixed_precision
+
+    assert wants_mixed_precision("bfloat16") == "mixed_bfloat16"
+    assert wants_mixed_precision("off") is None
+    image, labels = blobs
+    model = train(image, labels, mixed_precision="bfloat16", epochs=1, **TINY)
+    assert model.info.training["mixed_precision"] == "mixed_bfloat16"
+    scores = predict(model, image, probabilities=True)
+    assert scores.dtype == np.float32 and np.allclose(scores.sum(-1), 1, atol=1e-3)

@@ -18,7 +18,7 @@ from .schema import check_value, param
 #: Training losses: masked cross-entropy, or with a soft Dice term added.
 LOSSES = ("crossentropy", "crossentropy+dice")
 #: Reduced-precision computation: on GPUs only ("auto"), always, or never.
-MIXED_PRECISION = ("auto", "on", "off")
+MIXED_PRECISION = ("auto", "on", "bfloat16", "off")
 #: How several devices share training (see ``core.train.devices``).
 DISTRIBUTE = ("auto", "none", "mirrored", "multi-worker")
 
@@ -240,10 +240,10 @@ class TrainConfig:
         "auto",
         str,
         "mixed precision",
-        "Reduced-precision computation with float32 weights and outputs: on GPUs (auto), "
-        "always or never.",
+        "Reduced-precision computation with float32 weights and outputs: float16 on GPUs "
+        "(auto), float16 always (on), bfloat16 (fast on CPUs with AVX-512 BF16), or never.",
         choices=MIXED_PRECISION,
-        choice_text=("on GPUs", "always", "never"),
+        choice_text=("float16 on GPUs", "float16 always", "bfloat16", "never"),
         advanced=True,
     )
     distribute: str = _device(

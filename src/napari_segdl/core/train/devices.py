@@ -75,14 +75,17 @@ class Devices:
         return contextlib.nullcontext()
 
 
-def wants_mixed_precision(setting: str) -> bool:
-    """float16 computation: "on", "off", or "auto" (on when a GPU trains)."""
-    return setting == "on" or (setting == "auto" and bool(gpu_names()))
+def wants_mixed_precision(setting: str) -> str | None:
+    """The Keras dtype policy of a setting: "on" float16, "bfloat16", "off" none, "auto"
+    float16 when a GPU trains (None: float32)."""
+    if setting == "bfloat16":
+        return "mixed_bfloat16"
+    return "mixed_float16" if setting == "on" or (setting == "auto" and gpu_names()) else None
 
 
 @contextlib.contextmanager
-def dtype_policy(mixed: bool):
-    """Layers built inside compute in float16 with float32 weights when ``mixed``.
+def dtype_policy(mixed: str | None):
+    """Layers built inside compute in ``mixed`` (a Keras mixed policy) with float32 weights.
 
     The networks' outputs are float32 layers, so losses and probabilities stay float32; Keras'
     ``compile`` scales the loss of such a model on its own.
@@ -90,7 +93,7 @@ def dtype_policy(mixed: bool):
     keras = load_keras()
     previous = keras.config.dtype_policy()
     if mixed:
-        keras.config.set_dtype_policy("mixed_float16")
+        keras.config.set_dtype_policy(mixed)
     try:
         yield
     finally:
