@@ -56,3 +56,30 @@ def test_the_patch_is_checked_against_the_depth_of_the_model_continued():
         SegDLError, match=r"patch 48 is not a multiple of 2\*\*depth = 32 \(depth 5\)"
     ):
         train(image, labels, initial=deep, epochs=1, **{**TINY, "depth": 4, "patch": 48})
+
+
+@pytest.mark.slow
+def test_raw_images_go_through_the_recipe_of_the_model_continued():
+    """A grey model with a to_grey recipe (as the bundled one) continues on RGB images."""
+    from napari_segdl.core.preprocess import Recipe
+
+    image, labels = make_blobs()
+    recipe = Recipe.coerce([{"op": "to_grey"}])
+    model = train(image, labels, recipe=recipe, epochs=1, **TINY)
+    rgb = np.dstack([image] * 3)
+    continued = train(rgb, labels, initial=model, epochs=1, **TINY)
+    assert continued.info.channels == 1 and continued.info.recipe == recipe.to_dict()
+    assert predict(continued, rgb).shape == labels.shape
+
+
+@pytest.mark.slow
+def test_a_few_corrected_images_keep_the_levels_of_the_model_continued():
+    image = np.zeros((64, 64), np.float32)
+    labels = np.zeros((64, 64), np.uint16)
+    for number, (y, x) in enumerate([(12, 12), (12, 44), (44, 20), (46, 48)], 1):
+        labels[y - 6 : y + 6, x - 6 : x + 6] = number
+        image[labels == number] = 100
+    model = train(image, labels, mode="instance", epochs=1, **TINY)
+    model.info.training["instance_levels"] = {"seed": 0.3, "extent": 0.6}
+    continued = train(image, labels, initial=model, epochs=1, **TINY)
+    assert continued.info.training["instance_levels"] == {"seed": 0.3, "extent": 0.6}

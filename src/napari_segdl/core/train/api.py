@@ -45,6 +45,10 @@ def iter_training(
     """
     from ..preprocess import Recipe
 
+    if not recipe and initial is not None and initial.info.recipe:  # raw images: as predict does
+        images, labels, channel_axis = _through_recipe(
+            images, labels, initial, sources, channel_axis
+        )
     recipe = Recipe.coerce(recipe if recipe or initial is None else initial.info.recipe)
     checkpoint = checkpoint_path(config.checkpoint_dir) if config.checkpoint_dir else None
     mode = initial.class_map.mode if initial is not None else config.mode
@@ -131,10 +135,41 @@ def iter_training(
     if mode == "instance":  # the post-processing levels that suit this model best
         from .levels import tune_levels
 
-        tuned = tune_levels(model, data, config.batch, extra["instance_min_size"])
+        few = len(data.val_images) < MIN_TUNING_PATCHES and initial is not None
+        tuned = None if few else tune_levels(model, data, config.batch, extra["instance_min_size"])
+        if tuned is None and initial is not None:  # a few corrected images: keep the model's
+            tuned = initial.info.training.get("instance_levels")
         if tuned is not None:
             model.info.training["instance_levels"] = tuned
     return model
+
+
+#: Fewer validation patches than this do not re-tune a continued model's post-processing.
+MIN_TUNING_PATCHES = 8
+
+
+def _through_recipe(images, labels, initial, sources, channel_axis):
+    """Raw images (and their labels' geometry) through the recipe of the model continued, as
+    prediction treats raw images; returns them with no channel axis left to move."""
+    from ..preprocess import Recipe, preprocess
+    from ..stacks import move_channels
+
+    recipe = Recipe.coerce(initial.info.recipe)
+    sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
+    moved = [
+        move_channels(im, channel_axis, names[0])
+        for im, names in zip(images, sources, strict=True)
+    ]
+    images = [
+        preprocess(im, recipe, name=names[0]) for im, names in zip(moved, sources, strict=True)
+    ]
+    geometric = recipe.geometric()
+    if geometric:
+        labels = [
+            preprocess(lab, geometric, labels=True, name=names[1])
+            for lab, names in zip(labels, sources, strict=True)
+        ]
+    return images, labels, None
 
 
 def _architecture(config, mode: str, initial) -> tuple[str, dict]:
