@@ -198,6 +198,9 @@ def _network(config, devices, arch, arch_params, channels, num_classes, weights,
         network = build_model(arch, channels, num_classes, **arch_params)
         if initial is not None:  # a copy of its weights: the model continued from stays as it was
             network.set_weights(initial.keras_model.get_weights())
+            for layer in network.layers:  # keep the statistics learnt on all its data
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.trainable = False
         network.compile(
             optimizer=keras.optimizers.Adam(config.lr),
             loss=segmentation_loss(
