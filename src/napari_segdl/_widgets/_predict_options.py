@@ -79,6 +79,17 @@ def option_widgets() -> list[Widget]:
             max=0.95,
             step=0.05,
         ),
+        _spin(
+            FloatSpinBox,
+            "link_slices",
+            "link slices (IoU)",
+            "off",
+            "Instance models on stacks: objects of neighbouring slices that overlap by at least "
+            "this IoU become one object, with one ID through the stack.",
+            min=0.0,
+            max=1.0,
+            step=0.05,
+        ),
         CheckBox(name="tta", text="test-time augmentation (8 flips, slower)"),
         CheckBox(name="maps", text="probability maps as image layers"),
         CheckBox(

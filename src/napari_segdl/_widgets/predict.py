@@ -144,6 +144,7 @@ class PredictWidget(Dock):
             "scale": self.scale.value or None,
             "seed_level": self.seed_level.value or None,
             "extent_level": self.extent_level.value or None,
+            "link_slices": self.link_slices.value or None,
         }
         self._cancel = threading.Event()
         self._job = {"model_name": self.model.value, "model": model, "added": [], **options}

@@ -45,6 +45,7 @@ def _run(args: argparse.Namespace) -> int:
             diameter=args.diameter,
             uncertainty=args.uncertainty,
             seed_level=args.seed_level,
+            link_slices=args.link_slices,
             extent_level=args.extent_level,
         )
         done = report.inputs - len(report.failed)

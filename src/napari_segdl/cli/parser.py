@@ -136,6 +136,14 @@ def _add_predict(commands) -> None:
             help=f"instance models: {what} (default: the level the model tuned)",
         )
     cmd.add_argument(
+        "--link-slices",
+        type=float,
+        default=None,
+        metavar="IOU",
+        help="instance models on stacks: objects of neighbouring slices overlapping by this IoU "
+        "become one object (3D IDs)",
+    )
+    cmd.add_argument(
         "--uncertainty",
         action="store_true",
         help="also write <stem>_uncertainty (entropy of the class probabilities, 0 to 1)",

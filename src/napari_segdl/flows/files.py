@@ -94,6 +94,7 @@ def predict_files(
     uncertainty: bool = False,
     seed_level: float | None = None,
     extent_level: float | None = None,
+    link_slices: float | None = None,
 ) -> FilesReport:
     """Predict image files and folders (zarr stores, big TIFFs lazily) into ``out/<stem>.tif``.
 
@@ -120,7 +121,11 @@ def predict_files(
         connect(scheduler).close()
     options = {"tile": tile, "tta": tta, "scheduler": scheduler, "threshold": threshold}
     options.update(
-        scale=scale, diameter=diameter, seed_level=seed_level, extent_level=extent_level
+        scale=scale,
+        diameter=diameter,
+        seed_level=seed_level,
+        extent_level=extent_level,
+        link_slices=link_slices,
     )
     levels = {"seed": seed_level, "extent": extent_level}
     check_levels(model, {k: v for k, v in levels.items() if v is not None})

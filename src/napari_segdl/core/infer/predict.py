@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..bundle import SegModel, load_model
+from ..errors import SegDLError
 from ..images import as_channels_last
 from ..stacks import move_channels, stack_shape
 from .chunks import is_lazy
@@ -40,6 +41,7 @@ def predict(
     diameter: float | None = None,
     seed_level: float | None = None,
     extent_level: float | None = None,
+    link_slices: float | None = None,
 ):
     """Segment an image or a stack with a trained model.
 
@@ -84,6 +86,9 @@ def predict(
     seed_level, extent_level : float, optional
         Instance models: override the post-processing levels the model tuned (seeds: object
         interiors above ``seed_level``; objects: foreground above ``extent_level``).
+    link_slices : float, optional
+        Instance models on stacks: objects of neighbouring slices that overlap with at least
+        this IoU become one object with one ID through the stack (3D IDs from a 2D model).
 
     Returns
     -------
@@ -109,9 +114,10 @@ def predict(
         "tta": tta,
         "levels": levels,
     }
+    leading = stack_shape(np.shape(image), model.info.channels)
+    _check_linking(model, link_slices, leading, is_lazy(image) or scheduler is not None, name)
     if is_lazy(image) or scheduler is not None:
         return predict_lazy(model, image, name=name, recipe=recipe, scheduler=scheduler, **options)
-    leading = stack_shape(np.shape(image), model.info.channels)
     check_scaled_size(model, np.shape(image)[len(leading) : len(leading) + 2], factor, name)
     if not leading:
         return _predict_2d(model, image, name, on_tile, recipe, **options)
@@ -131,27 +137,68 @@ def predict(
         )
         if on_tile is not None:
             on_tile(done + 1, len(slices))
-    return np.stack(results).reshape(*leading, *results[0].shape)
+    results = np.stack(results).reshape(*leading, *results[0].shape)
+    if link_slices is not None and not probabilities:
+        from ..labels.instances import link_slices as link
+
+        results = link(results, link_slices).astype(
+            np.promote_types(results.dtype, np.uint32), copy=False
+        )
+    return results
+
+
+def _check_linking(model, link_slices, leading, lazy: bool, name: str) -> None:
+    """Linking slices is for instance models, stacks in memory and IoUs in (0, 1]."""
+    if link_slices is None:
+        return
+    if model.class_map.mode != "instance":
+        raise SegDLError(f"Linking slices is for instance models; this is {model.class_map.mode}.")
+    if not leading:
+        raise SegDLError(f"Linking slices needs a stack (Z, Y, X); {name} is one 2D image.")
+    if lazy:
+        raise SegDLError(
+            f"Linking slices needs the predicted stack in memory; {name} is lazy (dask, zarr): "
+            "load it (numpy.asarray) or leave link_slices out."
+        )
+    if not 0.0 < float(link_slices) <= 1.0:
+        raise SegDLError(f"link_slices is an IoU in (0, 1]; received {link_slices!r}.")
 
 
 def labels_and_probabilities(
-    model, image, *, threshold: float | None = None, seed_level=None, extent_level=None, **options
+    model,
+    image,
+    *,
+    threshold: float | None = None,
+    seed_level: float | None = None,
+    extent_level: float | None = None,
+    link_slices: float | None = None,
+    **options,
 ):
     """Labels and class probabilities of one image or stack, as :func:`predict` gives them.
 
     In memory the network runs once and the labels come from its probabilities; lazy input
     (or a cluster) gets two graphs, since each is computed where and when it is needed.
     """
-    scores = predict(model, image, probabilities=True, **options)
-    levels = {"seed_level": seed_level, "extent_level": extent_level}
-    if is_lazy(image) or options.get("scheduler") is not None:
-        return predict(model, image, threshold=threshold, **levels, **options), scores
     if not isinstance(model, SegModel):
         model = load_model(model)
+    labels_options = {
+        "threshold": threshold,
+        "seed_level": seed_level,
+        "extent_level": extent_level,
+        "link_slices": link_slices,
+    }
+    scores = predict(model, image, probabilities=True, link_slices=link_slices, **options)
+    if is_lazy(image) or options.get("scheduler") is not None:
+        return predict(model, image, **labels_options, **options), scores
     overrides = {"seed": seed_level, "extent": extent_level}
     overrides = {key: value for key, value in overrides.items() if value is not None} or None
     check_levels(model, overrides)
-    return labels_from_probabilities(model, scores, threshold, overrides), scores
+    labels = labels_from_probabilities(model, scores, threshold, overrides)
+    if link_slices is not None:
+        from ..labels.instances import link_slices as link
+
+        labels = link(labels, link_slices)
+    return labels, scores
 
 
 def _predict_2d(

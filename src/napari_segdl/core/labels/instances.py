@@ -129,3 +129,34 @@ def instances_from_probabilities(
     objects = relabel_sequential(objects)[0]
     count = int(objects.max())
     return objects.astype(np.promote_types(dtype, np.min_scalar_type(max(count, 1))))
+
+
+def link_slices(stack: np.ndarray, min_iou: float = 0.5) -> np.ndarray:
+    """One ID per object across the slices of a stack (..., Z, Y, X) of per-slice objects.
+
+    An object takes the ID of the object in the slice before it that it overlaps best (one to
+    one, IoU at least ``min_iou``: cellpose's ``stitch_threshold``); the others get new IDs.
+    Leading axes before Z (time) are linked separately. Returns uint32 IDs 1..N per volume.
+    """
+    from ..evaluate.instances import match
+
+    stack = np.asarray(stack)
+    if stack.ndim < 3:
+        raise SegDLError(f"Linking slices needs a stack (Z, Y, X); received shape {stack.shape}.")
+    linked = np.zeros(stack.shape, np.uint32)
+    for index in np.ndindex(*stack.shape[:-3]):
+        volume, out = stack[index], linked[index]
+        next_id = 1
+        for z, plane in enumerate(volume):
+            ids = np.unique(plane[plane > 0])
+            lookup = np.zeros(int(plane.max()) + 1, np.uint32)
+            if z:
+                earlier, current, ious, _, _ = match(plane, out[z - 1])
+                for old, new, iou in zip(earlier, current, ious, strict=True):
+                    if iou >= min_iou:
+                        lookup[new] = old
+            fresh = [i for i in ids if not lookup[i]]
+            lookup[fresh] = np.arange(next_id, next_id + len(fresh))
+            next_id += len(fresh)
+            out[z] = lookup[plane]
+    return linked
