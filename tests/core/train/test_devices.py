@@ -11,7 +11,7 @@ import pytest
 from helpers import TINY
 from napari_segdl import load_model, predict, train
 from napari_segdl.core.errors import SegDLError
-from napari_segdl.core.train.devices import out_of_memory_advice
+from napari_segdl.core.train.devices import out_of_memory_advice, wants_mixed_precision
 
 TESTS = Path(__file__).parents[2]
 
@@ -70,9 +70,12 @@ def test_mixed_precision_trains_with_float32_outputs_and_reloads(blobs, tmp_path
     assert np.isfinite(model.info.history["loss"]).all()
     reloaded = load_model(model.save(tmp_path / "mixed.keras"))
     np.testing.assert_array_equal(predict(reloaded, image), predict(model, image))
-    plain = train(image, labels, epochs=1, **TINY)  # "auto": no GPU here, so float32
-    assert plain.info.training["mixed_precision"] is None
-    assert plain.keras_model.dtype_policy.name == "float32"
+    plain = train(image, labels, epochs=1, **TINY)
+    # auto: float32 here, or bfloat16 on a CPU with bfloat16 instructions, float16 on a GPU
+    assert plain.info.training["mixed_precision"] == wants_mixed_precision("auto")
+    # a bfloat16-trained network is handed back in float32, for float32 predictions
+    gpu = wants_mixed_precision("auto") == "mixed_float16"
+    assert plain.keras_model.dtype_policy.name == ("mixed_float16" if gpu else "float32")
 
 
 def test_out_of_memory_becomes_advice():

@@ -11,11 +11,12 @@ from ..bundle import ModelInfo, SegModel
 from ..errors import SegDLError
 from ..images import Normalization
 from ..models import check_patch
+from .build import architecture, compile_network, float32_copy
 from .checkpoints import checkpoint_path
 from .config import TrainConfig
-from .devices import Devices, dtype_policy, wants_mixed_precision
+from .devices import Devices
 from .loop import StopRequest, TrainingEvent, default_steps, fit
-from .pairs import prepare_pairs
+from .pairs import prepare_pairs, through_recipe
 from .sampling import pad_to_patch, split_validation
 
 __all__ = ["TrainingEvent", "iter_training", "prepare_pairs", "train"]
@@ -46,7 +47,7 @@ def iter_training(
     from ..preprocess import Recipe
 
     if not recipe and initial is not None and initial.info.recipe:  # raw images: as predict does
-        images, labels, channel_axis = _through_recipe(
+        images, labels, channel_axis = through_recipe(
             images, labels, initial, sources, channel_axis
         )
     recipe = Recipe.coerce(recipe if recipe or initial is None else initial.info.recipe)
@@ -54,7 +55,7 @@ def iter_training(
     mode = initial.class_map.mode if initial is not None else config.mode
     if initial is not None:  # the patch must fit the network continued, not the configured one
         check_patch(config.patch, initial.info.arch, initial.info.arch_params)
-    arch, arch_params = _architecture(config, mode, initial)
+    arch, arch_params = architecture(config, mode, initial)
     if mode == "instance" and config.label_components:
         from ..labels.instances import number_objects
 
@@ -103,7 +104,7 @@ def iter_training(
             "pairs": initial.info.training.get("pairs"),
         }
     devices = Devices(config.distribute, config.batch)
-    network, extra["mixed_precision"] = _network(
+    network, extra["mixed_precision"] = compile_network(
         config, devices, arch, arch_params, channels, class_map.num_classes, weights, initial
     )
     extra["device"] = describe_devices()
@@ -132,6 +133,8 @@ def iter_training(
     yield TrainingEvent("start", model, epochs=config.epochs, steps=steps)
     with devices.training():
         yield from fit(model, data, config, steps, stop, checkpoint)
+    if extra["mixed_precision"] == "mixed_bfloat16":  # CPU training: float32 predictions
+        model.keras_model = float32_copy(model.keras_model, arch, arch_params, channels, class_map)
     if mode == "instance":  # the post-processing levels that suit this model best
         from .levels import tune_levels
 
@@ -146,71 +149,6 @@ def iter_training(
 
 #: Fewer validation patches than this do not re-tune a continued model's post-processing.
 MIN_TUNING_PATCHES = 8
-
-
-def _through_recipe(images, labels, initial, sources, channel_axis):
-    """Raw images (and their labels' geometry) through the recipe of the model continued, as
-    prediction treats raw images; returns them with no channel axis left to move."""
-    from ..preprocess import Recipe, preprocess
-    from ..stacks import move_channels
-
-    recipe = Recipe.coerce(initial.info.recipe)
-    sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
-    moved = [
-        move_channels(im, channel_axis, names[0])
-        for im, names in zip(images, sources, strict=True)
-    ]
-    images = [
-        preprocess(im, recipe, name=names[0]) for im, names in zip(moved, sources, strict=True)
-    ]
-    geometric = recipe.geometric()
-    if geometric:
-        labels = [
-            preprocess(lab, geometric, labels=True, name=names[1])
-            for lab, names in zip(labels, sources, strict=True)
-        ]
-    return images, labels, None
-
-
-def _architecture(config, mode: str, initial) -> tuple[str, dict]:
-    """The network to train: the configured one, or the one of the model continued."""
-    if initial is not None:
-        return initial.info.arch, dict(initial.info.arch_params)
-    arch_params = {
-        "depth": config.depth,
-        "filters": config.filters,
-        "batch_norm": config.batch_norm,
-        "dropout": config.dropout,
-    }
-    if mode == "instance" and config.instance_head == "distance":
-        arch_params["distance_head"] = True
-    return config.arch, arch_params
-
-
-def _network(config, devices, arch, arch_params, channels, num_classes, weights, initial):
-    """The compiled network on the run's devices; returns it and whether it is mixed precision."""
-    keras = load_keras()
-    from ..models import build_model
-    from .losses import segmentation_loss
-
-    mixed = wants_mixed_precision(config.mixed_precision)
-    with devices.building(), dtype_policy(mixed):
-        network = build_model(arch, channels, num_classes, **arch_params)
-        if initial is not None:  # a copy of its weights: the model continued from stays as it was
-            network.set_weights(initial.keras_model.get_weights())
-            for layer in network.layers:  # keep the statistics learnt on all its data
-                if isinstance(layer, keras.layers.BatchNormalization):
-                    layer.trainable = False
-        network.compile(
-            optimizer=keras.optimizers.Adam(config.lr),
-            loss=segmentation_loss(
-                weights,
-                dice=config.loss == "crossentropy+dice",
-                distance=bool(arch_params.get("distance_head")),
-            ),
-            jit_compile=config.jit_compile,
-        )
-    return network, mixed
 
 
 def train(

@@ -240,10 +240,11 @@ class TrainConfig:
         "auto",
         str,
         "mixed precision",
-        "Reduced-precision computation with float32 weights and outputs: float16 on GPUs "
-        "(auto), float16 always (on), bfloat16 (fast on CPUs with AVX-512 BF16), or never.",
+        "Reduced-precision computation with float32 weights and outputs. auto: float16 on "
+        "GPUs, bfloat16 on CPUs with bfloat16 instructions (1.6x the patches, same quality); "
+        "on: float16; bfloat16; off: never.",
         choices=MIXED_PRECISION,
-        choice_text=("float16 on GPUs", "float16 always", "bfloat16", "never"),
+        choice_text=("automatic", "float16", "bfloat16", "never"),
         advanced=True,
     )
     distribute: str = _device(

@@ -137,3 +137,27 @@ def _only_checked(targets, checked, sources) -> list[np.ndarray]:
             "corrected parts of the labels (or train without checked regions)."
         )
     return kept
+
+
+def through_recipe(images, labels, initial, sources, channel_axis):
+    """Raw images (and their labels' geometry) through the recipe of the model continued, as
+    prediction treats raw images; returns them with no channel axis left to move."""
+    from ..preprocess import Recipe, preprocess
+    from ..stacks import move_channels
+
+    recipe = Recipe.coerce(initial.info.recipe)
+    sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
+    moved = [
+        move_channels(im, channel_axis, names[0])
+        for im, names in zip(images, sources, strict=True)
+    ]
+    images = [
+        preprocess(im, recipe, name=names[0]) for im, names in zip(moved, sources, strict=True)
+    ]
+    geometric = recipe.geometric()
+    if geometric:
+        labels = [
+            preprocess(lab, geometric, labels=True, name=names[1])
+            for lab, names in zip(labels, sources, strict=True)
+        ]
+    return images, labels, None

@@ -1,0 +1,59 @@
+"""The network a run trains: which architecture, compiled on the run's devices, and its
+float32 copy for prediction after reduced-precision training on a CPU."""
+
+from __future__ import annotations
+
+from ..backend import load_keras
+from .devices import dtype_policy, wants_mixed_precision
+
+
+def architecture(config, mode: str, initial) -> tuple[str, dict]:
+    """The network to train: the configured one, or the one of the model continued."""
+    if initial is not None:
+        return initial.info.arch, dict(initial.info.arch_params)
+    arch_params = {
+        "depth": config.depth,
+        "filters": config.filters,
+        "batch_norm": config.batch_norm,
+        "dropout": config.dropout,
+    }
+    if mode == "instance" and config.instance_head == "distance":
+        arch_params["distance_head"] = True
+    return config.arch, arch_params
+
+
+def compile_network(config, devices, arch, arch_params, channels, num_classes, weights, initial):
+    """The compiled network on the run's devices, and its mixed-precision policy (or None)."""
+    keras = load_keras()
+    from ..models import build_model
+    from .losses import segmentation_loss
+
+    mixed = wants_mixed_precision(config.mixed_precision)
+    with devices.building(), dtype_policy(mixed):
+        network = build_model(arch, channels, num_classes, **arch_params)
+        if initial is not None:  # a copy of its weights: the model continued from stays as it was
+            network.set_weights(initial.keras_model.get_weights())
+            for layer in network.layers:  # keep the statistics learnt on all its data
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.trainable = False
+        network.compile(
+            optimizer=keras.optimizers.Adam(config.lr),
+            loss=segmentation_loss(
+                weights,
+                dice=config.loss == "crossentropy+dice",
+                distance=bool(arch_params.get("distance_head")),
+            ),
+            jit_compile=config.jit_compile,
+        )
+    return network, mixed
+
+
+def float32_copy(network, arch: str, arch_params: dict, channels: int, class_map):
+    """The trained network rebuilt in float32 with its weights (mixed policies keep float32
+    weights), so that prediction computes in float32: tiles equal whole images to float
+    round-off, as on a model trained in float32."""
+    from ..models import build_model
+
+    copy = build_model(arch, channels, class_map.num_classes, **arch_params)
+    copy.set_weights(network.get_weights())
+    return copy
