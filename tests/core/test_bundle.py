@@ -71,3 +71,23 @@ def test_save_needs_a_keras_file_in_an_existing_folder(trained_model, tmp_path):
         trained_model.save(tmp_path / "model.h5")
     with pytest.raises(SegDLError, match="does not exist"):
         trained_model.save(tmp_path / "missing" / "model.keras")
+
+
+def test_a_bundle_holds_the_network_without_the_optimizer_state(tmp_path):
+    from napari_segdl.core.backend import load_keras
+    from napari_segdl.core.bundle import ModelInfo, SegModel, load_model
+    from napari_segdl.core.labels.modes import ClassMap
+    from napari_segdl.core.models import build_model
+
+    keras = load_keras()
+    network = build_model("unet", 1, 2, depth=2, filters=8)
+    network.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    network.fit(np.zeros((2, 16, 16, 1)), np.zeros((2, 16, 16, 2)), verbose=0)  # Adam's state
+    classes = ClassMap.from_labels([np.array([[0, 1]])], "dense")
+    info = ModelInfo("unet", {"depth": 2, "filters": 8}, classes.to_dict(), 1, {}, 16)
+    path = SegModel(network, info).save(tmp_path / "m.keras")
+    network.save(tmp_path / "with-optimizer.keras")
+    assert path.stat().st_size < 0.6 * (tmp_path / "with-optimizer.keras").stat().st_size
+    reloaded = load_model(path).keras_model
+    for a, b in zip(reloaded.get_weights(), network.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

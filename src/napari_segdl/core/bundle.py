@@ -90,8 +90,17 @@ class SegModel:
             "keras": keras.__version__,
             "backend": keras.backend.backend(),
         }
+        network = self.keras_model
+        if getattr(network, "optimizer", None) is not None:
+            # the optimizer's state (twice the weights) serves neither prediction nor further
+            # training, which compiles a new one: a bundle holds the network alone
+            from .models import custom_objects
+
+            with keras.saving.custom_object_scope(custom_objects()):
+                network = keras.Model.from_config(network.get_config())
+            network.set_weights(self.keras_model.get_weights())
         with atomic_write(path, "the model") as temp:
-            self.keras_model.save(temp)
+            network.save(temp)
             with zipfile.ZipFile(temp, "a") as archive:
                 archive.writestr(METADATA_ENTRY, json.dumps(asdict(self.info), indent=1))
         return path
