@@ -43,3 +43,15 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path):
         atomic_write(tmp_path / "missing" / "m.keras", "the model"),
     ):
         pass
+
+
+def test_a_written_file_gets_the_permissions_of_a_new_file(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "out.txt") as temp:
+            temp.write_text("x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644

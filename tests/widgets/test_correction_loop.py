@@ -80,3 +80,17 @@ def test_checked_shapes_over_nothing_painted_are_refused(make_napari_viewer, qtb
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
     assert train.model is None
     assert any("The checked regions cover nothing painted" in e for e in error_messages())
+
+
+@pytest.mark.slow
+def test_the_bundled_model_is_first_and_predicts_without_training(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-segdl", "nuclei")
+    _, predict = viewer.window.add_plugin_dock_widget("napari-segdl", "Predict")
+    assert predict.model.choices[0] == "Nuclei (bundled)"
+    assert [layer.name for layer in predict.images.value] == ["nuclei"]
+    predict.model.value = "Nuclei (bundled)"
+    predict.predict_button.native.click()
+    qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
+    assert viewer.layers["nuclei prediction"].data.max() > 5, error_messages()
+    assert not isinstance(SESSION_MODELS.get("Nuclei (bundled)"), str)  # kept once loaded

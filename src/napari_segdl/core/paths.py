@@ -47,6 +47,10 @@ def atomic_write(path: str | os.PathLike, what: str = "the file") -> Iterator[Pa
     temp = Path(name)
     try:
         yield temp
+        if temp.is_file():  # mkstemp makes it private: give it the permissions of a new file
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
     except OSError as error:
         raise SegDLError(f"Cannot write {what} to '{path}': {error.strerror or error}.") from error

@@ -97,5 +97,18 @@ class BundledModels:
         return given
 
 
-#: The models bundled with this installation.
-BUNDLED = BundledModels(Path(__file__).parent, [])
+#: The models bundled with this installation (files written by ``scripts/``, cards in
+#: ``docs/models/``).
+BUNDLED = BundledModels(
+    Path(__file__).parent,
+    [
+        Bundled(
+            name="nuclei",
+            file="nuclei.keras",
+            sha256="8bf2a554fe7ca9ed7ccd92b2712b7801b476ea7c55906ec7834f6f1840e6dad0",
+            title="Nuclei (bundled)",
+            summary="nuclei of fluorescence, brightfield and H&E images, grey or RGB, 8 or 16 "
+            "bit; one ID per nucleus (DSB 2018, CC0; docs/models/nuclei.md)",
+        )
+    ],
+)
