@@ -114,10 +114,10 @@ def test_bad_layers_are_reported_and_left_unchanged(make_napari_viewer, qtbot):
     assert not train.running
     assert any("patch 48 is not a multiple of 2**depth = 32" in e for e in error_messages())
 
-    predict.images.value = [viewer.layers["nuclei"]]
+    predict.images.value = []  # (a model is always there: the bundled one is listed first)
     predict.predict_button.native.click()
     assert not predict.running
-    assert any("No model: train one in the Train dock" in e for e in error_messages())
+    assert any("Choose one or more image layers to predict" in e for e in error_messages())
     predict.model_file.value = viewer.layers["nuclei"].source.path or "missing.keras"
     predict.load_button.native.click()
     assert any("Choose a model file (.keras)" in e for e in error_messages())
@@ -163,12 +163,13 @@ def test_continue_training_from_the_model_of_this_session(make_napari_viewer, qt
     checkpoint = first.info.training["checkpoint"]  # written to the default folder
     assert Path(checkpoint).parent == RunLog().path.parent / "checkpoints"
     assert Path(checkpoint).is_file()
-    (name,) = SESSION_MODELS.names()
-    assert [c for c in train.start_from.choices if c] == [name]  # offered once trained
+    bundled = {"Nuclei (bundled)"}
+    (name,) = [n for n in SESSION_MODELS.names() if n not in bundled]
+    assert [c for c in train.start_from.choices if c and c not in bundled] == [name]
     train.start_from.value = name
     train.epochs.value = 1
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
     assert train.model is not first, error_messages()
     assert train.model.info.training["continued_from"]["epochs_run"] == 2
-    assert len(SESSION_MODELS.names()) == 2
+    assert len([n for n in SESSION_MODELS.names() if n not in bundled]) == 2

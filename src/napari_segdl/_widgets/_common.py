@@ -143,6 +143,8 @@ class ModelRegistry:
     on a Keras thread (:func:`loaded_model`) until :meth:`add` keeps the loaded model."""
 
     changed = Signal()
+    #: The name of a model just added (trained or loaded): docks choose it.
+    added = Signal(str)
 
     def __init__(self):
         self._models: dict[str, SegModel | str] = {}
@@ -155,6 +157,7 @@ class ModelRegistry:
             unique = f"{name} ({count})"
         self._models[unique] = model
         self.changed.emit()
+        self.added.emit(unique)
         return unique
 
     def names(self) -> list[str]:

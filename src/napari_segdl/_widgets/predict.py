@@ -80,6 +80,7 @@ class PredictWidget(Dock):
 
     def _connect_callbacks(self) -> None:
         SESSION_MODELS.changed.connect(self.model.reset_choices)
+        SESSION_MODELS.added.connect(self._choose_model)
         self.load_button.changed.connect(self._load)
         self.predict_button.changed.connect(self._predict)
         self.cancel_button.changed.connect(self._request_cancel)
@@ -97,6 +98,12 @@ class PredictWidget(Dock):
         """The viewer closed: stop predicting; the registry outlives this dock."""
         self._cancel.set()
         SESSION_MODELS.changed.disconnect(self.model.reset_choices)
+        SESSION_MODELS.added.disconnect(self._choose_model)
+
+    def _choose_model(self, name: str) -> None:
+        """A model just trained or loaded is the one to predict with."""
+        if name in self.model.choices:
+            self.model.value = name
 
     def _load(self) -> None:
         path = self.model_file.value
