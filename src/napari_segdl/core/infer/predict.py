@@ -100,8 +100,7 @@ def predict(
     if not isinstance(model, SegModel):
         model = load_model(model)
     check_threshold(model, threshold)
-    levels = {"seed": seed_level, "extent": extent_level}
-    levels = {key: value for key, value in levels.items() if value is not None} or None
+    levels = _given_levels(seed_level, extent_level)
     check_levels(model, levels)
     check_tile(tile, model.geometry)
     image = move_channels(image, channel_axis, name)
@@ -147,6 +146,12 @@ def predict(
     return results
 
 
+def _given_levels(seed_level, extent_level) -> dict | None:
+    """The post-processing levels a caller gave (None when neither)."""
+    levels = {"seed": seed_level, "extent": extent_level}
+    return {key: value for key, value in levels.items() if value is not None} or None
+
+
 def _check_linking(model, link_slices, leading, lazy: bool, name: str) -> None:
     """Linking slices is for instance models, stacks in memory and IoUs in (0, 1]."""
     if link_slices is None:
@@ -190,8 +195,7 @@ def labels_and_probabilities(
     scores = predict(model, image, probabilities=True, link_slices=link_slices, **options)
     if is_lazy(image) or options.get("scheduler") is not None:
         return predict(model, image, **labels_options, **options), scores
-    overrides = {"seed": seed_level, "extent": extent_level}
-    overrides = {key: value for key, value in overrides.items() if value is not None} or None
+    overrides = _given_levels(seed_level, extent_level)
     check_levels(model, overrides)
     labels = labels_from_probabilities(model, scores, threshold, overrides)
     if link_slices is not None:
