@@ -13,6 +13,7 @@ from capture_files import HEIGHT, WIDTH, frames_folder, oriented_file, raw_dng, 
 from napari_segdl._reader import get_reader
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.io.captures import CAPTURE_SUFFIXES
+from napari_segdl.io.nifti import NIFTI_SUFFIXES
 
 PLUGIN = "napari-segdl"
 
@@ -20,7 +21,8 @@ PLUGIN = "napari-segdl"
 def test_manifest_patterns_are_the_suffixes_the_reader_opens():
     manifest = yaml.safe_load((Path(napari_segdl.__file__).parent / "napari.yaml").read_text())
     (reader,) = manifest["contributions"]["readers"]
-    assert sorted(reader["filename_patterns"]) == sorted(f"*{s}" for s in CAPTURE_SUFFIXES)
+    opened = (*CAPTURE_SUFFIXES, *NIFTI_SUFFIXES)
+    assert sorted(reader["filename_patterns"]) == sorted(f"*{s}" for s in opened)
     assert reader["accepts_directories"]
 
 

@@ -195,7 +195,7 @@ def test_missing_unknown_and_empty_inputs(tmp_path):
     with pytest.raises(SegDLError, match="does not exist"):
         read_capture(tmp_path / "nope.jpg")
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(SegDLError, match=r"notes\.txt.*not a camera capture"):
+    with pytest.raises(SegDLError, match=r"notes\.txt.*not a capture or volume"):
         read_capture(tmp_path / "notes.txt")
     (tmp_path / "empty").mkdir()
     with pytest.raises(SegDLError, match="no frames"):

@@ -13,6 +13,7 @@ from ..core.errors import SegDLError
 from ._common import (
     UserError,
     displayed_slice,
+    image_data,
     layer_recipe,
     loaded_model,
     relay_from_keras_thread,
@@ -125,15 +126,17 @@ class PreviewSource:
 
 
 class LivePreview:
-    """The '<image> preview' Labels layer, predicted from the slice on screen of ``layer``."""
+    """The '<image> preview' Labels layer, predicted from the slice on screen of ``layer`` (the
+    whole volume for a 3D network)."""
 
-    def __init__(self, viewer, layer):
-        self.viewer, self.layer = viewer, layer
-        self.source = PreviewSource(layer.name, displayed_slice(viewer, layer))
+    def __init__(self, viewer, layer, volume: bool = False):
+        self.viewer, self.layer, self.volume = viewer, layer, volume
+        image = image_data(layer) if volume else displayed_slice(viewer, layer)
+        self.source = PreviewSource(layer.name, image)
         viewer.dims.events.current_step.connect(self._follow)
 
     def _follow(self, *_) -> None:
-        if self.layer in self.viewer.layers:
+        if self.layer in self.viewer.layers and not self.volume:
             self.source.image = displayed_slice(self.viewer, self.layer)
 
     def show(self, preview: Preview) -> None:
@@ -144,8 +147,8 @@ class LivePreview:
             self.viewer.add_labels(
                 preview.labels,
                 name=name,
-                scale=self.layer.scale[-2:],
-                translate=self.layer.translate[-2:],
+                scale=self.layer.scale[-preview.labels.ndim :],
+                translate=self.layer.translate[-preview.labels.ndim :],
                 opacity=0.5,
             )
         self.viewer.layers[name].metadata["napari_segdl"] = {"preview_epoch": preview.epoch}
@@ -250,3 +253,39 @@ def checked_regions(shapes, pairs) -> list[np.ndarray] | None:
         mask = np.asarray(masks).any(axis=0) if len(masks) else np.zeros(shape[-2:], bool)
         regions.append(np.broadcast_to(mask, shape) if flat else mask)
     return regions
+
+
+def run_options(pairs, config) -> dict:
+    """What :func:`iter_training` learns from the layers: their names, and for a 3D network
+    the first image's scale as the voxel spacing (z, y, x)."""
+    sources = [(f"image layer '{i.name}'", f"labels layer '{lab.name}'") for i, lab in pairs]
+    image = pairs[0][0]
+    spacing = tuple(float(s) for s in image.scale[-3:]) if config.dims == 3 else None
+    return {"sources": sources, "spacing": spacing}
+
+
+def offer_dims(dock) -> None:
+    """3D is offered when the first pair's image is a stack or a volume; a 2D image trains 2D."""
+    image = dock.pairs.rows[0].image.value if dock.pairs.rows else None
+    stack = image is not None and image.ndim >= 3
+    if not stack and dock.dims.value == 3:
+        dock.dims.value = 2
+    dock.dims.enabled = stack  # its tooltip says what 3D is for
+
+
+def save_model(dock) -> None:
+    """Save the dock's trained model to its file field (and note it in the run log)."""
+    from napari.utils.notifications import show_info
+
+    from ..core.train.runs import RunLog
+
+    try:
+        if dock.model is None:
+            raise SegDLError("Train a model before saving it.")
+        path = dock.model.save(dock.save_path.value)
+        if dock._run_id is not None:
+            RunLog().set_bundle(dock._run_id, path.resolve())
+    except SegDLError as error:
+        dock.refuse(error)
+        return
+    show_info(f"Model saved to {path}")

@@ -17,7 +17,7 @@ from ..core.errors import SegDLError
 from ..core.train.checkpoints import default_checkpoint_dir
 from ..core.train.config import TrainConfig, parameters
 from ..core.train.presets import PRESETS
-from ..core.train.runs import RunLog, record_run
+from ..core.train.runs import record_run
 from ..core.train.schema import spec
 from . import _train_parts as parts
 from ._common import (
@@ -32,7 +32,8 @@ from ._train_display import TrainingDisplay
 
 
 class TrainWidget(Dock):
-    """Train a U-Net or SegNet on image layers (2D or stacks) and their painted labels layers."""
+    """Train a U-Net or SegNet, 2D or 3D, on image layers (2D, stacks or volumes) and their
+    painted labels layers."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(napari_viewer)
@@ -65,11 +66,11 @@ class TrainWidget(Dock):
         self.extend(
             [
                 self.pairs,
-                *basic[:2],
+                *basic[:3],
                 self.start_from,
                 self.regions,
                 self.preset,
-                *basic[2:],
+                *basic[3:],
                 self.live_preview,
                 self.show_advanced,
                 self.advanced,
@@ -93,6 +94,8 @@ class TrainWidget(Dock):
         self.train_button.changed.connect(self._start)
         self.stop_button.changed.connect(self._request_stop)
         self.save_button.changed.connect(self._save)
+        self.pairs.changed.connect(lambda *_: parts.offer_dims(self))
+        parts.offer_dims(self)
 
     def closing(self) -> None:
         """The viewer closed: stop training (best weights are kept) and ignore late events."""
@@ -129,13 +132,14 @@ class TrainWidget(Dock):
         except SegDLError as error:
             self.refuse(error)
             return
-        sources = [(f"image layer '{i.name}'", f"labels layer '{lab.name}'") for i, lab in pairs]
         self._stop = threading.Event()
         self._source_name = pairs[0][0].name
         self._data_names = [f"{image.name} + {labels.name}" for image, labels in pairs]
         initial = SESSION_MODELS.get(self.start_from.value) if self.start_from.value else None
         self._preview = (
-            parts.LivePreview(self._viewer, pairs[0][0]) if self.live_preview.value else None
+            parts.LivePreview(self._viewer, pairs[0][0], config.dims == 3)
+            if self.live_preview.value
+            else None
         )
         worker = parts.training_worker(
             images,
@@ -143,7 +147,7 @@ class TrainWidget(Dock):
             config,
             self._stop,
             self._preview and self._preview.source,
-            sources=sources,
+            **parts.run_options(pairs, config),
             recipe=recipe,
             initial=initial,
             channel_axis=channel_axis(self.channel_axis.value),
@@ -187,13 +191,4 @@ class TrainWidget(Dock):
         self.display.close()
 
     def _save(self) -> None:
-        try:
-            if self.model is None:
-                raise SegDLError("Train a model before saving it.")
-            path = self.model.save(self.save_path.value)
-            if self._run_id is not None:
-                RunLog().set_bundle(self._run_id, path.resolve())
-        except SegDLError as error:
-            self.refuse(error)
-            return
-        show_info(f"Model saved to {path}")
+        parts.save_model(self)

@@ -27,6 +27,7 @@ def _run(args: argparse.Namespace) -> int:
             channel_axis=args.channel_axis,
             colour_labels=args.colour_labels,
             preset=args.preset,
+            spacing=args.spacing,
             **training_params(args),
         )
         print(f"saved {path}")

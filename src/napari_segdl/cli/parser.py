@@ -27,6 +27,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _spacing(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected three numbers Z,Y,X such as 2.5,0.8,0.8; received {text!r}"
+        ) from None
+
+
 def _help(about: Spec, value) -> str:
     shown = about.none_text if value is None else value
     return f"{about.help} (default: {shown})".replace("%", "%%")
@@ -72,6 +81,14 @@ def _add_train(commands) -> None:
         default=None,
         metavar="AXIS",
         help="the images' channel axis when it is not the last (e.g. 0 for C, Y, X)",
+    )
+    cmd.add_argument(
+        "--spacing",
+        type=_spacing,
+        default=None,
+        metavar="Z,Y,X",
+        help="voxel spacing of volumes for --dims 3 (e.g. 2.5,0.8,0.8): coarse z pools in-plane "
+        "first; a NIfTI volume's own spacing by default",
     )
     cmd.add_argument(
         "--colour-labels",

@@ -70,13 +70,13 @@ class Normalization:
             )
 
     def apply(self, image: np.ndarray) -> np.ndarray:
-        """Scale a (Y, X, C) image channel by channel; returns float32."""
+        """Scale a (Y, X, C) image (or (Z, Y, X, C) volume) channel by channel; float32."""
         return self.scale(image, self.limits(image))
 
     def limits(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The low and high percentiles of each channel of a (Y, X, C) image."""
+        """The low and high percentiles of each channel of a (Y, X, C) image or a volume."""
         data = np.asarray(image, dtype=np.float32)
-        lo, hi = np.percentile(data, [self.low, self.high], axis=(0, 1))
+        lo, hi = np.percentile(data, [self.low, self.high], axis=tuple(range(data.ndim - 1)))
         return lo, hi
 
     @staticmethod

@@ -17,12 +17,14 @@ from tqdm import tqdm
 
 from ..core.errors import SegDLError
 from ..io.files import (
+    file_stem,
     list_images,
     pair_by_stem,
     read_labels,
     read_picture,
     write_labels,
 )
+from ..io.nifti import is_nifti
 from .console import TrainingBar
 
 
@@ -37,10 +39,12 @@ def train_files(
     colour_labels: bool = False,
     preset: str | None = None,
     progress: bool = True,
+    spacing=None,
     **params,
 ) -> Path:
     """Train on image and label files (or folders paired by stem), save the model to ``out``
-    and record the run; ``params`` are the training parameters. Returns the saved path."""
+    and record the run; ``params`` are the training parameters. Returns the saved path.
+    ``spacing`` (z, y, x) of volumes: by default a NIfTI volume's own."""
     from ..core.bundle import load_model
     from ..core.train.api import train
     from ..core.train.config import TrainConfig
@@ -51,6 +55,10 @@ def train_files(
         raise SegDLError(f"--out must name a .keras file; received '{out}'.")
     TrainConfig.create(preset, **params)  # bad parameters fail before any file is read
     pairs = pair_by_stem(list_images(images), list_images(labels))
+    if spacing is None and is_nifti(pairs[0][0]):
+        from ..io.nifti import read_nifti
+
+        spacing = read_nifti(pairs[0][0]).metadata["spacing"]
     model = train(
         [read_picture(i) for i, _ in pairs],
         [read_labels(lab, colours=colour_labels) for _, lab in pairs],
@@ -60,6 +68,7 @@ def train_files(
         initial=load_model(from_model) if from_model else None,
         channel_axis=channel_axis,
         preset=preset,
+        spacing=spacing,
         **params,
     )
     path = model.save(out)
@@ -150,21 +159,32 @@ def _predict_file(model, path: Path, out: Path, suffix, extras, options) -> list
 
     probabilities, uncertainty = extras
     image = open_lazy(path) if wants_lazy(path) else read_picture(path)
-    name = f"'{path}'"
+    name, stem = f"'{path}'", file_stem(path)
     if not (probabilities or uncertainty):
-        return [_write(out / f"{path.stem}{suffix}", predict(model, image, name=name, **options))]
+        labels = predict(model, image, name=name, **options)
+        return [_write_labels(path, out, suffix, labels)]
     labels, scores = labels_and_probabilities(model, image, name=name, **options)
-    written = [_write(out / f"{path.stem}{suffix}", labels)]
+    written = [_write_labels(path, out, suffix, labels)]
     if probabilities:
-        written.append(_write(out / f"{path.stem}_probabilities{suffix}", scores))
+        written.append(_write(out / f"{stem}_probabilities{suffix}", scores))
     if uncertainty:
         classes = model.class_map.num_classes
         if isinstance(scores, np.ndarray):
             doubt = uncertainty_map(scores, classes)
         else:
             doubt = scores.map_blocks(uncertainty_map, classes, drop_axis=scores.ndim - 1)
-        written.append(_write(out / f"{path.stem}_uncertainty{suffix}", doubt))
+        written.append(_write(out / f"{stem}_uncertainty{suffix}", doubt))
     return written
+
+
+def _write_labels(source: Path, out: Path, suffix: str, labels) -> Path:
+    """The labels of one input: NIfTI in the source's orientation and affine for a NIfTI
+    volume, else in the chosen format."""
+    if is_nifti(source):
+        from ..io.nifti import write_nifti
+
+        return write_nifti(np.asarray(labels), out / f"{file_stem(source)}.nii.gz", like=source)
+    return _write(out / f"{source.stem}{suffix}", labels)
 
 
 def _write(path: Path, data) -> Path:

@@ -10,6 +10,7 @@ import numpy as np
 from ..core.errors import SegDLError
 from ..core.paths import atomic_write, writable_folder
 from .base import STILL_SUFFIXES, missing_codec
+from .nifti import NIFTI_SUFFIXES, is_nifti, nifti_stem
 
 IMAGE_SUFFIXES = (*STILL_SUFFIXES, ".gif")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -22,25 +23,35 @@ def list_images(path: str | os.PathLike) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise SegDLError(f"'{path}' does not exist.")
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and (p.suffix.lower() in IMAGE_SUFFIXES or is_nifti(p))
+    )
     if not files:
-        raise SegDLError(f"Directory '{path}' has no images ({', '.join(IMAGE_SUFFIXES)}).")
+        kinds = ", ".join((*IMAGE_SUFFIXES, *NIFTI_SUFFIXES))
+        raise SegDLError(f"Directory '{path}' has no images ({kinds}).")
     return files
+
+
+def file_stem(path: Path) -> str:
+    """The name without its suffix (``.nii.gz`` counts as one)."""
+    return nifti_stem(path) if is_nifti(path) else path.stem
 
 
 def pair_by_stem(images: list[Path], labels: list[Path]) -> list[tuple[Path, Path]]:
     """Pair image and label files by file stem (``a.png`` <-> ``a.tif``)."""
     if len(images) == 1 and len(labels) == 1:
         return [(images[0], labels[0])]
-    by_stem = {p.stem: p for p in labels}
-    unpaired = sorted({p.stem for p in images} ^ set(by_stem))
+    by_stem = {file_stem(p): p for p in labels}
+    unpaired = sorted({file_stem(p) for p in images} ^ set(by_stem))
     if unpaired:
         shown = ", ".join(unpaired[:5]) + (" ..." if len(unpaired) > 5 else "")
         raise SegDLError(
             f"{len(unpaired)} file stem(s) have no partner between the images and labels: {shown}. "
             "Name each label file like its image (a.png <-> a.tif)."
         )
-    return [(p, by_stem[p.stem]) for p in images]
+    return [(p, by_stem[file_stem(p)]) for p in images]
 
 
 def read_picture(path: str | os.PathLike) -> np.ndarray:
@@ -50,7 +61,7 @@ def read_picture(path: str | os.PathLike) -> np.ndarray:
     (:mod:`.captures`); other formats fall back to :func:`read_image`.
     """
     path = Path(path)
-    if path.suffix.lower() not in STILL_SUFFIXES:
+    if path.suffix.lower() not in STILL_SUFFIXES or is_nifti(path):
         return read_image(path)
     from .captures import read_capture
 
@@ -58,10 +69,15 @@ def read_picture(path: str | os.PathLike) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read a file's pixels as stored, e.g. label values (TIFF with tifffile, others imageio)."""
+    """Read a file's pixels as stored, e.g. label values (TIFF with tifffile, NIfTI with
+    nibabel, others imageio)."""
     path = Path(path)
     if not path.is_file():
         raise SegDLError(f"'{path}' does not exist.")
+    if is_nifti(path):  # volumes in one orientation, as the reader opens them
+        from .nifti import read_nifti
+
+        return read_nifti(path).data
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
             import tifffile

@@ -69,7 +69,8 @@ class ModelRef:
 
 
 def exact_limits(image, low: float, high: float) -> np.ndarray:
-    """Percentiles ``low`` and ``high`` of each channel of a (Y, X, C) dask array: (2, C).
+    """Percentiles ``low`` and ``high`` of each channel of a (Y, X, C) (or (Z, Y, X, C)) dask
+    array: (2, C).
 
     Integer images of up to 16 bits: exact (equal to ``numpy.percentile``), from histograms
     summed over the chunks. Other images: exact when they fit in :data:`EXACT_BYTES`, else
@@ -82,7 +83,7 @@ def exact_limits(image, low: float, high: float) -> np.ndarray:
     if dtype.kind not in "ui" or dtype.itemsize > 2:
         if image.size * 4 <= EXACT_BYTES:
             data = np.asarray(image, dtype=np.float32)
-            return np.percentile(data, [low, high], axis=(0, 1))
+            return np.percentile(data, [low, high], axis=tuple(range(data.ndim - 1)))
         flat = image.reshape(-1, image.shape[-1])
         return np.stack(
             [

@@ -3,6 +3,8 @@ labels (or instance IDs) from its class probabilities."""
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -10,7 +12,7 @@ import numpy as np
 from ..backend import load_keras
 from ..bundle import SegModel
 from ..errors import SegDLError
-from .tiles import auto_tile, plan_axis
+from .tiles import auto_tile, auto_tile_volume, plan_axis
 
 
 def predict_batch(network, batch: np.ndarray) -> np.ndarray:
@@ -45,56 +47,73 @@ def predict_probabilities(
     limits=None,
     tta: bool = False,
 ) -> np.ndarray:
-    """Class probabilities (Y, X, K) of a validated (Y, X, C) image, in seamless tiles.
+    """Class probabilities (Y, X, K) of a validated (Y, X, C) image, in seamless tiles; for a
+    3D model, (Z, Y, X, K) of a (Z, Y, X, C) volume, tiled along every axis.
 
     ``tile`` is the largest tile side (None: from the free memory); ``limits`` the
     normalisation limits of the whole image when ``image`` is a part of it; ``tta`` averages
-    the predictions of the 8 flips and 90° rotations of every tile.
+    the predictions of the 8 flips and 90° rotations of every tile (in-plane for volumes).
     """
     geometry = model.geometry
-    auto_side, auto_batch = auto_tile(geometry)
-    tile, batch_size = tile or auto_side, batch_size or (auto_batch if tile is None else 1)
-    height, width = image.shape[:2]
-    plans = [plan_axis(n, tile, geometry.margin, geometry.size_multiple) for n in (height, width)]
+    space = image.shape[: geometry.dims]
+    sizes, auto_batch = tile_sizes(geometry, space, tile)
+    batch_size = batch_size or (auto_batch if tile is None else 1)
+    plans = [
+        plan_axis(n, size, margin, grid)
+        for n, size, margin, grid in zip(
+            space, sizes, geometry.margins, geometry.multiples, strict=True
+        )
+    ]
     data = model.normalization.scale(image, limits or model.normalization.limits(image))
-    data = np.pad(
-        data,
-        [(0, plans[0].padded - height), (0, plans[1].padded - width), (0, 0)],
-        mode="symmetric",
-    )
-    corners = [(i, j) for i in range(len(plans[0].starts)) for j in range(len(plans[1].starts))]
+    pad = [(0, plan.padded - n) for plan, n in zip(plans, space, strict=True)]
+    data = np.pad(data, [*pad, (0, 0)], mode="symmetric")
+    corners = list(itertools.product(*(range(len(plan.starts)) for plan in plans)))
     num_classes = model.keras_model.output_shape[-1]
-    total = np.zeros((plans[0].padded, plans[1].padded, num_classes), dtype=np.float32)
-    weight = np.zeros(total.shape[:2], dtype=np.float32)
-    size_y, size_x = plans[0].tile, plans[1].tile
+    total = np.zeros((*data.shape[:-1], num_classes), dtype=np.float32)
+    weight = np.zeros(total.shape[:-1], dtype=np.float32)
     for first in range(0, len(corners), batch_size):
         chunk = corners[first : first + batch_size]
-        starts = [(plans[0].starts[i], plans[1].starts[j]) for i, j in chunk]
-        batch = np.stack([data[y : y + size_y, x : x + size_x] for y, x in starts])
-        scores = (
-            _augmented(model.keras_model, batch)
-            if tta
-            else predict_batch(model.keras_model, batch)
-        )
-        for (i, j), (y, x), score in zip(chunk, starts, scores, strict=True):
-            w = np.outer(plans[0].weights(i), plans[1].weights(j))
-            total[y : y + size_y, x : x + size_x] += score * w[..., None]
-            weight[y : y + size_y, x : x + size_x] += w
+        windows = [
+            tuple(
+                slice(plan.starts[i], plan.starts[i] + plan.tile)
+                for plan, i in zip(plans, index, strict=True)
+            )
+            for index in chunk
+        ]
+        batch = np.stack([data[where] for where in windows])
+        network = model.keras_model
+        scores = _augmented(network, batch) if tta else predict_batch(network, batch)
+        for index, where, score in zip(chunk, windows, scores, strict=True):
+            w = functools.reduce(
+                np.multiply.outer, [plan.weights(i) for plan, i in zip(plans, index, strict=True)]
+            )
+            total[where] += score * w[..., None]
+            weight[where] += w
         if on_tile is not None:
             on_tile(min(first + batch_size, len(corners)), len(corners))
-    return (total / weight[..., None])[:height, :width]
+    return (total / weight[..., None])[tuple(slice(0, n) for n in space)]
+
+
+def tile_sizes(geometry, space: tuple[int, ...], tile: int | None):
+    """The largest tile along each spatial axis and the tiles per batch: ``tile`` in-plane (or
+    as the free memory allows), and for volumes a depth that the memory allows."""
+    if geometry.dims == 2:
+        side, batch = auto_tile(geometry)
+        return (tile or side,) * 2, batch
+    return auto_tile_volume(geometry, space[0], tile)
 
 
 def _augmented(network, batch: np.ndarray) -> np.ndarray:
-    """Test-time augmentation: the mean prediction over the 8 flips and rotations."""
+    """Test-time augmentation: the mean prediction over the 8 in-plane flips and rotations."""
+    plane = (batch.ndim - 3, batch.ndim - 2)  # (B, [Z,] Y, X, C)
     total = 0.0
     for k in range(4):
         for flip in (False, True):
-            view = np.rot90(batch, k, axes=(1, 2))
-            view = view[:, :, ::-1] if flip else view
+            view = np.rot90(batch, k, axes=plane)
+            view = np.flip(view, plane[1]) if flip else view
             scores = predict_batch(network, np.ascontiguousarray(view))
-            scores = scores[:, :, ::-1] if flip else scores
-            total = total + np.rot90(scores, -k, axes=(1, 2))
+            scores = np.flip(scores, plane[1]) if flip else scores
+            total = total + np.rot90(scores, -k, axes=plane)
     return total / 8
 
 
@@ -140,16 +159,18 @@ def labels_from_probabilities(
     levels: dict | None = None,
 ) -> np.ndarray:
     """Labels (..., Y, X) from class probabilities (..., Y, X, K): the training label values,
-    or separated instance IDs 1..N (in every slice) for instance models."""
+    or separated instance IDs 1..N (in every slice, or every volume of a 3D model) for
+    instance models."""
     if model.class_map.mode == "instance":
         from ..labels.instances import instances_from_probabilities
 
-        if scores.ndim > 3:
-            slices = [
+        space = model.geometry.dims + 1  # one 2D image or one volume at a time, with classes
+        if scores.ndim > space:
+            parts = [
                 labels_from_probabilities(model, s, levels=levels)
-                for s in scores.reshape(-1, *scores.shape[-3:])
+                for s in scores.reshape(-1, *scores.shape[-space:])
             ]
-            return np.stack(slices).reshape(scores.shape[:-1])
+            return np.stack(parts).reshape(scores.shape[:-1])
         return instances_from_probabilities(scores, **instance_options(model, levels))
     classes = scores[..., : model.class_map.num_classes]
     if threshold is not None:

@@ -51,7 +51,9 @@ def predict(
         A trained model, the path of a saved bundle, or a bundled model's name ("nuclei").
     image : array
         (Y, X) or (Y, X, C), any size and numeric dtype; channels must match the model.
-        Stacks (Z/T, Y, X[, C]) are predicted slice by slice. numpy arrays are predicted in
+        Stacks (Z/T, Y, X[, C]) are predicted slice by slice by 2D models; 3D models predict
+        volumes (Z, Y, X[, C]) whole (in 3D tiles), and series (T, Z, Y, X[, C]) volume by
+        volume. numpy arrays are predicted in
         memory; dask arrays, zarr arrays and memory-mapped files lazily, chunk by chunk (see
         :func:`napari_segdl.core.infer.lazy.predict_lazy`), and the result is a dask array.
     tile : int, optional
@@ -103,7 +105,13 @@ def predict(
     levels = _given_levels(seed_level, extent_level)
     check_levels(model, levels)
     check_tile(tile, model.geometry)
+    options_3d = {"tile": tile, "probabilities": probabilities, "threshold": threshold, "tta": tta}
+    if model.geometry.dims == 3:
+        _check_3d(model, scale, diameter, link_slices)
+        options_3d["levels"] = levels
     image = move_channels(image, channel_axis, name)
+    if model.geometry.dims == 3:
+        return _predict_3d(model, image, name, on_tile, preprocess, scheduler, **options_3d)
     factor = scale_for(model, scale, diameter)
     recipe = input_recipe(model, preprocess, factor)
     options = {
@@ -144,6 +152,26 @@ def predict(
             np.promote_types(results.dtype, np.uint32), copy=False
         )
     return results
+
+
+def _check_3d(model, scale, diameter, link_slices) -> None:
+    """Options of 2D models that a 3D model refuses."""
+    for option, value in (("scale", scale), ("diameter", diameter), ("link_slices", link_slices)):
+        if value is not None:
+            why = "its objects are 3D already" if option == "link_slices" else "resizing is 2D"
+            raise SegDLError(f"{option} is for 2D models ({why}); this is a 3D model.")
+
+
+def _predict_3d(model, image, name, on_tile, preprocess, scheduler, **options):
+    """A volume (or a series of volumes) through a 3D model, in memory or lazily."""
+    from .volume import predict_volume, predict_volume_lazy
+
+    recipe = input_recipe(model, preprocess, None)
+    if is_lazy(image) or scheduler is not None:
+        return predict_volume_lazy(
+            model, image, name=name, recipe=recipe, scheduler=scheduler, **options
+        )
+    return predict_volume(model, image, name, on_tile, recipe, **options)
 
 
 def _given_levels(seed_level, extent_level) -> dict | None:

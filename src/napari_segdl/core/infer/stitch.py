@@ -22,12 +22,15 @@ def stitch_instances(
     options: dict | None = None,
     scheduler: str | None = None,
     overlap: int = STITCH_OVERLAP,
+    volume: bool = False,
 ):
     """Lazy instance labels (..., Y, X) from lazy background/object/boundary scores.
 
     ``scores`` is a dask array (..., Y, X, 3 or 4) chunked in Y and X; ``options`` are those of
     :func:`~napari_segdl.core.labels.instances.instances_from_probabilities` (``min_size``,
-    ``dtype``: labels have at least that dtype, ``seed``, ``extent``).
+    ``dtype``: labels have at least that dtype, ``seed``, ``extent``). With ``volume`` the
+    scores are (..., Z, Y, X, K) with the whole depth in each chunk: objects are found in 3D
+    and numbered 1..N per volume.
     """
     options = {"min_size": 4, "dtype": "uint16", **(options or {})}
     dtype = options["dtype"]
@@ -45,26 +48,29 @@ def stitch_instances(
     )
     extended = overlap_yx(scores, leading, oy, ox)
 
+    space = 4 if volume else 3  # the axes one call of the post-processing takes
+
     def local(block):
         return instances_from_probabilities(
-            block.reshape(block.shape[-3:]), **{**options, "dtype": "uint32"}
+            block.reshape(block.shape[-space:]), **{**options, "dtype": "uint32"}
         )
 
-    def centre(labels):
-        return labels[oy : labels.shape[0] - oy, ox : labels.shape[1] - ox]
+    def centre(labels):  # (Z,) Y, X: the chunk without its overlap
+        return labels[..., oy : labels.shape[-2] - oy, ox : labels.shape[-1] - ox]
 
     def summary(block):
         labels = local(block)
-        middle_rows = labels[oy : labels.shape[0] - oy]
-        middle_columns = labels[:, ox : labels.shape[1] - ox]
+        height, width = labels.shape[-2:]
+        middle_rows = labels[..., oy : height - oy, :]
+        middle_columns = labels[..., ox : width - ox]
         present = np.unique(centre(labels))
         return {
             "count": int(labels.max()),
             "present": present[present > 0],
-            "right": middle_rows[:, labels.shape[1] - 2 * ox :],
-            "left": middle_rows[:, : 2 * ox],
-            "bottom": middle_columns[labels.shape[0] - 2 * oy :],
-            "top": middle_columns[: 2 * oy],
+            "right": middle_rows[..., width - 2 * ox :],
+            "left": middle_rows[..., : 2 * ox],
+            "bottom": middle_columns[..., height - 2 * oy :, :],
+            "top": middle_columns[..., : 2 * oy, :],
         }
 
     blocks = extended.to_delayed()
@@ -85,7 +91,7 @@ def stitch_instances(
         index = tuple(block_info[0]["chunk-location"][: leading + 2])
         labels = centre(local(block))
         ids = np.where(labels > 0, labels.astype(np.int64) + offsets[index], 0)
-        return final[ids].astype(dtype).reshape(*block.shape[:leading], *labels.shape)
+        return final[ids].astype(dtype).reshape(*block.shape[:-3], *labels.shape[-2:])
 
     dtype = np.promote_types(dtype, np.min_scalar_type(max(int(final.max()), 1)))
     return extended.map_blocks(

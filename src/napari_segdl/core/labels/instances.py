@@ -48,11 +48,14 @@ NUMBER_OBJECTS_HINT = (
 )
 
 
-def number_objects(labels: np.ndarray) -> np.ndarray:
-    """Each connected object of a mask numbered 1..N, slice by slice in a stack (uint32)."""
+def number_objects(labels: np.ndarray, volume: bool = False) -> np.ndarray:
+    """Each connected object of a mask numbered 1..N, slice by slice in a stack (uint32), or
+    through the whole (Z, Y, X) ``volume`` for 3D networks."""
     from skimage.measure import label
 
     labels = np.asarray(labels)
+    if volume:
+        return label(labels > 0, connectivity=1).astype(np.uint32)
     numbered = np.zeros(labels.shape, np.uint32)
     for index in np.ndindex(*labels.shape[:-2]):
         numbered[index] = label(labels[index] > 0, connectivity=1)

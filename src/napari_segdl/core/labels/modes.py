@@ -31,11 +31,13 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def as_label_array(labels, name: str = "labels") -> np.ndarray:
-    """Validate a 2D label image: integer (or integral float) values >= 0."""
+def as_label_array(labels, name: str = "labels", ndim: int = 2) -> np.ndarray:
+    """Validate a 2D label image (or a (Z, Y, X) label volume for ``ndim`` 3): integer (or
+    integral float) values >= 0."""
     array = np.asarray(labels)
-    if array.ndim != 2:
-        raise SegDLError(f"{name}: labels must be 2D (Y, X); received shape {array.shape}.")
+    if array.ndim != ndim:
+        axes = "(Z, Y, X)" if ndim == 3 else "(Y, X)"
+        raise SegDLError(f"{name}: labels must be {ndim}D {axes}; received shape {array.shape}.")
     if array.dtype == bool:
         return array.astype(np.uint8)
     if np.issubdtype(array.dtype, np.floating):

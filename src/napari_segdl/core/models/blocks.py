@@ -21,7 +21,9 @@ def check_int(name: str, value, low: int, high: int | None = None) -> int:
     return value
 
 
-def check_network_args(input_channels, num_classes, depth, filters, dropout) -> None:
+def check_network_args(
+    input_channels, num_classes, depth, filters, dropout, dims=2, z_skip=0
+) -> None:
     """Validate the arguments every network factory shares, before any layer is built."""
     check_int("input_channels", input_channels, 1)
     check_int("num_classes", num_classes, 1)
@@ -29,12 +31,33 @@ def check_network_args(input_channels, num_classes, depth, filters, dropout) -> 
     check_int("filters", filters, 1)
     if not 0.0 <= float(dropout) < 1.0:
         raise SegDLError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+    if dims not in (2, 3) or isinstance(dims, bool):
+        raise SegDLError(f"`dims` must be 2 or 3. Received: dims={dims!r}")
+    check_int("z_skip", z_skip, 0, depth if dims == 3 else 0)
 
 
-def conv_block(x, filters: int, batch_norm: bool, name: str):
-    """Two 3x3 convolutions, each followed by optional batch norm and ReLU."""
+def pool_factors(depth: int, dims: int = 2, z_skip: int = 0) -> list[tuple[int, ...]]:
+    """The pooling factor of every level: 2 along each axis, but 1 along z for the first
+    ``z_skip`` levels of a 3D network (coarse z spacing: pool in-plane until it is isotropic)."""
+    if dims == 2:
+        return [(2, 2)] * depth
+    return [(1 if level < z_skip else 2, 2, 2) for level in range(depth)]
+
+
+def conv_layer(dims: int):
+    """Keras' convolution class for ``dims`` spatial dimensions."""
+    return layers.Conv3D if dims == 3 else layers.Conv2D
+
+
+def image_input(input_channels: int, dims: int = 2):
+    """The network's input: any size along each of ``dims`` axes, channels last."""
+    return load_keras().Input((None,) * dims + (input_channels,), name="image")
+
+
+def conv_block(x, filters: int, batch_norm: bool, name: str, dims: int = 2):
+    """Two 3x3 (3x3x3) convolutions, each followed by optional batch norm and ReLU."""
     for i in (1, 2):
-        x = layers.Conv2D(
+        x = conv_layer(dims)(
             filters,
             3,
             padding="same",
@@ -48,22 +71,22 @@ def conv_block(x, filters: int, batch_norm: bool, name: str):
     return x
 
 
-def outputs(x, num_classes: int, distance_head: bool = False):
+def outputs(x, num_classes: int, distance_head: bool = False, dims: int = 2):
     """The network's outputs: class probabilities, and with ``distance_head`` one more channel,
     each object's distance to its border (0 at the rim, 1 at its centre) through a sigmoid."""
-    probabilities = classifier(x, num_classes)
+    probabilities = classifier(x, num_classes, dims=dims)
     if not distance_head:
         return probabilities
-    distance = layers.Conv2D(1, 1, name="distance_conv")(x)
+    distance = conv_layer(dims)(1, 1, name="distance_conv")(x)
     distance = layers.Activation("sigmoid", dtype="float32", name="distance_sigmoid")(distance)
     return layers.Concatenate(dtype="float32", name="outputs")([probabilities, distance])
 
 
-def classifier(x, num_classes: int, name: str = "classifier"):
+def classifier(x, num_classes: int, name: str = "classifier", dims: int = 2):
     """1x1 convolution to class scores; softmax (sigmoid for one class) in float32.
 
     The activation runs in float32 so that mixed-precision models keep stable outputs.
     """
-    x = layers.Conv2D(num_classes, 1, name=f"{name}_conv")(x)
+    x = conv_layer(dims)(num_classes, 1, name=f"{name}_conv")(x)
     activation = "sigmoid" if num_classes == 1 else "softmax"
     return layers.Activation(activation, dtype="float32", name=f"{name}_{activation}")(x)

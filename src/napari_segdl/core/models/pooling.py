@@ -58,7 +58,76 @@ class MaxUnpooling2D(keras.layers.Layer):
         )
 
 
+def _halved(size, factor):
+    return None if size is None else size // factor
+
+
+@keras.saving.register_keras_serializable(package="napari_segdl")
+class MaxPoolingWithArgmax3D(keras.layers.Layer):
+    """(pool_z)x2x2 max pooling of volumes (B, Z, Y, X, C); returns the maxima and their index
+    in each window (``pool_z`` 1 pools in-plane only, for coarse z spacing)."""
+
+    def __init__(self, pool_z: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_z = int(pool_z)
+
+    def call(self, x):
+        _, depth, height, width, channels = ops.shape(x)
+        fz = self.pool_z
+        windows = ops.reshape(x, (-1, depth // fz, fz, height // 2, 2, width // 2, 2, channels))
+        windows = ops.transpose(windows, (0, 1, 3, 5, 7, 2, 4, 6))  # (B, Z', Y', X', C, fz, 2, 2)
+        windows = ops.reshape(
+            windows, (-1, depth // fz, height // 2, width // 2, channels, fz * 4)
+        )
+        return ops.max(windows, axis=-1), ops.cast(ops.argmax(windows, axis=-1), "int32")
+
+    def compute_output_shape(self, input_shape):
+        batch, depth, height, width, channels = input_shape
+        half = (
+            batch,
+            _halved(depth, self.pool_z),
+            _halved(height, 2),
+            _halved(width, 2),
+            channels,
+        )
+        return half, half
+
+    def get_config(self):
+        return {**super().get_config(), "pool_z": self.pool_z}
+
+
+@keras.saving.register_keras_serializable(package="napari_segdl")
+class MaxUnpooling3D(keras.layers.Layer):
+    """Put each value back where :class:`MaxPoolingWithArgmax3D` found it; zeros elsewhere."""
+
+    def __init__(self, pool_z: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_z = int(pool_z)
+
+    def call(self, inputs):
+        x, indices = inputs
+        _, depth, height, width, channels = ops.shape(x)
+        fz = self.pool_z
+        spread = ops.one_hot(indices, fz * 4, dtype=x.dtype) * ops.expand_dims(x, -1)
+        spread = ops.reshape(spread, (-1, depth, height, width, channels, fz, 2, 2))
+        spread = ops.transpose(spread, (0, 1, 5, 2, 6, 3, 7, 4))  # (B, Z, fz, Y, 2, X, 2, C)
+        return ops.reshape(spread, (-1, depth * fz, height * 2, width * 2, channels))
+
+    def compute_output_shape(self, input_shapes):
+        batch, depth, height, width, channels = input_shapes[0]
+        grow = [None if n is None else n * f for n, f in ((depth, self.pool_z), (height, 2))]
+        return (batch, *grow, None if width is None else width * 2, channels)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_z": self.pool_z}
+
+
 CUSTOM_OBJECTS = {
-    "napari_segdl>MaxPoolingWithArgmax2D": MaxPoolingWithArgmax2D,
-    "napari_segdl>MaxUnpooling2D": MaxUnpooling2D,
+    f"napari_segdl>{layer.__name__}": layer
+    for layer in (
+        MaxPoolingWithArgmax2D,
+        MaxUnpooling2D,
+        MaxPoolingWithArgmax3D,
+        MaxUnpooling3D,
+    )
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..backend import load_keras
-from .blocks import check_network_args, conv_block, outputs
+from .blocks import check_network_args, conv_block, image_input, outputs, pool_factors
 
 keras = load_keras()
 layers = keras.layers
@@ -18,8 +18,10 @@ def build_unet(
     dropout: float = 0.0,
     distance_head: bool = False,
     name: str = "unet",
+    dims: int = 2,
+    z_skip: int = 0,
 ) -> keras.Model:
-    """Build a 2D U-Net for any input height and width divisible by ``2**depth``.
+    """Build a 2D or 3D U-Net for any input height and width divisible by ``2**depth``.
 
     Parameters
     ----------
@@ -40,29 +42,41 @@ def build_unet(
         border, 0 to 1 (instance mode's ``distance`` head).
     name : str
         Name of the model.
+    dims : {2, 3}
+        2: images (Y, X, C); 3: volumes (Z, Y, X, C) with 3x3x3 convolutions.
+    z_skip : int
+        3D only: the first ``z_skip`` levels pool in-plane only (z spacing coarser than x-y),
+        so the input depth must be divisible by ``2**(depth - z_skip)``.
 
     Returns
     -------
     keras.Model
         Input ``(None, None, input_channels)``, output ``(None, None, num_classes)`` (one more
-        channel with ``distance_head``).
+        channel with ``distance_head``); with ``dims=3`` one more ``None`` in front.
     """
-    check_network_args(input_channels, num_classes, depth, filters, dropout)
+    check_network_args(input_channels, num_classes, depth, filters, dropout, dims, z_skip)
+    pool = layers.MaxPooling3D if dims == 3 else layers.MaxPooling2D
+    upconv = layers.Conv3DTranspose if dims == 3 else layers.Conv2DTranspose
 
-    inputs = keras.Input((None, None, input_channels), name="image")
+    inputs = image_input(input_channels, dims)
     x = inputs
     skips = []
+    factors = pool_factors(depth, dims, z_skip)
     for level in range(depth):
-        x = conv_block(x, filters * 2**level, batch_norm, name=f"down{level}")
+        x = conv_block(x, filters * 2**level, batch_norm, name=f"down{level}", dims=dims)
         skips.append(x)
-        x = layers.MaxPooling2D(2, name=f"down{level}_pool")(x)
-    x = conv_block(x, filters * 2**depth, batch_norm, name="bottleneck")
+        x = pool(factors[level], name=f"down{level}_pool")(x)
+    x = conv_block(x, filters * 2**depth, batch_norm, name="bottleneck", dims=dims)
     if dropout:
         x = layers.Dropout(dropout, name="bottleneck_dropout")(x)
     for level in reversed(range(depth)):
-        x = layers.Conv2DTranspose(
-            filters * 2**level, 2, strides=2, padding="same", name=f"up{level}_upconv"
+        x = upconv(
+            filters * 2**level,
+            factors[level],
+            strides=factors[level],
+            padding="same",
+            name=f"up{level}_upconv",
         )(x)
         x = layers.Concatenate(name=f"up{level}_concat")([skips[level], x])
-        x = conv_block(x, filters * 2**level, batch_norm, name=f"up{level}")
-    return keras.Model(inputs, outputs(x, num_classes, distance_head), name=name)
+        x = conv_block(x, filters * 2**level, batch_norm, name=f"up{level}", dims=dims)
+    return keras.Model(inputs, outputs(x, num_classes, distance_head, dims), name=name)

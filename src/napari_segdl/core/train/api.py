@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -10,14 +11,15 @@ from ..backend import describe_devices, load_keras
 from ..bundle import ModelInfo, SegModel
 from ..errors import SegDLError
 from ..images import Normalization
-from ..models import check_patch
+from ..models import check_patch, geometry
 from .build import architecture, compile_network, float32_copy
 from .checkpoints import checkpoint_path
 from .config import TrainConfig
 from .devices import Devices
 from .loop import StopRequest, TrainingEvent, default_steps, fit
 from .pairs import prepare_pairs, through_recipe
-from .sampling import pad_to_patch, split_validation
+from .sampling import pad_to_patch, split_validation, training_patch
+from .volumes import check_patch_z, check_spacing, prepare_volumes
 
 __all__ = ["TrainingEvent", "iter_training", "prepare_pairs", "train"]
 
@@ -34,6 +36,7 @@ def iter_training(
     initial: SegModel | None = None,
     channel_axis: int | None = None,
     regions=None,
+    spacing=None,
 ) -> Generator[TrainingEvent, None, SegModel]:
     """Train step by step, yielding a :class:`TrainingEvent` after each step and epoch.
 
@@ -42,9 +45,14 @@ def iter_training(
     ends, even when the generator is closed early. Returns the trained model.
     ``recipe`` (the preprocessing the images went through) is stored in the model, so
     prediction on raw images applies it. With ``initial`` (a trained model), training continues
-    from its weights, keeping its network, label mode, classes and recipe.
+    from its weights, keeping its network, label mode, classes and recipe. ``spacing`` (z, y, x)
+    of volumes shapes a 3D network's pooling.
     """
     from ..preprocess import Recipe
+
+    spacing = check_spacing(spacing)
+    if initial is not None:  # a continued model keeps its dimensions
+        config = replace(config, dims=int(initial.info.arch_params.get("dims", 2)))
 
     if not recipe and initial is not None and initial.info.recipe:  # raw images: as predict does
         images, labels, channel_axis = through_recipe(
@@ -55,12 +63,15 @@ def iter_training(
     mode = initial.class_map.mode if initial is not None else config.mode
     if initial is not None:  # the patch must fit the network continued, not the configured one
         check_patch(config.patch, initial.info.arch, initial.info.arch_params)
-    arch, arch_params = architecture(config, mode, initial)
+    arch, arch_params = architecture(config, mode, initial, spacing)
+    if config.dims == 3:
+        check_patch_z(config.patch_z, geometry(arch, arch_params).z_multiple)
     if mode == "instance" and config.label_components:
         from ..labels.instances import number_objects
 
-        labels = [number_objects(lab) for lab in labels]
-    arrays, targets, class_map, channels, extra, distances = prepare_pairs(
+        labels = [number_objects(lab, volume=config.dims == 3) for lab in labels]
+    prepare = prepare_volumes if config.dims == 3 else prepare_pairs
+    arrays, targets, class_map, channels, extra, distances = prepare(
         images,
         labels,
         mode,
@@ -80,12 +91,17 @@ def iter_training(
     normalization = Normalization()
     inputs = [normalization.apply(a) for a in arrays]
     if distances is not None:  # a last channel, so sampling and augmentation move it alike
-        inputs = [np.dstack([x, d]) for x, d in zip(inputs, distances, strict=True)]
-    padded = [pad_to_patch(x, t, config.patch) for x, t in zip(inputs, targets, strict=True)]
+        inputs = [
+            np.concatenate([x, d[..., None]], -1) for x, d in zip(inputs, distances, strict=True)
+        ]
+    patch = training_patch(config)
+    padded = [pad_to_patch(x, t, patch) for x, t in zip(inputs, targets, strict=True)]
     rng = np.random.default_rng(config.seed)
     data = split_validation(
-        [p[0] for p in padded], [p[1] for p in padded], config.patch, config.val_fraction, rng
+        [p[0] for p in padded], [p[1] for p in padded], patch, config.val_fraction, rng
     )
+    if spacing is not None:
+        extra["spacing"] = list(spacing)
     steps = config.steps_per_epoch or default_steps(data, config)
 
     keras = load_keras()
@@ -163,6 +179,7 @@ def train(
     initial: SegModel | None = None,
     channel_axis: int | None = None,
     regions=None,
+    spacing=None,
     preset: str | None = None,
     **params,
 ) -> SegModel:
@@ -173,7 +190,8 @@ def train(
     images, labels : array or list of arrays
         One image and its labels, or lists of pairs: 2D images (Y, X) or (Y, X, C) with
         labels (Y, X), or stacks (Z/T, Y, X[, C]) with labels (Z/T, Y, X) trained as 2D
-        slices (slices whose labels are all 0 are not painted yet and left out).
+        slices (slices whose labels are all 0 are not painted yet and left out); with
+        ``dims=3``, volumes (Z, Y, X[, C]) with labels (Z, Y, X) for a 3D network.
     class_names : list of str, optional
         A name for each painted label value, in increasing order of value.
     sources : list of (str, str), optional
@@ -194,6 +212,9 @@ def train(
         Continue training this model (human in the loop: correct its predictions, train
         again): its network, label mode, classes and recipe are kept; label values it does not
         know, or images with other channels, are refused.
+    spacing : (float, float, float), optional
+        Voxel spacing (z, y, x) of volumes (the layer's scale): a 3D network pools in-plane
+        only at its first levels when z is coarser.
     preset : {"fast-cpu", "accurate-gpu"}, optional
         Hyper-parameters that work together (:data:`~napari_segdl.core.train.config.PRESETS`);
         parameters given beside it win.
@@ -222,6 +243,7 @@ def train(
         initial=initial,
         channel_axis=channel_axis,
         regions=regions,
+        spacing=spacing,
     )
     while True:
         try:

@@ -7,11 +7,15 @@ from scipy import ndimage as ndi
 
 
 def flip_rotate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
-    """A random multiple of 90° and a random mirror, the same for image and labels."""
+    """A random multiple of 90° and a random mirror in-plane, the same for image and labels;
+    volumes (Z, Y, X[, C]) are also flipped in z half of the time."""
+    plane = (y.ndim - 2, y.ndim - 1)
     k = int(rng.integers(4))
-    x, y = np.rot90(x, k), np.rot90(y, k)
+    x, y = np.rot90(x, k, axes=plane), np.rot90(y, k, axes=plane)
     if rng.integers(2):
-        x, y = x[:, ::-1], y[:, ::-1]
+        x, y = np.flip(x, plane[1]), np.flip(y, plane[1])
+    if y.ndim == 3 and rng.integers(2):
+        x, y = x[::-1], y[::-1]
     return x, y
 
 
@@ -33,9 +37,19 @@ def deform(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
     """A small random affine (rotation, scale, shear) and elastic deformation.
 
     The same displacement moves the image (linear interpolation) and the labels (nearest
-    neighbour, so values stay painted values); both are mirrored at the patch border.
+    neighbour, so values stay painted values); both are mirrored at the patch border. A volume
+    (Z, Y, X, C) is deformed in-plane, every slice alike.
     """
-    height, width = y.shape
+    if y.ndim == 3:
+        coords = _displacement(y.shape[1:], rng)
+        moved = [_moved(x[z], y[z], coords) for z in range(y.shape[0])]
+        return np.stack([m[0] for m in moved]), np.stack([m[1] for m in moved])
+    return _moved(x, y, _displacement(y.shape, rng))
+
+
+def _displacement(shape, rng: np.random.Generator) -> np.ndarray:
+    """Where each pixel of a (Y, X) patch samples from: a random affine and elastic field."""
+    height, width = shape
     angle = rng.uniform(-np.pi / 12, np.pi / 12)
     scale = np.exp(rng.uniform(-0.15, 0.15))
     shear = rng.uniform(-0.1, 0.1)
@@ -48,6 +62,10 @@ def deform(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
     for axis in range(2):  # elastic: smooth random displacements of a few pixels
         field = ndi.gaussian_filter(rng.standard_normal((height, width)), smooth)
         coords[axis] += (strength / (np.abs(field).max() + 1e-6) * field).astype(np.float32)
+    return coords
+
+
+def _moved(x: np.ndarray, y: np.ndarray, coords: np.ndarray):
     moved = np.stack(
         [
             ndi.map_coordinates(x[..., c], coords, order=1, mode="mirror")

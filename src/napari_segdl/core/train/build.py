@@ -7,8 +7,9 @@ from ..backend import load_keras
 from .devices import dtype_policy, wants_mixed_precision
 
 
-def architecture(config, mode: str, initial) -> tuple[str, dict]:
-    """The network to train: the configured one, or the one of the model continued."""
+def architecture(config, mode: str, initial, spacing=None) -> tuple[str, dict]:
+    """The network to train: the configured one, or the one of the model continued. A 3D
+    network pools in-plane only at its first levels when ``spacing`` (z, y, x) is coarse in z."""
     if initial is not None:
         return initial.info.arch, dict(initial.info.arch_params)
     arch_params = {
@@ -19,6 +20,11 @@ def architecture(config, mode: str, initial) -> tuple[str, dict]:
     }
     if mode == "instance" and config.instance_head == "distance":
         arch_params["distance_head"] = True
+    if config.dims == 3:
+        from ..models.geometry import z_skip_for
+        from .volumes import z_ratio
+
+        arch_params.update(dims=3, z_skip=z_skip_for(z_ratio(spacing), config.depth))
     return config.arch, arch_params
 
 

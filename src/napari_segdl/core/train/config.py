@@ -13,7 +13,7 @@ from ..errors import SegDLError
 from ..labels import LABEL_MODES
 from ..models import ARCHITECTURES, check_patch
 from .presets import PRESETS
-from .schema import check_value, param
+from .schema import check_value, group
 
 #: Training losses: masked cross-entropy, or with a soft Dice term added.
 LOSSES = ("crossentropy", "crossentropy+dice")
@@ -23,16 +23,7 @@ MIXED_PRECISION = ("auto", "on", "bfloat16", "off")
 DISTRIBUTE = ("auto", "none", "mirrored", "multi-worker")
 
 
-def _network(default, kind, label, help, **spec) -> Field:
-    return param(default, kind, label, help, "network", **spec)
-
-
-def _training(default, kind, label, help, **spec) -> Field:
-    return param(default, kind, label, help, "training", **spec)
-
-
-def _device(default, kind, label, help, **spec) -> Field:
-    return param(default, kind, label, help, "device", **spec)
+_network, _training, _device = group("network"), group("training"), group("device")
 
 
 @dataclass
@@ -53,6 +44,15 @@ class TrainConfig:
         "indices, a lighter decoder.",
         choices=ARCHITECTURES,
         choice_text=("U-Net", "SegNet"),
+    )
+    dims: int = _network(
+        2,
+        int,
+        "dimensions",
+        "2D: a network of images (stacks are trained and predicted slice by slice). 3D: a "
+        "network of volumes (Z, Y, X), with context along z.",
+        choices=(2, 3),
+        choice_text=("2D", "3D"),
     )
     filters: int = _network(
         32,
@@ -117,6 +117,10 @@ class TrainConfig:
         high=4096,
         step=16,
     )
+    patch_z: int = _training(
+        16, int, "patch depth", "3D: slices per training patch, on the network's z grid.",
+        low=2, high=1024, step=2, advanced=True,
+    )  # fmt: skip
     max_time: float | None = _training(
         None,
         float,

@@ -17,7 +17,7 @@ from ..labels.modes import IGNORE
 from .checkpoints import save_checkpoint
 from .config import TrainConfig
 from .devices import out_of_memory_advice
-from .sampling import PatchSampler, TrainingData
+from .sampling import PatchSampler, TrainingData, training_patch
 
 StopRequest = Callable[[], bool]
 
@@ -46,8 +46,10 @@ class TrainingEvent:
 
 
 def default_steps(data: TrainingData, config: TrainConfig) -> int:
+    """Steps that see every labelled image about twice per epoch, 8 to 100."""
     area = sum(t.size for t in data.targets)
-    return int(np.clip(math.ceil(2 * area / (config.patch**2 * config.batch)), 8, 100))
+    patch = math.prod(training_patch(config))
+    return int(np.clip(math.ceil(2 * area / (patch * config.batch)), 8, 100))
 
 
 def _eta(elapsed: float, done: int, total: int, max_time: float | None) -> float:
@@ -121,7 +123,7 @@ def fit(
     network = model.keras_model
     sampler = PatchSampler(
         data,
-        config.patch,
+        training_patch(config),
         config.batch,
         config.seed,
         config.augment,

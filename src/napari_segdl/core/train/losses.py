@@ -25,7 +25,7 @@ def median_frequency_weights(targets, num_classes: int) -> np.ndarray:
 
 def segmentation_loss(class_weights=None, dice: bool = False, distance: bool = False):
     """The training loss: categorical cross-entropy averaged over labelled pixels only
-    (targets (B, H, W) of class indices; negative values, ``IGNORE``, add nothing; 0 when no
+    (targets (B, H, W) or (B, Z, H, W) of class indices; negative values, ``IGNORE``, add nothing; 0 when no
     pixel is labelled), class-weighted when ``class_weights`` are given, plus a soft Dice term
     (1 - mean Dice over classes, labelled pixels only) when ``dice``.
 
@@ -58,8 +58,9 @@ def segmentation_loss(class_weights=None, dice: bool = False, distance: bool = F
         total = ops.sum(nll * pixel_weight) / ops.maximum(ops.sum(pixel_weight), 1e-7)
         if dice:
             mask = ops.expand_dims(labelled, -1)
-            overlap = ops.sum(classes * y_pred * mask, axis=(0, 1, 2))
-            sizes = ops.sum((classes + y_pred) * mask, axis=(0, 1, 2))
+            axes = tuple(range(len(y_pred.shape) - 1))  # batch and space, 2D or 3D
+            overlap = ops.sum(classes * y_pred * mask, axis=axes)
+            sizes = ops.sum((classes + y_pred) * mask, axis=axes)
             total = total + 1.0 - ops.mean((2.0 * overlap + 1.0) / (sizes + 1.0))
         return total
 

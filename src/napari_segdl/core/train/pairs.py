@@ -84,7 +84,7 @@ def prepare_pairs(
     ]
     extra = {"slices": {"trained": len(slices), "total": total}}
     if any(mask is not None for mask in checked):
-        targets = _only_checked(targets, checked, sources)
+        targets = only_checked(targets, checked, sources)
         kept = sum(int((t != IGNORE).sum()) for t in targets)
         extra["checked_pixels"] = kept
     if mode == "instance":  # predictions drop objects much smaller than the painted ones
@@ -123,7 +123,7 @@ def _slices(image, label, region, mode, names, channel_axis):
     ], count
 
 
-def _only_checked(targets, checked, sources) -> list[np.ndarray]:
+def only_checked(targets, checked, sources) -> list[np.ndarray]:
     """Targets left out (``IGNORE``) outside the checked regions; a pair whose regions cover
     nothing painted is refused."""
     kept = [

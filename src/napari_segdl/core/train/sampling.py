@@ -1,7 +1,12 @@
-"""Training data: padding, a validation split by held-out blocks, and patch sampling."""
+"""Training data: padding, a validation split by held-out blocks, and patch sampling.
+
+Images are (Y, X, C) with targets (Y, X), or volumes (Z, Y, X, C) with targets (Z, Y, X) for 3D
+networks; a patch is a side (2D) or a shape per spatial axis.
+"""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,13 +21,29 @@ class TrainingData:
 
     images: list[np.ndarray]
     targets: list[np.ndarray]
-    val_images: np.ndarray  # (N, patch, patch, C); N = 0 without validation
-    val_targets: np.ndarray  # (N, patch, patch)
+    val_images: np.ndarray  # (N, *patch, C); N = 0 without validation
+    val_targets: np.ndarray  # (N, *patch)
 
 
-def pad_to_patch(image: np.ndarray, target: np.ndarray, patch: int):
+def patch_shape(patch, ndim: int) -> tuple[int, ...]:
+    """The patch's size along each of ``ndim`` spatial axes (a side is the same on each)."""
+    return tuple(int(p) for p in patch) if isinstance(patch, (tuple, list)) else (patch,) * ndim
+
+
+def training_patch(config) -> tuple[int, ...]:
+    """The shape of a run's training patches: (patch, patch), or (patch_z, patch, patch) for a
+    3D network."""
+    return (config.patch_z,) * (config.dims == 3) + (config.patch,) * 2
+
+
+def _window(corner, shape) -> tuple[slice, ...]:
+    return tuple(slice(c, c + n) for c, n in zip(corner, shape, strict=True))
+
+
+def pad_to_patch(image: np.ndarray, target: np.ndarray, patch):
     """Pad an image (mirrored) and its target (``IGNORE``) to at least ``patch`` on each side."""
-    pad = [(0, max(0, patch - n)) for n in target.shape]
+    shape = patch_shape(patch, target.ndim)
+    pad = [(0, max(0, p - n)) for n, p in zip(target.shape, shape, strict=True)]
     if not any(p for _, p in pad):
         return image, target
     image = np.pad(image, [*pad, (0, 0)], mode="symmetric")
@@ -33,7 +54,7 @@ def pad_to_patch(image: np.ndarray, target: np.ndarray, patch: int):
 def split_validation(
     images: list[np.ndarray],
     targets: list[np.ndarray],
-    patch: int,
+    patch,
     fraction: float,
     rng: np.random.Generator,
 ) -> TrainingData:
@@ -44,38 +65,40 @@ def split_validation(
     of its labelled pixels is held out instead.
     """
     channels = images[0].shape[-1]
+    shape = patch_shape(patch, targets[0].ndim)
     empty = TrainingData(
         images,
         targets,
-        np.zeros((0, patch, patch, channels), np.float32),
-        np.zeros((0, patch, patch), np.int32),
+        np.zeros((0, *shape, channels), np.float32),
+        np.zeros((0, *shape), np.int32),
     )
     if fraction <= 0:
         return empty
     blocks = [
-        (i, y, x)
+        (i, _window(corner, shape))
         for i, t in enumerate(targets)
-        for y in range(0, t.shape[0] - patch + 1, patch)
-        for x in range(0, t.shape[1] - patch + 1, patch)
-        if (t[y : y + patch, x : x + patch] != IGNORE).any()
+        for corner in itertools.product(
+            *(range(0, n - p + 1, p) for n, p in zip(t.shape, shape, strict=True))
+        )
+        if (t[_window(corner, shape)] != IGNORE).any()
     ]
     targets = [t.copy() for t in targets]
     if len(blocks) >= 2:
         count = min(len(blocks) - 1, max(1, round(fraction * len(blocks))))
         chosen = [blocks[k] for k in sorted(rng.choice(len(blocks), count, replace=False))]
-        val_y = np.stack([targets[i][y : y + patch, x : x + patch].copy() for i, y, x in chosen])
-        for i, y, x in chosen:
-            targets[i][y : y + patch, x : x + patch] = IGNORE
+        val_y = np.stack([targets[i][where].copy() for i, where in chosen])
+        for i, where in chosen:
+            targets[i][where] = IGNORE
     elif blocks:
-        i, y, x = blocks[0]
-        window = targets[i][y : y + patch, x : x + patch]  # a view: edits reach targets[i]
+        i, where = blocks[0]
+        window = targets[i][where]  # a view: edits reach targets[i]
         held = (window != IGNORE) & (rng.random(window.shape) < fraction)
         val_y = np.where(held, window, IGNORE)[np.newaxis]
         window[held] = IGNORE
         chosen = [blocks[0]]
     else:
         return empty
-    val_x = np.stack([images[i][y : y + patch, x : x + patch] for i, y, x in chosen])
+    val_x = np.stack([images[i][where] for i, where in chosen])
     return TrainingData(images, targets, val_x, val_y.astype(np.int32))
 
 
@@ -106,7 +129,8 @@ class PatchSampler:
     ):
         self.images, self.targets = data.images, data.targets
         self.distance = distance
-        self.patch, self.batch, self.seed = patch, batch, seed
+        self.patch = patch_shape(patch, self.targets[0].ndim)
+        self.batch, self.seed = batch, seed
         self.augment, self.intensity, self.deform = augment, intensity, deform
         self._labelled = [np.flatnonzero(t != IGNORE) for t in self.targets]
         self._by_class: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -120,6 +144,7 @@ class PatchSampler:
         self._weights /= self._weights.sum()
 
     def _centre(self, rng: np.random.Generator) -> tuple[int, int]:
+        """An image and the flat index of a labelled pixel in it."""
         if rng.random() < 0.5:
             image = int(rng.choice(len(self.images), p=self._weights))
             pixels = self._labelled[image]
@@ -129,23 +154,25 @@ class PatchSampler:
         return image, int(pixels[rng.integers(len(pixels))])
 
     def batch_at(self, epoch: int, step: int) -> tuple[np.ndarray, np.ndarray]:
-        """The batch ``(x, y)`` for one step: x (B, P, P, C) float32, y (B, P, P) int32."""
+        """The batch ``(x, y)`` for one step: x (B, *patch, C) float32, y (B, *patch) int32."""
         rng = np.random.default_rng([self.seed, epoch, step])
         xs, ys = [], []
         for _ in range(self.batch):
             image, flat = self._centre(rng)
-            height, width = self.targets[image].shape
-            cy, cx = divmod(flat, width)
-            y0 = int(np.clip(cy - rng.integers(self.patch), 0, height - self.patch))
-            x0 = int(np.clip(cx - rng.integers(self.patch), 0, width - self.patch))
-            x = self.images[image][y0 : y0 + self.patch, x0 : x0 + self.patch]
-            y = self.targets[image][y0 : y0 + self.patch, x0 : x0 + self.patch]
+            shape = self.targets[image].shape
+            centre = np.unravel_index(flat, shape)
+            corner = [
+                int(np.clip(c - rng.integers(p), 0, n - p))
+                for c, p, n in zip(centre, self.patch, shape, strict=True)
+            ]
+            where = _window(corner, self.patch)
+            x, y = self.images[image][where], self.targets[image][where]
             if self.augment:
                 x, y = augment.flip_rotate(x, y, rng)
             if self.deform and rng.random() < 0.5:
                 x, y = augment.deform(x, y, rng)
             if self.distance:
-                x, y = x[..., :-1], np.dstack([y, x[..., -1]]).astype(np.float32)
+                x, y = x[..., :-1], np.stack([y, x[..., -1]], axis=-1).astype(np.float32)
             if self.intensity:
                 x = augment.intensity(x, rng)
             xs.append(x)

@@ -46,6 +46,15 @@ def param(default, kind: type, label: str, help: str, group: str, **spec) -> Fie
     return field(default=default, metadata={"spec": Spec(kind, label, help, group, **spec)})
 
 
+def group(name: str):
+    """A :func:`param` factory for the parameters of one group ("network", "training", ...)."""
+
+    def make(default, kind: type, label: str, help: str, **spec) -> Field:
+        return param(default, kind, label, help, name, **spec)
+
+    return make
+
+
 def spec(item: Field) -> Spec:
     return item.metadata["spec"]
 
