@@ -33,3 +33,23 @@ def error_messages() -> list[str]:
     from napari.utils.notifications import notification_manager
 
     return [str(n.message) for n in notification_manager.records if n.severity == "error"]
+
+
+def make_balls(shape=(12, 48, 48), count=5, seed=0):
+    """A noisy volume of bright ellipsoids (flatter in z, as in microscopy stacks) and their
+    instance labels 1..count."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(40, 8, shape).astype(np.float32)
+    labels = np.zeros(shape, np.uint16)
+    zz, yy, xx = np.indices(shape)
+    for i in range(1, count + 1):
+        c = [
+            rng.integers(3, shape[0] - 3),
+            rng.integers(8, shape[1] - 8),
+            rng.integers(8, shape[2] - 8),
+        ]
+        inside = ((zz - c[0]) / 2.5) ** 2 + ((yy - c[1]) / 6) ** 2 + ((xx - c[2]) / 6) ** 2 < 1
+        inside &= labels == 0
+        image[inside] += 60
+        labels[inside] = i
+    return image, labels

@@ -72,16 +72,16 @@ def read_nifti(path: str | os.PathLike) -> Capture:
 
     path = Path(path)
     image = _load(path)
-    canonical = nib.as_closest_canonical(image) if len(image.shape) >= 3 else image
-    try:
+    try:  # a truncated .nii.gz fails here (reading the voxels), not at the header
+        canonical = nib.as_closest_canonical(image) if len(image.shape) >= 3 else image
         voxels = np.asanyarray(canonical.dataobj)
-    except DECODE_ERRORS as error:  # a truncated .nii.gz fails here, not at the header
+    except DECODE_ERRORS as error:
         raise unreadable(path, error) from error
     data = np.ascontiguousarray(_to_layer(voxels))
     header = canonical.header
     zooms = [round(float(z), 6) for z in header.get_zooms()[:3]]
     spatial = zooms[::-1]
-    missing = not all(np.isfinite(z) and z > 0 for z in spatial)
+    missing = not all(np.isfinite(z) and z > 0 for z in (*spatial, *_stored_zooms(path, image)))
     scale = tuple(1.0 for _ in spatial) if missing else tuple(spatial)
     if data.ndim == 4:
         scale = (1.0, *scale)
@@ -107,6 +107,15 @@ def read_nifti(path: str | os.PathLike) -> Capture:
         metadata["time_unit"] = time if time != "unknown" else None
     labels = ("t", "z", "y", "x")[-data.ndim :]
     return Capture(data, nifti_stem(path), False, metadata, scale, labels)
+
+
+def _stored_zooms(path: Path, image) -> list[float]:
+    """The spacing the file stores (nibabel shows a stored 0 as 1)."""
+    import nibabel as nib
+
+    with nib.openers.ImageOpener(path) as handle:
+        raw = type(image.header).from_fileobj(handle, check=False)
+    return [float(z) for z in raw["pixdim"][1 : min(len(image.shape), 3) + 1]]
 
 
 def _text(value) -> str | None:

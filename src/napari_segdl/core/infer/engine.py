@@ -94,9 +94,12 @@ def predict_probabilities(
     return (total / weight[..., None])[tuple(slice(0, n) for n in space)]
 
 
-def tile_sizes(geometry, space: tuple[int, ...], tile: int | None):
+def tile_sizes(geometry, space: tuple[int, ...], tile):
     """The largest tile along each spatial axis and the tiles per batch: ``tile`` in-plane (or
-    as the free memory allows), and for volumes a depth that the memory allows."""
+    as the free memory allows), and for volumes a depth that the memory allows; a tuple gives
+    the size along each axis."""
+    if isinstance(tile, tuple):
+        return tile, 1
     if geometry.dims == 2:
         side, batch = auto_tile(geometry)
         return (tile or side,) * 2, batch

@@ -64,15 +64,16 @@ def axis_margin(factors: list[int]) -> int:
     """Context on each side along one axis whose levels pool by ``factors`` (1: not pooled).
 
     The receptive width of two 3-wide convolutions per encoder level, the pooling, the
-    bottleneck and two convolutions per decoder level, plus one jump of the coarsest level as
-    :func:`receptive_margin` has it; half of it, rounded up to the axis' pooling grid.
+    bottleneck and two convolutions per decoder level (up-convolutions add none); half of it,
+    rounded up to the axis' pooling grid. Pooled at every level, it equals
+    :func:`receptive_margin`.
     """
     width, jump = 1, 1
     for factor in factors:
         width += 4 * jump + (factor - 1) * jump  # two convolutions, then the pooling
         jump *= factor
     grid = jump
-    width += 4 * jump + jump  # the bottleneck
+    width += 4 * jump  # the bottleneck
     jump_up = 1
     for factor in factors:  # the decoder's convolutions, at each level's resolution
         width += 4 * jump_up
