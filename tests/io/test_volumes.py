@@ -72,7 +72,9 @@ def test_missing_spacing_shows_one_per_voxel_with_a_warning(tmp_path):
 
 
 def test_a_truncated_nifti_is_refused_by_name(tmp_path):
-    path = nifti(tmp_path / "scan.nii.gz", np.random.default_rng(0).random((20, 20, 20)).astype(np.float32))
+    path = nifti(
+        tmp_path / "scan.nii.gz", np.random.default_rng(0).random((20, 20, 20)).astype(np.float32)
+    )
     raw = gzip.decompress(path.read_bytes())
     path.write_bytes(gzip.compress(raw)[: len(gzip.compress(raw)) // 2])
     with pytest.raises(SegDLError, match=r"scan\.nii\.gz"):

@@ -15,7 +15,9 @@ from napari_segdl.core.models.pooling import MaxPoolingWithArgmax3D, MaxUnpoolin
 def test_volume_in_volume_out(arch, z_skip, depth):
     network = build_model(arch, 2, 3, depth=2, filters=4, dims=3, z_skip=z_skip)
     assert network.input_shape == (None, None, None, None, 2)
-    scores = network.predict_on_batch(np.random.default_rng(0).random((1, depth, 16, 12, 2)).astype("float32"))
+    scores = network.predict_on_batch(
+        np.random.default_rng(0).random((1, depth, 16, 12, 2)).astype("float32")
+    )
     assert scores.shape == (1, depth, 16, 12, 3)
     assert np.allclose(scores.sum(-1), 1, atol=1e-5)
 
