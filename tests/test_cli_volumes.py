@@ -28,7 +28,7 @@ def test_a_3d_network_from_nifti_files_predicts_nifti_with_the_source_affine(tmp
     assert main([*args, *ARGS_3D]) == 0
     trained = load_model(model)
     assert trained.info.arch_params["dims"] == 3
-    assert trained.info.training["spacing"] == pytest.approx([0.5, 0.7, 3.0])  # the file's own
+    assert trained.info.training["spacing"] == pytest.approx([0.7, 0.5, 3.0])  # the file's own
     assert (
         main(["predict", str(model), str(tmp_path / "images"), "--out", str(tmp_path / "out")])
         == 0
@@ -39,8 +39,9 @@ def test_a_3d_network_from_nifti_files_predicts_nifti_with_the_source_affine(tmp
 
 
 def test_bad_spacing_and_2d_images_with_dims_3_end_with_one_line(tmp_path, capsys):
-    (tmp_path / "a.nii").write_bytes(b"")
-    assert main(["train", "x", "y", "--out", "m.keras", "--spacing", "1,a,1"]) == 2
+    with pytest.raises(SystemExit) as parsed:
+        main(["train", "x", "y", "--out", "m.keras", "--spacing", "1,a,1"])
+    assert parsed.value.code == 2
     assert "expected three numbers Z,Y,X" in capsys.readouterr().err
     flat = nifti(tmp_path / "flat.nii", np.zeros((20, 20), np.uint8))
     assert main(["train", str(flat), str(flat), "--out", str(tmp_path / "m.keras"), *ARGS_3D]) == 2

@@ -55,10 +55,11 @@ def train_files(
         raise SegDLError(f"--out must name a .keras file; received '{out}'.")
     TrainConfig.create(preset, **params)  # bad parameters fail before any file is read
     pairs = pair_by_stem(list_images(images), list_images(labels))
-    if spacing is None and is_nifti(pairs[0][0]):
+    if spacing is None and params.get("dims") == 3 and is_nifti(pairs[0][0]):
         from ..io.nifti import read_nifti
 
-        spacing = read_nifti(pairs[0][0]).metadata["spacing"]
+        spacing = read_nifti(pairs[0][0]).metadata["spacing"]  # a volume's own
+        spacing = spacing if spacing and len(spacing) == 3 else None
     model = train(
         [read_picture(i) for i, _ in pairs],
         [read_labels(lab, colours=colour_labels) for _, lab in pairs],
