@@ -16,6 +16,7 @@ __all__ = [
     "SegModel",
     "__version__",
     "evaluate",
+    "export_bioimageio",
     "load_model",
     "predict",
     "preprocess",
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core.errors import SegDLError
     from .core.evaluate.semantic import evaluate
     from .core.infer.predict import predict
+    from .core.interop import export_bioimageio
     from .core.preprocess import Recipe, preprocess
     from .core.train.api import train
 
@@ -35,6 +37,7 @@ _LAZY = {
     "SegModel": ".core.bundle",
     "load_model": ".core.bundle",
     "evaluate": ".core.evaluate.semantic",
+    "export_bioimageio": ".core.interop",
     "predict": ".core.infer.predict",
     "preprocess": ".core.preprocess",
     "Recipe": ".core.preprocess",

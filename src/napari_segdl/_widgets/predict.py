@@ -20,6 +20,7 @@ from ..core.infer.chunks import is_lazy
 from ..core.preprocess import already_preprocessed
 from ._common import SESSION_MODELS, Progress, channel_axis, image_data, reported
 from ._dock import Dock
+from ._export import ExportFields, export_worker
 from ._predict_jobs import (
     LayerFailed,
     LayerPredicted,
@@ -61,7 +62,8 @@ class PredictWidget(Dock):
         )
         self.predict_button = PushButton(name="predict_button", text="Predict")
         self.cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False)
-        self.busy_buttons = [self.load_button, self.predict_button]
+        self.export = ExportFields()
+        self.busy_buttons = [self.load_button, self.predict_button, self.export.button]
         self.extend(
             [
                 self.images,
@@ -73,6 +75,7 @@ class PredictWidget(Dock):
                 self.cancel_button,
                 self.status,
                 self.places,
+                self.export,
             ]
         )
         self._select_current_images()
@@ -85,6 +88,7 @@ class PredictWidget(Dock):
         self.predict_button.changed.connect(self._predict)
         self.cancel_button.changed.connect(self._request_cancel)
         self.places.changed.connect(self._go_to)
+        self.export.button.changed.connect(self._export)
 
     def _select_current_images(self) -> None:
         """Start with the selected image layers (or the only image), not an empty list."""
@@ -118,6 +122,31 @@ class PredictWidget(Dock):
             message=f"Loading {path.name}...",
             on_result=lambda model: self._on_loaded(path, model),
         )
+
+    def _export(self) -> None:
+        """Write the chosen model as a Model Zoo package; the first chosen image gives its
+        test tensors and cover (the bundled sample when none fits)."""
+        path = self.export.path.value
+        if not path or path.suffix.lower() != ".zip":
+            self.refuse(
+                SegDLError(f"Choose where to write the package (.zip); received '{path}'.")
+            )
+            return
+        model = SESSION_MODELS.get(self.model.value) if self.model.value else None
+        if model is None:
+            self.refuse(SegDLError("Choose a model to export (train or load one first)."))
+            return
+        image = image_data(self.images.value[0]) if self.images.value else None
+        self.run(
+            export_worker(model, path, image, self.export.options()),
+            message=f"Exporting to {path.name}...",
+            on_result=self._exported,
+        )
+
+    def _exported(self, done) -> None:
+        self.status.value = f"Wrote {done.path.name} ({', '.join(done.formats)})"
+        for warning in done.warnings:
+            show_info(f"Model Zoo package: {warning}")
 
     def _on_loaded(self, path, model) -> None:
         self.model.value = SESSION_MODELS.add(path.stem, model)

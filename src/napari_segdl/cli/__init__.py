@@ -62,6 +62,11 @@ def _run(args: argparse.Namespace) -> int:
             args.predictions, args.truth, ignore=args.ignore, instance=args.instance
         )
         print(json.dumps(result, indent=1) if args.json else flows.console.format_scores(result))
+    elif args.command == "export":
+        report = flows.files.export_file(args)
+        print(f"wrote {report.path} ({', '.join(report.formats)})")
+        for warning in report.warnings:
+            print(f"napari-segdl: warning: {warning}", file=sys.stderr)
     elif args.command == "models":
         from ..core.models.bundled import BUNDLED
 

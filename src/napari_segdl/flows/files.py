@@ -238,3 +238,23 @@ def evaluate_files(
         instance=instance,
         names=[p.stem for p, _ in pairs],
     )
+
+
+def export_file(args):
+    """``napari-segdl export``: the model (a file or a bundled name) as a BioImage Model Zoo
+    package, its test tensors from ``--image`` when given."""
+    from ..core.bundle import load_model
+    from ..core.interop import export_bioimageio
+
+    image = read_picture(args.image) if args.image else None
+    return export_bioimageio(
+        load_model(args.model),
+        args.bioimageio,
+        image=image,
+        name=args.name,
+        description=args.description,
+        authors=args.author,
+        license=args.license,
+        cite=args.cite,
+        overwrite=args.overwrite,
+    )

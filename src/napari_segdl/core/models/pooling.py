@@ -2,7 +2,7 @@
 
 SegNet's decoder upsamples with the encoder's pooling indices. Keras has no such layer, so both
 are written with ``keras.ops`` (any backend): a 2x2 window is reshaped to a last axis of four,
-whose ``argmax`` is the index; unpooling scatters each value back with a one-hot of that index.
+whose first maximum gives the index; unpooling scatters each value back with a one-hot of that index.
 Registered as serialisable, so a bundle with them loads in Keras' safe mode.
 """
 
@@ -14,6 +14,22 @@ keras = load_keras()
 ops = keras.ops
 
 
+def max_and_index(windows, size: int):
+    """The maximum over the last axis (of ``size``) and the index of its first occurrence.
+
+    Written as a chain of comparisons rather than ``ops.argmax``, whose TensorFlow lowering
+    (bit casts) has no ONNX equivalent: exported SegNets then run in ONNX Runtime too.
+    """
+    best = windows[..., 0]
+    index = ops.zeros_like(best, dtype="int32")
+    for k in range(1, size):
+        value = windows[..., k]
+        better = ops.greater(value, best)
+        index = ops.where(better, ops.full_like(index, k), index)
+        best = ops.maximum(best, value)
+    return best, index
+
+
 @keras.saving.register_keras_serializable(package="napari_segdl")
 class MaxPoolingWithArgmax2D(keras.layers.Layer):
     """2x2, stride-2 max pooling; returns the maxima and their index 0..3 in each window."""
@@ -23,7 +39,7 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
         windows = ops.reshape(x, (-1, height // 2, 2, width // 2, 2, channels))
         windows = ops.transpose(windows, (0, 1, 3, 5, 2, 4))  # (B, H/2, W/2, C, 2, 2)
         windows = ops.reshape(windows, (-1, height // 2, width // 2, channels, 4))
-        return ops.max(windows, axis=-1), ops.cast(ops.argmax(windows, axis=-1), "int32")
+        return max_and_index(windows, 4)
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
@@ -79,7 +95,7 @@ class MaxPoolingWithArgmax3D(keras.layers.Layer):
         windows = ops.reshape(
             windows, (-1, depth // fz, height // 2, width // 2, channels, fz * 4)
         )
-        return ops.max(windows, axis=-1), ops.cast(ops.argmax(windows, axis=-1), "int32")
+        return max_and_index(windows, fz * 4)
 
     def compute_output_shape(self, input_shape):
         batch, depth, height, width, channels = input_shape

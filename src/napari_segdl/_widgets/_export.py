@@ -1,0 +1,38 @@
+"""The Predict dock's export of the chosen model as a BioImage Model Zoo package."""
+
+from __future__ import annotations
+
+from magicgui.widgets import Container, FileEdit, LineEdit, PushButton
+from napari.qt.threading import thread_worker
+
+from ._common import keras_result
+
+
+class ExportFields(Container):
+    """Where the package goes, who made it and under which licence, and the button."""
+
+    def __init__(self):
+        super().__init__(name="export", label="Model Zoo", labels=True)
+        self.path = FileEdit(name="export_path", label="package", mode="w", filter="*.zip")
+        self.authors = LineEdit(name="authors", label="authors", tooltip="Names, comma-separated.")
+        self.licence = LineEdit(name="licence", label="licence", value="CC-BY-4.0")
+        self.licence.tooltip = "An SPDX licence id for the package (CC-BY-4.0, MIT, ...)."
+        self.button = PushButton(name="export_button", text="Export for the Model Zoo")
+        self.button.tooltip = (
+            "Write the chosen model as a BioImage Model Zoo package (ilastik, deepImageJ, QuPath, "
+            "bioimageio.core), its test tensors and cover from the first chosen image."
+        )
+        self.extend([self.path, self.authors, self.licence, self.button])
+
+    def options(self) -> dict:
+        authors = [a.strip() for a in self.authors.value.split(",") if a.strip()]
+        return {"authors": authors or None, "license": self.licence.value.strip() or "CC-BY-4.0"}
+
+
+@thread_worker
+def export_worker(model, path, image, options: dict):
+    """Export on a Keras thread (the converters trace the network); an existing file is
+    replaced only when the user chose it in the save dialog."""
+    from ..core.interop import export_bioimageio
+
+    return keras_result(export_bioimageio, model, path, image=image, overwrite=True, **options)

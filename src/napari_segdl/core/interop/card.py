@@ -1,0 +1,126 @@
+"""What a BioImage Model Zoo package says about a napari-segdl model: the model card, the cover
+picture, napari-segdl's own configuration, and the recipe steps the spec cannot express."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..bundle import SegModel
+
+
+def unsupported_steps(model: SegModel) -> list[str]:
+    """The recipe's steps, none of which the spec's preprocessing expresses (resize, denoise,
+    colour order, ...): the package's input is the image after them."""
+    return [step.get("op", "?") for step in (model.info.recipe or {}).get("steps", [])]
+
+
+def package_config(model: SegModel) -> dict:
+    """napari-segdl's description of the outputs, for tools that read ``config``."""
+    from ..infer.engine import instance_options
+
+    classes = model.class_map
+    config = {
+        "label_mode": classes.mode,
+        "label_values": [int(v) for v in classes.values],
+        "class_names": list(classes.names),
+        "labels_from_probabilities": "argmax over the class channels, mapped to label_values",
+        "arch": model.info.arch,
+        "arch_params": dict(model.info.arch_params),
+        "recipe": model.info.recipe or {},
+        "normalization": dict(model.info.normalization),
+    }
+    if classes.mode == "instance":
+        options = instance_options(model)
+        config["instance_postprocessing"] = {
+            "method": "seeded watershed on the object (or distance) channel",
+            "seed_level": options["seed"],
+            "extent_level": options["extent"],
+            "min_size": options["min_size"],
+        }
+    return config
+
+
+def model_card(model: SegModel, formats, warnings: list[str]) -> str:
+    """The package's documentation (Markdown), with the Validation section the spec asks for."""
+    info, classes = model.info, model.class_map
+    training = info.training
+    history = info.history or {}
+    best = training.get("best_epoch")
+    val_iou = (history.get("val_iou") or [None] * max(best or 1, 1))[(best or 1) - 1]
+    steps = unsupported_steps(model)
+    lines = [
+        f"# {info.arch} ({model.geometry.dims}D, {classes.mode}) from napari-segdl",
+        "",
+        "Exported from a napari-segdl model bundle. Input: the image with channels last, scaled "
+        f"per channel between its {model.normalization.low} and {model.normalization.high} "
+        "percentiles (`scale_range`). Output: the probability of each class, channels last.",
+        "",
+        "## Classes and labels",
+        "",
+        "| channel | class | label value |",
+        "| --- | --- | --- |",
+        *[
+            f"| {i} | {name} | {value} |"
+            for i, (name, value) in enumerate(zip(classes.names, classes.values, strict=True))
+        ],
+        "",
+        f"Label mode `{classes.mode}`: labels are the argmax of the class channels mapped to the "
+        "label values above.",
+    ]
+    if classes.mode == "instance":
+        config = package_config(model)["instance_postprocessing"]
+        lines += [
+            "Instance IDs come from a seeded watershed: seeds are connected object interiors "
+            f"(or distance peaks) above {config['seed_level']}, objects extend over the "
+            f"foreground (1 - background) above {config['extent_level']}, and objects under "
+            f"{config['min_size']} pixels are dropped.",
+        ]
+    lines += ["", "## Preprocessing", ""]
+    if steps:
+        lines += [
+            "The model was trained on images after these napari-segdl recipe steps, which the "
+            f"package cannot express: **{', '.join(steps)}**. Apply them before running the "
+            "package elsewhere (the recipe is in `config.napari_segdl.recipe`).",
+        ]
+    else:
+        lines += ["None beyond the percentile scaling above."]
+    lines += [
+        "",
+        "## Training",
+        "",
+        f"Network parameters: `{info.arch_params}`. Epochs run: {training.get('epochs_run')}, "
+        f"best epoch {best}; training pairs: {training.get('pairs')}; "
+        f"device: {training.get('device', 'unknown')}.",
+        "",
+        "## Validation",
+        "",
+        f"Validation IoU at the best epoch (held-out blocks of the training images): {val_iou}. "
+        "The package's test tensors come from a real image; validate the model on images of "
+        "your own with ground truth before relying on it.",
+        "",
+        f"Weight formats: {', '.join(formats)}.",
+    ]
+    if warnings:
+        lines += ["", "## Notes", "", *[f"- {w}" for w in warnings]]
+    return "\n".join(lines) + "\n"
+
+
+def cover_picture(model: SegModel, test_input, test_output, path: Path) -> Path:
+    """The prediction over the test image (the middle slice of a volume), side by side."""
+    import imageio.v3 as iio
+    from skimage.color import label2rgb
+
+    image = np.asarray(test_input[0], dtype=np.float32)
+    scores = np.asarray(test_output[0])
+    if model.geometry.dims == 3:
+        image, scores = image[image.shape[0] // 2], scores[scores.shape[0] // 2]
+    grey = image[..., 0] if image.shape[-1] != 3 else image.mean(-1)
+    lo, hi = np.percentile(grey, [1, 99.8])
+    grey = np.clip((grey - lo) / max(hi - lo, 1e-6), 0, 1)
+    labels = scores[..., : model.class_map.num_classes].argmax(-1)
+    overlay = label2rgb(labels, image=grey, bg_label=0, alpha=0.4)
+    picture = np.concatenate([np.dstack([grey] * 3), overlay], axis=1)
+    iio.imwrite(path, (picture * 255).astype(np.uint8))
+    return path

@@ -1,0 +1,108 @@
+"""A trained network in the weight formats other tools run: Keras v3, ONNX, TensorFlow SavedModel.
+
+Each writer takes the Keras network of a :class:`~napari_segdl.core.bundle.SegModel` and writes
+one file (the SavedModel as a zip, as the BioImage Model Zoo packs it); a format whose
+converter is not installed is refused with the package to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from ..backend import load_keras
+from ..errors import SegDLError
+
+#: The ONNX operator set written; ONNX Runtime and OpenVINO of 2023 on run it.
+ONNX_OPSET = 17
+
+
+def needs(module: str, package: str, what: str):
+    """Import ``module`` or say which package to install for ``what``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise SegDLError(
+            f"{what} needs the '{package}' package: pip install {package} (or pip install "
+            "'napari-segdl[interop]')."
+        ) from error
+
+
+def custom_layers(network) -> list[str]:
+    """The classes of ``network``'s layers that a plain Keras does not know (SegNet's pooling)."""
+    return sorted(
+        {
+            type(layer).__name__
+            for layer in network.layers
+            if not type(layer).__module__.startswith("keras")
+        }
+    )
+
+
+def write_keras(network, path: Path) -> Path:
+    """The network alone as a Keras v3 file (no napari-segdl metadata, no optimizer)."""
+    if custom_layers(network):
+        raise SegDLError(
+            f"This network has layers of napari-segdl ({', '.join(custom_layers(network))}), "
+            "which a plain keras.models.load_model cannot build: SegNet packages carry ONNX "
+            "and TensorFlow SavedModel weights only."
+        )
+    network.save(path, include_optimizer=False)
+    return path
+
+
+def write_saved_model(network, path: Path) -> Path:
+    """A TensorFlow SavedModel of ``network`` (a ``serve`` signature giving a dict with its
+    ``probabilities``), zipped into ``path``."""
+    import tensorflow as tf
+
+    keras = load_keras()
+    with tempfile.TemporaryDirectory() as folder:
+        saved = Path(folder) / "saved_model"
+        archive = keras.export.ExportArchive()
+        archive.track(network)
+        spec = tf.TensorSpec((None, *network.input_shape[1:]), tf.float32, name="raw")
+
+        def serve(x):  # a dict of named outputs, as the zoo's tools read a SavedModel
+            return {"probabilities": network(x, training=False)}
+
+        archive.add_endpoint(name="serve", fn=serve, input_signature=[spec])
+        with quiet():
+            archive.write_out(saved, verbose=False)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(saved.rglob("*")):
+                if file.is_file():
+                    archive.write(file, file.relative_to(saved).as_posix())
+    return path
+
+
+def write_onnx(network, path: Path) -> Path:
+    """``network`` as ONNX (through tf2onnx), with free batch and spatial sizes."""
+    needs("tf2onnx", "tf2onnx", "Writing ONNX weights")
+    keras = load_keras()
+    with quiet():
+        spec = [
+            keras.InputSpec(shape=(None, *network.input_shape[1:]), dtype="float32")
+        ]  # the sizes the network takes: any batch, any multiple of its grid
+        network.export(
+            path, format="onnx", verbose=False, input_signature=spec, opset_version=ONNX_OPSET
+        )
+    return path
+
+
+@contextlib.contextmanager
+def quiet():
+    """Keep the converters' progress lines off the terminal."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def tensorflow_version() -> str:
+    import tensorflow as tf
+
+    return tf.__version__.split("+")[0]

@@ -1,0 +1,33 @@
+"""The Predict dock exports the chosen model as a BioImage Model Zoo package."""
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from helpers import error_messages
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
+
+
+@pytest.mark.slow
+def test_the_predict_dock_exports_the_chosen_model(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-segdl", "nuclei")
+    _, dock = viewer.window.add_plugin_dock_widget("napari-segdl", "Predict")
+    dock.model.value = dock.model.choices[0]  # the bundled nuclei model
+    dock.images.value = [viewer.layers["nuclei"]]
+    dock.export.path.value = tmp_path / "nuclei.txt"
+    dock.export.button.native.click()
+    assert not dock.running and any("(.zip)" in e for e in error_messages())
+    dock.export.path.value = tmp_path / "nuclei.zip"
+    dock.export.authors.value = "Ada Lovelace, Grace Hopper"
+    dock.export.button.native.click()
+    qtbot.waitUntil(lambda: not dock.running, timeout=300_000)
+    assert dock.status.value.startswith("Wrote nuclei.zip"), (dock.status.value, error_messages())
+    with zipfile.ZipFile(tmp_path / "nuclei.zip") as package:
+        rdf = package.read("rdf.yaml").decode()
+        with package.open("test_input.npy") as stored:
+            test_input = np.load(stored)
+    assert "Ada Lovelace" in rdf and "Grace Hopper" in rdf
+    assert test_input.shape[-1] == 1 and test_input.ndim == 4
