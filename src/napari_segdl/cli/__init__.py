@@ -48,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
             seed_level=args.seed_level,
             link_slices=args.link_slices,
             extent_level=args.extent_level,
+            allow_code=args.allow_code,
         )
         done = report.inputs - len(report.failed)
         print(f"wrote {done} label image(s) to {args.out}")

@@ -180,6 +180,11 @@ def _add_predict(commands) -> None:
         help="the objects' diameter: images are scaled so that they match the model's objects",
     )
     cmd.add_argument(
+        "--allow-code",
+        action="store_true",
+        help="Model Zoo packages: run pytorch_state_dict weights (Python code from the package)",
+    )
+    cmd.add_argument(
         "--format",
         choices=["tif", "zarr"],
         default="tif",

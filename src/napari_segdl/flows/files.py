@@ -105,12 +105,18 @@ def predict_files(
     seed_level: float | None = None,
     extent_level: float | None = None,
     link_slices: float | None = None,
+    allow_code: bool = False,
 ) -> FilesReport:
     """Predict image files and folders (zarr stores, big TIFFs lazily) into ``out/<stem>.tif``.
 
     Options are checked and the folder (and scheduler) reached before any work; a bad input is
-    reported on stderr and skipped, and the others finish.
+    reported on stderr and skipped, and the others finish. ``model`` may be a BioImage Model Zoo
+    package (see :func:`predict_zoo_files`).
     """
+    from ..core.interop.zoo import is_zoo_package
+
+    if is_zoo_package(model):
+        return predict_zoo_files(model, inputs, out, allow_code=allow_code, progress=progress)
     from ..core.bundle import SegModel, load_model
     from ..core.infer.engine import check_levels, check_threshold
     from ..core.infer.scale import scale_for
@@ -258,3 +264,29 @@ def export_file(args):
         cite=args.cite,
         overwrite=args.overwrite,
     )
+
+
+def predict_zoo_files(model, inputs, out, *, allow_code: bool = False, progress: bool = True):
+    """A Model Zoo package on image files: ``out/<stem>.tif`` labels when its output is class
+    probabilities or a mask, and every output as ``out/<stem>_<output>.tif``."""
+    from ..core.interop.zoo import labels_from_outputs, load_zoo_model, predict_zoo
+    from ..core.paths import writable_folder
+
+    package = load_zoo_model(model, allow_code=allow_code)  # its own tests reproduced first
+    files = [f for path in inputs for f in list_images(path)]
+    out = writable_folder(out, "predictions")
+    report = FilesReport(inputs=len(files))
+    for path in tqdm(files, unit="image", desc="predicting", disable=not progress):
+        try:
+            outputs = predict_zoo(package, read_picture(path), f"'{path}'")
+        except SegDLError as error:
+            report.failed[path.name] = str(error)
+            tqdm.write(f"napari-segdl: error: {error} (skipped)", file=sys.stderr)
+            continue
+        stem = file_stem(path)
+        report.written.append(
+            write_labels(out / f"{stem}.tif", labels_from_outputs(package, outputs))
+        )
+        for name, array in outputs.items():
+            report.written.append(write_labels(out / f"{stem}_{name}.tif", array))
+    return report

@@ -42,13 +42,17 @@ def predict(
     seed_level: float | None = None,
     extent_level: float | None = None,
     link_slices: float | None = None,
+    allow_code: bool = False,
 ):
     """Segment an image or a stack with a trained model.
 
     Parameters
     ----------
     model : SegModel, path or name
-        A trained model, the path of a saved bundle, or a bundled model's name ("nuclei").
+        A trained model, the path of a saved bundle, or a bundled model's name ("nuclei"); or
+        a BioImage Model Zoo package (``.zip`` or ``rdf.yaml``), run with its own pre- and
+        postprocessing (``bioimageio.core``): labels when its output is class probabilities
+        or a mask, else (and with ``probabilities``) its first output.
     image : array
         (Y, X) or (Y, X, C), any size and numeric dtype; channels must match the model.
         Stacks (Z/T, Y, X[, C]) are predicted slice by slice by 2D models; 3D models predict
@@ -91,6 +95,9 @@ def predict(
     link_slices : float, optional
         Instance models on stacks: objects of neighbouring slices that overlap with at least
         this IoU become one object with one ID through the stack (3D IDs from a 2D model).
+    allow_code : bool
+        Model Zoo packages: allow ``pytorch_state_dict`` weights, whose network is Python code
+        from the package (only for packages you trust).
 
     Returns
     -------
@@ -99,6 +106,10 @@ def predict(
         or probabilities, of the shape of ``image`` (stacks: (Z/T, Y, X) and
         (Z/T, Y, X, K)); a dask array for lazy input.
     """
+    from ..interop.zoo import ZooModel, is_zoo_package
+
+    if isinstance(model, ZooModel) or is_zoo_package(model):
+        return _predict_zoo(model, image, probabilities, name, allow_code)
     if not isinstance(model, SegModel):
         model = load_model(model)
     check_threshold(model, threshold)
@@ -152,6 +163,17 @@ def predict(
             np.promote_types(results.dtype, np.uint32), copy=False
         )
     return results
+
+
+def _predict_zoo(model, image, probabilities: bool, name: str, allow_code: bool):
+    """A Model Zoo package on one image: its labels, or its first output."""
+    from ..interop.zoo import ZooModel, labels_from_outputs, load_zoo_model, predict_zoo
+
+    if not isinstance(model, ZooModel):
+        model = load_zoo_model(model, allow_code=allow_code)
+    outputs = predict_zoo(model, image, name)
+    labels = None if probabilities else labels_from_outputs(model, outputs)
+    return labels if labels is not None else next(iter(outputs.values()))
 
 
 def _check_3d(model, scale, diameter, link_slices) -> None:
