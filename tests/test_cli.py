@@ -57,6 +57,26 @@ def test_train_then_predict(dataset, capsys):
     )
     labels = tifffile.imread(out / "a.tif")
     assert labels.shape == (96, 128) and set(np.unique(labels)) <= {0, 255}
+    with tifffile.TiffFile(out / "a.tif") as written:
+        assert written.shaped_metadata[0]["engine"] == "tensorflow"  # auto: a small image
+    again = dataset / "again"
+    assert (
+        main(
+            [
+                "predict",
+                str(model),
+                str(dataset / "images"),
+                "--out",
+                str(again),
+                "--engine",
+                "onnxruntime",
+            ]
+        )
+        == 0
+    )
+    np.testing.assert_array_equal(tifffile.imread(again / "a.tif"), labels)
+    with tifffile.TiffFile(again / "a.tif") as written:
+        assert written.shaped_metadata[0]["engine"] == "onnxruntime"
     assert tifffile.imread(out / "b_probabilities.tif").shape == (96, 128, 2)
     assert "wrote 2 label image(s)" in capsys.readouterr().out
 

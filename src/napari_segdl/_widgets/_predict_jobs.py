@@ -123,6 +123,10 @@ def result_layers(layer, labels, scores, model, record: dict, channel_axis) -> l
     spatial = list(range(layer.ndim))
     if channel_axis is not None and len(spatial) > labels.ndim:  # the channel axis is gone
         del spatial[channel_axis]
+    if "engine" in record:  # the engine that ran, not "auto"
+        from ..core.infer.runners import resolve
+
+        record = {**record, "engine": resolve(record["engine"], int(labels.size))}
     place = {
         "scale": [layer.scale[i] for i in spatial],
         "translate": [layer.translate[i] for i in spatial],

@@ -181,6 +181,7 @@ class PredictWidget(Dock):
             "seed_level": self.seed_level.value or None,
             "extent_level": self.extent_level.value or None,
             "link_slices": self.link_slices.value or None,
+            "engine": self.engine.value,
         }
         self._cancel = threading.Event()
         self._job = {"model_name": self.model.value, "model": model, "added": [], **options}
@@ -237,6 +238,7 @@ class PredictWidget(Dock):
             "tile": job["tile"] or "auto",
             "tta": job["tta"],
             "threshold": job["threshold"],
+            "engine": job["engine"],
         }
         for data, kwargs, kind in result_layers(
             event.layer, event.labels, event.scores, job["model"], record, job["channel_axis"]

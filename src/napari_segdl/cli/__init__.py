@@ -49,6 +49,7 @@ def _run(args: argparse.Namespace) -> int:
             link_slices=args.link_slices,
             extent_level=args.extent_level,
             allow_code=args.allow_code,
+            engine=args.engine,
         )
         done = report.inputs - len(report.failed)
         print(f"wrote {done} label image(s) to {args.out}")

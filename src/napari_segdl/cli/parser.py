@@ -8,9 +8,11 @@ import argparse
 from pathlib import Path
 
 from .. import __version__
+from ..core.infer.runners import ENGINES
 from ..core.train.config import parameters
 from ..core.train.presets import PRESETS
 from ..core.train.schema import Spec, default, spec
+from .export import add_export
 
 
 class _Parser(argparse.ArgumentParser):
@@ -180,6 +182,13 @@ def _add_predict(commands) -> None:
         help="the objects' diameter: images are scaled so that they match the model's objects",
     )
     cmd.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="what runs the network: auto = OpenVINO (float32) when installed and the image has "
+        "a megapixel or more, else TensorFlow",
+    )
+    cmd.add_argument(
         "--allow-code",
         action="store_true",
         help="Model Zoo packages: run pytorch_state_dict weights (Python code from the package)",
@@ -196,38 +205,6 @@ def _add_predict(commands) -> None:
         metavar="ADDRESS",
         help="run on a dask.distributed cluster, e.g. tcp://host:8786",
     )
-
-
-def _cite(text: str) -> tuple[str, str]:
-    title, sep, where = text.rpartition("=")
-    if not sep or not title.strip() or not where.strip():
-        raise argparse.ArgumentTypeError(
-            f"expected TEXT=DOI or TEXT=URL, e.g. 'Me et al. 2026=10.1234/abc'; received {text!r}"
-        )
-    return title.strip(), where.strip()
-
-
-def _add_export(commands) -> None:
-    cmd = commands.add_parser(
-        "export", help="write a model as a BioImage Model Zoo package (ilastik, deepImageJ, ...)"
-    )
-    cmd.add_argument("model", help="a .keras bundle or a bundled model's name")
-    cmd.add_argument(
-        "--bioimageio", type=Path, required=True, metavar="OUT.zip", help="the package to write"
-    )
-    cmd.add_argument(
-        "--image", type=Path, default=None, help="a real image for the test tensors and cover"
-    )
-    cmd.add_argument(
-        "--author", action="append", default=None, metavar="NAME", help="an author (repeat)"
-    )
-    cmd.add_argument("--license", default="CC-BY-4.0", help="an SPDX licence id (CC-BY-4.0)")
-    cmd.add_argument(
-        "--cite", type=_cite, action="append", default=None, metavar="TEXT=DOI", help="a citation"
-    )
-    cmd.add_argument("--name", default=None, help="the package's name")
-    cmd.add_argument("--description", default=None, help="one sentence on what it segments")
-    cmd.add_argument("--overwrite", action="store_true", help="replace an existing package")
 
 
 def _add_others(commands) -> None:
@@ -249,7 +226,7 @@ def _add_others(commands) -> None:
     )
     cmd.add_argument("--json", action="store_true", help="print one JSON object")
 
-    _add_export(commands)
+    add_export(commands)
     commands.add_parser("models", help="list the bundled models (names for predict, --from-model)")
 
     cmd = commands.add_parser("runs", help="list the recorded training runs, best first")

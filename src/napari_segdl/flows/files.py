@@ -106,6 +106,7 @@ def predict_files(
     extent_level: float | None = None,
     link_slices: float | None = None,
     allow_code: bool = False,
+    engine: str = "auto",
 ) -> FilesReport:
     """Predict image files and folders (zarr stores, big TIFFs lazily) into ``out/<stem>.tif``.
 
@@ -119,6 +120,7 @@ def predict_files(
         return predict_zoo_files(model, inputs, out, allow_code=allow_code, progress=progress)
     from ..core.bundle import SegModel, load_model
     from ..core.infer.engine import check_levels, check_threshold
+    from ..core.infer.runners import check_engine
     from ..core.infer.scale import scale_for
     from ..core.infer.tiles import check_tile
     from ..core.paths import writable_folder
@@ -142,6 +144,7 @@ def predict_files(
         seed_level=seed_level,
         extent_level=extent_level,
         link_slices=link_slices,
+        engine=check_engine(engine),
     )
     levels = {"seed": seed_level, "extent": extent_level}
     check_levels(model, {k: v for k, v in levels.items() if v is not None})
@@ -161,17 +164,19 @@ def _predict_file(model, path: Path, out: Path, suffix, extras, options) -> list
     """Predict one input and write its labels (and probabilities, uncertainty); lazily when it
     is big."""
     from ..core.infer.predict import labels_and_probabilities, predict
+    from ..core.infer.runners import resolve
     from ..core.infer.uncertainty import uncertainty_map
     from ..io.chunked import open_lazy, wants_lazy
 
     probabilities, uncertainty = extras
     image = open_lazy(path) if wants_lazy(path) else read_picture(path)
     name, stem = f"'{path}'", file_stem(path)
+    ran = {"engine": resolve(options["engine"], int(np.size(image)))}  # in the TIFF's metadata
     if not (probabilities or uncertainty):
         labels = predict(model, image, name=name, **options)
-        return [_write_labels(path, out, suffix, labels)]
+        return [_write_labels(path, out, suffix, labels, ran)]
     labels, scores = labels_and_probabilities(model, image, name=name, **options)
-    written = [_write_labels(path, out, suffix, labels)]
+    written = [_write_labels(path, out, suffix, labels, ran)]
     if probabilities:
         written.append(_write(out / f"{stem}_probabilities{suffix}", scores))
     if uncertainty:
@@ -184,22 +189,23 @@ def _predict_file(model, path: Path, out: Path, suffix, extras, options) -> list
     return written
 
 
-def _write_labels(source: Path, out: Path, suffix: str, labels) -> Path:
+def _write_labels(source: Path, out: Path, suffix: str, labels, metadata=None) -> Path:
     """The labels of one input: NIfTI in the source's orientation and affine for a NIfTI
     volume, else in the chosen format."""
     if is_nifti(source):
         from ..io.nifti import write_nifti
 
         return write_nifti(np.asarray(labels), out / f"{file_stem(source)}.nii.gz", like=source)
-    return _write(out / f"{source.stem}{suffix}", labels)
+    return _write(out / f"{source.stem}{suffix}", labels, metadata)
 
 
-def _write(path: Path, data) -> Path:
-    """numpy results as TIFF in one go; lazy results (and zarr) chunk by chunk."""
+def _write(path: Path, data, metadata: dict | None = None) -> Path:
+    """numpy results as TIFF in one go (with ``metadata``); lazy results (and zarr) chunk by
+    chunk."""
     from ..io.chunked import write_lazy
 
     if path.suffix == ".tif" and isinstance(data, np.ndarray):
-        return write_labels(path, data)
+        return write_labels(path, data, metadata)
     if isinstance(data, np.ndarray):
         import dask.array as da
 

@@ -49,7 +49,8 @@ class ModelRef:
         if self._state is None:  # serialised once; a worker passes the same bytes on
             with tempfile.TemporaryDirectory() as folder:
                 data = Path(self._model.save(Path(folder) / "model.keras")).read_bytes()
-            self._state = {"data": data, "key": hashlib.sha256(data).hexdigest()}
+            engine = getattr(self._model, "engine", "tensorflow")
+            self._state = {"data": data, "key": hashlib.sha256(data).hexdigest(), "engine": engine}
         return self._state
 
     def __setstate__(self, state: dict) -> None:
@@ -57,6 +58,8 @@ class ModelRef:
         self._state = state
 
     def get(self) -> SegModel:
+        from .runners import with_engine
+
         if self._model is None:
             key = self._state["key"]
             if key not in _LOADED:
@@ -64,7 +67,7 @@ class ModelRef:
                     path = Path(folder) / "model.keras"
                     path.write_bytes(self._state["data"])
                     _LOADED[key] = load_model(path)
-            self._model = _LOADED[key]
+            self._model = with_engine(_LOADED[key], self._state.get("engine", "tensorflow"))
         return self._model
 
 

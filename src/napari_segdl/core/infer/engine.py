@@ -12,6 +12,7 @@ import numpy as np
 from ..backend import load_keras
 from ..bundle import SegModel
 from ..errors import SegDLError
+from .runners import network_for
 from .tiles import auto_tile, auto_tile_volume, plan_axis
 
 
@@ -81,7 +82,7 @@ def predict_probabilities(
             for index in chunk
         ]
         batch = np.stack([data[where] for where in windows])
-        network = model.keras_model
+        network = network_for(model)  # Keras, or the ONNX Runtime / OpenVINO copy
         scores = _augmented(network, batch) if tta else predict_batch(network, batch)
         for index, where, score in zip(chunk, windows, scores, strict=True):
             w = functools.reduce(

@@ -20,6 +20,7 @@ from .engine import (
     predict_probabilities,
 )
 from .lazy import predict_lazy
+from .runners import check_engine, resolve, with_engine
 from .scale import check_scaled_size, input_recipe, scale_for
 from .tiles import check_tile
 
@@ -43,6 +44,7 @@ def predict(
     extent_level: float | None = None,
     link_slices: float | None = None,
     allow_code: bool = False,
+    engine: str | None = None,
 ):
     """Segment an image or a stack with a trained model.
 
@@ -95,6 +97,10 @@ def predict(
     link_slices : float, optional
         Instance models on stacks: objects of neighbouring slices that overlap with at least
         this IoU become one object with one ID through the stack (3D IDs from a 2D model).
+    engine : {"auto", "tensorflow", "onnxruntime", "openvino", "openvino-bf16"}, optional
+        What runs the network: ``auto`` (the default) is OpenVINO in float32 when it is
+        installed and the image has at least a megapixel, else TensorFlow (see
+        :mod:`napari_segdl.core.infer.runners`).
     allow_code : bool
         Model Zoo packages: allow ``pytorch_state_dict`` weights, whose network is Python code
         from the package (only for packages you trust).
@@ -112,6 +118,7 @@ def predict(
         return _predict_zoo(model, image, probabilities, name, allow_code)
     if not isinstance(model, SegModel):
         model = load_model(model)
+    model = with_engine(model, resolve(check_engine(engine), int(np.size(image))))
     check_threshold(model, threshold)
     levels = _given_levels(seed_level, extent_level)
     check_levels(model, levels)

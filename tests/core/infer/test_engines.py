@@ -1,0 +1,62 @@
+"""ONNX Runtime and OpenVINO run the same network as TensorFlow: the same probabilities within
+1e-4 in float32, through tiles, test-time augmentation and lazy chunks."""
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from napari_segdl import predict
+from napari_segdl.core.bundle import ModelInfo, SegModel
+from napari_segdl.core.errors import SegDLError
+from napari_segdl.core.infer.runners import AUTO_MIN_PIXELS, check_engine, resolve
+from napari_segdl.core.models import build_model
+
+
+@pytest.fixture(scope="module")
+def model():
+    import keras
+
+    keras.utils.set_random_seed(3)
+    info = ModelInfo(
+        arch="unet",
+        arch_params={"depth": 2, "filters": 4},
+        classes={"mode": "dense", "values": [0, 1], "names": ["0", "1"]},
+        channels=1,
+        normalization={"method": "percentile", "low": 1.0, "high": 99.8},
+        patch=32,
+    )
+    return SegModel(build_model("unet", 1, 2, depth=2, filters=4), info)
+
+
+IMAGE = np.random.default_rng(0).random((200, 184)).astype(np.float32)
+
+
+@pytest.mark.parametrize("engine", ["onnxruntime", "openvino"])
+def test_float32_engines_match_tensorflow(model, engine):
+    expected = predict(model, IMAGE, probabilities=True, engine="tensorflow")
+    for options in ({}, {"tile": 160}, {"tta": True}):
+        reference = predict(model, IMAGE, probabilities=True, engine="tensorflow", **options)
+        scores = predict(model, IMAGE, probabilities=True, engine=engine, **options)
+        assert np.abs(scores - reference).max() < 1e-4, options
+    lazy = predict(model, da.from_array(IMAGE, chunks=100), probabilities=True, engine=engine)
+    assert np.abs(lazy.compute() - expected).max() < 1e-4
+    assert getattr(model, "engine", "tensorflow") == "tensorflow"  # the caller's model unchanged
+
+
+def test_reduced_precision_runs_close_to_float32(model):
+    reference = predict(model, IMAGE, probabilities=True, engine="tensorflow")
+    scores = predict(model, IMAGE, probabilities=True, engine="openvino-bf16")
+    assert scores.shape == reference.shape and np.abs(scores - reference).max() < 0.05
+
+
+def test_auto_keeps_small_images_on_tensorflow():
+    assert resolve("auto", 100 * 100) == "tensorflow"
+    assert resolve("auto", AUTO_MIN_PIXELS) == "openvino"  # installed with the test extras
+    assert resolve("onnxruntime", 10) == "onnxruntime"
+
+
+def test_an_unknown_engine_is_refused(model):
+    with pytest.raises(SegDLError, match="Unknown engine 'cuda'; choose one of auto"):
+        check_engine("cuda")
+    with pytest.raises(SegDLError, match="Unknown engine"):
+        predict(model, IMAGE, engine="tpu")
