@@ -36,3 +36,33 @@ def export_worker(model, path, image, options: dict):
     from ..core.interop import export_bioimageio
 
     return keras_result(export_bioimageio, model, path, image=image, overwrite=True, **options)
+
+
+def start_export(dock) -> None:
+    """Write the dock's chosen model as a Model Zoo package; the first chosen image gives its
+    test tensors and cover (the bundled sample when none is chosen)."""
+    from ..core.errors import SegDLError
+    from ._common import SESSION_MODELS, image_data
+
+    path = dock.export.path.value
+    if not path or path.suffix.lower() != ".zip":
+        dock.refuse(SegDLError(f"Choose where to write the package (.zip); received '{path}'."))
+        return
+    model = SESSION_MODELS.get(dock.model.value) if dock.model.value else None
+    if model is None:
+        dock.refuse(SegDLError("Choose a model to export (train or load one first)."))
+        return
+    image = image_data(dock.images.value[0]) if dock.images.value else None
+
+    def exported(done) -> None:
+        from napari.utils.notifications import show_info
+
+        dock.status.value = f"Wrote {done.path.name} ({', '.join(done.formats)})"
+        for warning in done.warnings:
+            show_info(f"Model Zoo package: {warning}")
+
+    dock.run(
+        export_worker(model, path, image, dock.export.options()),
+        message=f"Exporting to {path.name}...",
+        on_result=exported,
+    )

@@ -57,9 +57,11 @@ class Cancelled(Exception):
 
 @thread_worker
 def load_worker(path):
+    """A model bundle, or a Model Zoo package (its test tensors reproduced first)."""
     from ..core.bundle import load_model
+    from ..core.interop.zoo import is_zoo_package, load_zoo_model
 
-    return keras_result(load_model, path)
+    return keras_result(load_zoo_model if is_zoo_package(path) else load_model, path)
 
 
 def _predict_layer(model, image, cancel, maps: bool, doubt: bool, on_tile, **options):

@@ -182,10 +182,15 @@ def with_preview(events, source: PreviewSource | None):
 
 
 def start_choices(_widget=None) -> list[tuple[str, str]]:
-    """A new network, or a model of this session (the bundled models first)."""
+    """A new network, or a model of this session (the bundled models first; Model Zoo packages
+    only predict)."""
+    from ..core.interop.zoo import ZooModel
     from ._common import SESSION_MODELS
 
-    return [("a new network", ""), *((name, name) for name in SESSION_MODELS.names())]
+    trainable = [
+        n for n in SESSION_MODELS.names() if not isinstance(SESSION_MODELS.get(n), ZooModel)
+    ]
+    return [("a new network", ""), *((name, name) for name in trainable)]
 
 
 def option_widgets(checkpoint_dir) -> dict:

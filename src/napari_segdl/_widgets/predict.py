@@ -17,10 +17,11 @@ from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
 from ..core.infer.chunks import is_lazy
+from ..core.interop.zoo import ZooModel
 from ..core.preprocess import already_preprocessed
 from ._common import SESSION_MODELS, Progress, channel_axis, image_data, reported
 from ._dock import Dock
-from ._export import ExportFields, export_worker
+from ._export import ExportFields, start_export
 from ._predict_jobs import (
     LayerFailed,
     LayerPredicted,
@@ -32,6 +33,7 @@ from ._predict_jobs import (
     result_layers,
 )
 from ._predict_options import option_widgets
+from ._zoo import start_zoo_prediction
 
 
 class PredictWidget(Dock):
@@ -50,7 +52,13 @@ class PredictWidget(Dock):
             name="model", label="model", choices=lambda _widget: SESSION_MODELS.names()
         )
         self.model_file = FileEdit(
-            name="model_file", label="model file", mode="r", filter="*.keras"
+            name="model_file",
+            label="model file",
+            mode="r",
+            filter="Models (*.keras *.zip *.yaml)",
+        )
+        self.model_file.tooltip = (
+            "A napari-segdl .keras bundle, or a BioImage Model Zoo package (.zip or rdf.yaml)."
         )
         self.load_button = PushButton(name="load_button", text="Load model file")
         self._options = option_widgets()
@@ -113,7 +121,9 @@ class PredictWidget(Dock):
         path = self.model_file.value
         if not path or not path.is_file():
             self.refuse(
-                SegDLError(f"Choose a model file (.keras) to load; '{path}' is not a file.")
+                SegDLError(
+                    f"Choose a model file (.keras, or a Model Zoo .zip) to load; '{path}' is not a file."
+                )
             )
             return
         self._start_bar(f"Loading {path.name}...")
@@ -124,29 +134,7 @@ class PredictWidget(Dock):
         )
 
     def _export(self) -> None:
-        """Write the chosen model as a Model Zoo package; the first chosen image gives its
-        test tensors and cover (the bundled sample when none fits)."""
-        path = self.export.path.value
-        if not path or path.suffix.lower() != ".zip":
-            self.refuse(
-                SegDLError(f"Choose where to write the package (.zip); received '{path}'.")
-            )
-            return
-        model = SESSION_MODELS.get(self.model.value) if self.model.value else None
-        if model is None:
-            self.refuse(SegDLError("Choose a model to export (train or load one first)."))
-            return
-        image = image_data(self.images.value[0]) if self.images.value else None
-        self.run(
-            export_worker(model, path, image, self.export.options()),
-            message=f"Exporting to {path.name}...",
-            on_result=self._exported,
-        )
-
-    def _exported(self, done) -> None:
-        self.status.value = f"Wrote {done.path.name} ({', '.join(done.formats)})"
-        for warning in done.warnings:
-            show_info(f"Model Zoo package: {warning}")
+        start_export(self)
 
     def _on_loaded(self, path, model) -> None:
         self.model.value = SESSION_MODELS.add(path.stem, model)
@@ -160,6 +148,9 @@ class PredictWidget(Dock):
             if not layers:
                 raise SegDLError("Choose one or more image layers to predict.")
             model = SESSION_MODELS.get(self.model.value)
+            if isinstance(model, ZooModel):
+                start_zoo_prediction(self, model, layers)
+                return
             recipe = recipe_of(model)
             jobs = [
                 PredictJob(
