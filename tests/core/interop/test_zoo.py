@@ -1,6 +1,7 @@
 """Model Zoo packages in: run through bioimageio.core with their own processing, as labels in
 napari-segdl's values; bad packages refused by name."""
 
+import importlib.util
 import io
 import zipfile
 
@@ -83,12 +84,8 @@ def test_an_unreadable_format_version_is_refused(package, tmp_path):
 
 
 def test_weights_whose_framework_is_missing_name_the_package(package, tmp_path):
-    try:
-        import torch  # noqa: F401
-
+    if importlib.util.find_spec("torch") is not None:
         pytest.skip("torch is installed here")
-    except ImportError:
-        pass
 
     def only_torchscript(rdf):
         rdf["weights"] = {"torchscript": {"source": "test_input.npy", "pytorch_version": "2.5"}}
@@ -130,3 +127,21 @@ def test_a_3d_package_refuses_a_2d_image(tmp_path):
     assert predict(zoo, volume).shape == volume.shape
     with pytest.raises(SegDLError, match=r"spatial axes z, y, x \(3D\): give a 3D image"):
         predict(zoo, volume[0], name="'slice'")
+
+
+def test_weights_that_carry_python_code_need_permission(package, tmp_path):
+    def only_state_dict(rdf):
+        rdf["weights"] = {
+            "pytorch_state_dict": {
+                "source": "test_input.npy",
+                "architecture": {"source": "README.md", "callable": "Net", "kwargs": {}},
+                "pytorch_version": "2.5",
+            }
+        }
+
+    path = _rewritten(package[1], tmp_path / "code.zip", only_state_dict)
+    with pytest.raises(SegDLError, match=r"only pytorch_state_dict weights.*allow_code=True"):
+        load_zoo_model(path)
+    if importlib.util.find_spec("torch") is None:  # allowed, but torch is missing here
+        with pytest.raises(SegDLError, match="pip install torch"):
+            load_zoo_model(path, allow_code=True)
