@@ -102,9 +102,7 @@ def predict_lazy(
     dy, dx = (margin if x.numblocks[axis] > 1 else 0 for axis in (leading, leading + 1))
     extended = overlap_yx(x, leading, dy, dx, boundary="none")
     ref = ModelRef(model)
-    num_classes = model.keras_model.output_shape[-1]
-    instance = model.class_map.mode == "instance"
-    keep_scores = probabilities or instance
+    keep_scores = probabilities or model.class_map.mode == "instance"
 
     def block(data, block_info=None):
         where = block_info[0]["chunk-location"][:leading]
@@ -112,7 +110,7 @@ def predict_lazy(
         net = ref.get()
         results = []
         for index in np.ndindex(*data.shape[:leading]):
-            scores = _predict_locked(net, data[index], limits[tuple(where)], tta)
+            scores = predict_locked(net, data[index], limits[tuple(where)], tta)
             scores = scores[rows, columns]
             results.append(
                 scores
@@ -121,18 +119,7 @@ def predict_lazy(
             )
         return np.stack(results).reshape(*data.shape[:leading], *results[0].shape)
 
-    if keep_scores:
-        result = extended.map_blocks(
-            block, dtype=np.float32, chunks=(*x.chunks[:-1], (num_classes,))
-        )
-    else:
-        result = extended.map_blocks(
-            block, dtype=model.class_map.dtype, chunks=x.chunks[:-1], drop_axis=x.ndim - 1
-        )
-    if instance and not probabilities:
-        from .stitch import stitch_instances
-
-        result = stitch_instances(result, instance_options(model, levels), scheduler)
+    result = assembled(model, extended, x, block, probabilities, levels, scheduler)
     if tuple(result.shape[leading : leading + 2]) != tuple(raw_yx):
         result = _restore_lazy(result, raw_yx, labels=not probabilities, leading=leading)
     if scheduler is not None:
@@ -140,7 +127,29 @@ def predict_lazy(
     return result
 
 
-def _predict_locked(model, data, limits, tta):
+def assembled(model, extended, x, block, probabilities, levels, scheduler, volume=False):
+    """The chunks' results as one lazy array: class scores (for probabilities, and for instance
+    models until their IDs are joined across chunk borders, in 3D for ``volume``) or labels."""
+    if probabilities or model.class_map.mode == "instance":
+        num_classes = model.keras_model.output_shape[-1]
+        result = extended.map_blocks(
+            block, dtype=np.float32, chunks=(*x.chunks[:-1], (num_classes,))
+        )
+    else:
+        result = extended.map_blocks(
+            block, dtype=model.class_map.dtype, chunks=x.chunks[:-1], drop_axis=x.ndim - 1
+        )
+    if model.class_map.mode == "instance" and not probabilities:
+        from .stitch import stitch_instances
+
+        result = stitch_instances(
+            result, instance_options(model, levels), scheduler, volume=volume
+        )
+    return result
+
+
+def predict_locked(model, data, limits, tta):
+    """Class scores of one chunk, one network call at a time in this process."""
     with _NETWORK_LOCK:
         return predict_probabilities(model, data, None, limits=(limits[0], limits[1]), tta=tta)
 

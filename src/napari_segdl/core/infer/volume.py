@@ -104,7 +104,7 @@ def predict_volume_lazy(
         inner_slices,
         overlap_yx,
     )
-    from .engine import instance_options
+    from .lazy import assembled, predict_locked
     from .tiles import MAX_CHUNK_MEMORY
 
     x = as_dask(image)
@@ -144,7 +144,7 @@ def predict_volume_lazy(
         lo, hi = limits[where]
         out = []
         for index in np.ndindex(*data.shape[:lead]):
-            scores = predict_probabilities(net, data[index], None, limits=(lo, hi), tta=tta)
+            scores = predict_locked(net, data[index], (lo, hi), tta)
             scores = scores[:, rows, columns]
             out.append(
                 scores
@@ -153,20 +153,7 @@ def predict_volume_lazy(
             )
         return np.stack(out).reshape(*data.shape[:lead], *out[0].shape)
 
-    num_classes = model.keras_model.output_shape[-1]
-    if keep_scores:
-        result = extended.map_blocks(
-            block, dtype=np.float32, chunks=(*x.chunks[:-1], (num_classes,))
-        )
-    else:
-        result = extended.map_blocks(
-            block, dtype=model.class_map.dtype, chunks=x.chunks[:-1], drop_axis=x.ndim - 1
-        )
-    if model.class_map.mode == "instance" and not probabilities:
-        from .stitch import stitch_instances
-
-        options = instance_options(model, levels)
-        result = stitch_instances(result, options, scheduler, volume=True)
+    result = assembled(model, extended, x, block, probabilities, levels, scheduler, volume=True)
     if scheduler is not None:
         return compute_on(scheduler, result)
     return result

@@ -43,19 +43,7 @@ def prepare_pairs(
     border (instance mode's distance head). ``regions`` (one boolean mask or None per pair, the
     labels' shape) limit training to the pixels a user checked: the others are left out.
     """
-    if len(images) == 0:
-        raise SegDLError("No training data: give at least one (image, labels) pair.")
-    if len(images) != len(labels):
-        raise SegDLError(
-            f"{len(images)} images but {len(labels)} label images; give them in pairs."
-        )
-    sources = sources or [(f"image {i}", f"labels {i}") for i in range(len(images))]
-    regions = list(regions) if regions is not None else [None] * len(images)
-    if len(regions) != len(images):
-        raise SegDLError(
-            f"{len(regions)} checked regions for {len(images)} pairs: give one mask (or None) "
-            "per pair."
-        )
+    sources, regions = check_pairs(images, labels, sources, regions, "image")
     slices, checked, total = [], [], 0
     for image, label, region, names in zip(images, labels, regions, sources, strict=True):
         pairs, count = _slices(image, label, region, mode, names, channel_axis)
@@ -98,6 +86,25 @@ def prepare_pairs(
 
         distances = [distance_targets(lab) for lab in label_arrays]
     return Pairs(arrays, targets, class_map, channels.pop(), extra, distances)
+
+
+def check_pairs(images, labels, sources, regions, kind: str):
+    """Refuse no data, unpaired lists or a region list of another length; returns each pair's
+    names and checked region (None: all of it). ``kind`` is "image" or "volume"."""
+    if len(images) == 0:
+        raise SegDLError(f"No training data: give at least one ({kind}, labels) pair.")
+    if len(images) != len(labels):
+        raise SegDLError(
+            f"{len(images)} {kind}s but {len(labels)} label {kind}s; give them in pairs."
+        )
+    sources = sources or [(f"{kind} {i}", f"labels {i}") for i in range(len(images))]
+    regions = list(regions) if regions is not None else [None] * len(images)
+    if len(regions) != len(images):
+        raise SegDLError(
+            f"{len(regions)} checked regions for {len(images)} pairs: give one mask (or None) "
+            "per pair."
+        )
+    return sources, regions
 
 
 def _slices(image, label, region, mode, names, channel_axis):

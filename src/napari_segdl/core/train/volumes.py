@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import SegDLError
 from ..labels.modes import ClassMap, as_label_array
 from ..stacks import move_channels
-from .pairs import Pairs, only_checked
+from .pairs import Pairs, check_pairs, only_checked
 
 
 def check_spacing(spacing, name: str = "the images") -> tuple[float, float, float] | None:
@@ -70,12 +70,7 @@ def prepare_volumes(
     Volumes are (Z, Y, X) or (Z, Y, X, C); labels (Z, Y, X). Arguments as
     :func:`~napari_segdl.core.train.pairs.prepare_pairs`.
     """
-    if len(images) == 0:
-        raise SegDLError("No training data: give at least one (volume, labels) pair.")
-    if len(images) != len(labels):
-        raise SegDLError(f"{len(images)} volumes but {len(labels)} label volumes; give pairs.")
-    sources = sources or [(f"volume {i}", f"labels {i}") for i in range(len(images))]
-    regions = list(regions) if regions is not None else [None] * len(images)
+    sources, regions = check_pairs(images, labels, sources, regions, "volume")
     volumes, label_arrays = [], []
     for image, label, (image_name, label_name) in zip(images, labels, sources, strict=True):
         volume, label = _volume(image, label, image_name, label_name, channel_axis)
