@@ -1,6 +1,7 @@
 """BioImage Model Zoo export: packages that bioimageio.core's own model test passes, offline,
 for every weight format; bad requests refused by name."""
 
+import os
 import zipfile
 
 import numpy as np
@@ -54,6 +55,9 @@ def test_exports_pass_the_model_zoo_test_in_every_weight_format(models, tmp_path
         assert status == "passed", failed
     if arch == "segnet":
         assert any("SegNet" in w for w in report.warnings)
+    # bioimageio.core's Keras backend sets KERAS_BACKEND for the process (torch by default),
+    # which later subprocesses inherit: it stays the backend this Keras runs on
+    assert os.environ["KERAS_BACKEND"] == "tensorflow"
 
 
 def test_the_package_describes_sizes_halo_and_labels(models, tmp_path):
