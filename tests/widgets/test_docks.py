@@ -120,7 +120,7 @@ def test_bad_layers_are_reported_and_left_unchanged(make_napari_viewer, qtbot):
     assert any("Choose one or more image layers to predict" in e for e in error_messages())
     predict.model_file.value = viewer.layers["nuclei"].source.path or "missing.keras"
     predict.load_button.native.click()
-    assert any("Choose a model file (.keras)" in e for e in error_messages())
+    assert any("Choose a model file (.keras, or a Model Zoo .zip)" in e for e in error_messages())
 
 
 @pytest.mark.slow

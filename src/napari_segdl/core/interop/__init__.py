@@ -1,16 +1,17 @@
 """Models that travel: BioImage Model Zoo packages out of napari-segdl models, and in.
 
-bioimageio.core sets ``KERAS_BACKEND`` for the whole process when it runs Keras weights (to
-"torch" unless the variable is set), and every process started later inherits it; the backend
-this Keras runs on is set first, so nothing changes for them.
+Nothing heavy is imported with this package (the docks import it to know a package's type);
+``export_bioimageio`` and ``Export`` load on first use.
 """
 
-import os
-
-from ..backend import load_keras
-
-os.environ.setdefault("KERAS_BACKEND", load_keras().backend.backend())
-
-from .export import Export, export_bioimageio
+from __future__ import annotations
 
 __all__ = ["Export", "export_bioimageio"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from . import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

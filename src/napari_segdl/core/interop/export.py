@@ -25,6 +25,7 @@ from .card import cover_picture, model_card, unsupported_steps
 from .weights import (
     ONNX_OPSET,
     custom_layers,
+    keep_keras_backend,
     quiet,
     tensorflow_version,
     write_keras,
@@ -68,6 +69,7 @@ def export_bioimageio(
     ``cite`` (text, DOI or URL) pairs beside the network's paper. An existing ``path`` is
     refused unless ``overwrite``.
     """
+    keep_keras_backend()
     from bioimageio.spec import save_bioimageio_package
 
     if not isinstance(model, SegModel):

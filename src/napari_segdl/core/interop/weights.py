@@ -20,6 +20,15 @@ from ..errors import SegDLError
 ONNX_OPSET = 17
 
 
+def keep_keras_backend() -> None:
+    """bioimageio.core sets ``KERAS_BACKEND`` for the whole process when it runs Keras weights
+    (to "torch" unless the variable is set), and every process started later inherits it: set
+    the backend this Keras runs on first, before bioimageio.core reads its settings."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", load_keras().backend.backend())
+
+
 def needs(module: str, package: str, what: str):
     """Import ``module`` or say which package to install for ``what``."""
     import importlib

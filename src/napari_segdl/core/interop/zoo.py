@@ -55,6 +55,9 @@ def load_zoo_model(
     source: str | os.PathLike, *, allow_code: bool = False, check: bool = True
 ) -> ZooModel:
     """Read a package, choose weights that run here, and (``check``) reproduce its tests."""
+    from .weights import keep_keras_backend
+
+    keep_keras_backend()
     from bioimageio.spec import InvalidDescr, load_model_description
 
     path = Path(source)
