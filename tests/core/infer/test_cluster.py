@@ -20,8 +20,22 @@ def test_a_local_cluster_gives_the_local_result(trained_model):
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
         remote = predict(trained_model, lazy, tile=128, scheduler=cluster.scheduler_address)
+        address = cluster.scheduler_address
+        onnx = predict(trained_model, lazy, tile=128, scheduler=address, engine="onnxruntime")
     assert isinstance(remote, np.ndarray)
     np.testing.assert_array_equal(remote, local)
+    assert (onnx == local).mean() > 0.999  # the engine travels to the workers with the model
+
+
+@pytest.mark.slow
+def test_the_engine_travels_with_the_model_to_workers(trained_model):
+    import pickle
+
+    from napari_segdl.core.infer.chunks import ModelRef
+    from napari_segdl.core.infer.runners import with_engine
+
+    ref = pickle.loads(pickle.dumps(ModelRef(with_engine(trained_model, "onnxruntime"))))
+    assert ref.get().engine == "onnxruntime"
 
 
 @pytest.mark.slow
