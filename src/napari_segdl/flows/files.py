@@ -56,9 +56,9 @@ def train_files(
     TrainConfig.create(preset, **params)  # bad parameters fail before any file is read
     pairs = pair_by_stem(list_images(images), list_images(labels))
     if spacing is None and params.get("dims") == 3 and is_nifti(pairs[0][0]):
-        from ..io.nifti import read_nifti
+        from ..io.nifti import nifti_spacing
 
-        spacing = read_nifti(pairs[0][0]).metadata["spacing"]  # a volume's own
+        spacing = nifti_spacing(pairs[0][0])  # a volume's own, from its header alone
         spacing = spacing if spacing and len(spacing) == 3 else None
     model = train(
         [read_picture(i) for i, _ in pairs],

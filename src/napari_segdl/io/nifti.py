@@ -79,10 +79,9 @@ def read_nifti(path: str | os.PathLike) -> Capture:
         raise unreadable(path, error) from error
     data = np.ascontiguousarray(_to_layer(voxels))
     header = canonical.header
-    zooms = [round(float(z), 6) for z in header.get_zooms()[:3]]
-    spatial = zooms[::-1]
-    missing = not all(np.isfinite(z) and z > 0 for z in (*spatial, *_stored_zooms(path, image)))
-    scale = tuple(1.0 for _ in spatial) if missing else tuple(spatial)
+    spacing = _layer_spacing(path, image)
+    missing = spacing is None
+    scale = tuple(1.0 for _ in range(min(len(image.shape), 3))) if missing else spacing
     if data.ndim == 4:
         scale = (1.0, *scale)
     space, time = header.get_xyzt_units()
@@ -100,6 +99,7 @@ def read_nifti(path: str | os.PathLike) -> Capture:
         "sform_code": int(header["sform_code"]),
     }
     if missing:
+        zooms = [float(z) for z in _stored_zooms(path, image)]
         metadata["warning"] = (
             f"the file's voxel spacing is missing or zero ({zooms}); shown as 1 per voxel"
         )
@@ -107,6 +107,29 @@ def read_nifti(path: str | os.PathLike) -> Capture:
         metadata["time_unit"] = time if time != "unknown" else None
     labels = ("t", "z", "y", "x")[-data.ndim :]
     return Capture(data, nifti_stem(path), False, metadata, scale, labels)
+
+
+def nifti_spacing(path: str | os.PathLike) -> tuple[float, ...] | None:
+    """The voxel spacing of a NIfTI file on the layer's grid ((Z,) Y, X, as :func:`read_nifti`
+    lays it out), from its header alone; None when it is missing or zero."""
+    path = Path(path)
+    return _layer_spacing(path, _load(path))
+
+
+def _layer_spacing(path: Path, image) -> tuple[float, ...] | None:
+    """The header's spatial zooms, in canonical axis order and reversed to (Z,) Y, X."""
+    import nibabel as nib
+
+    stored = _stored_zooms(path, image)
+    if not all(np.isfinite(z) and z > 0 for z in stored):
+        return None
+    zooms = [round(float(z), 6) for z in image.header.get_zooms()[: len(stored)]]
+    if len(stored) == 3:  # canonical axis order, as nib.as_closest_canonical reorders them
+        canonical = [0.0] * 3
+        for axis, (target, _) in enumerate(nib.orientations.io_orientation(image.affine)):
+            canonical[int(target)] = zooms[axis]
+        zooms = canonical
+    return tuple(zooms[::-1])
 
 
 def _stored_zooms(path: Path, image) -> list[float]:
