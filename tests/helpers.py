@@ -53,3 +53,18 @@ def make_balls(shape=(12, 48, 48), count=5, seed=0):
         image[inside] += 60
         labels[inside] = i
     return image, labels
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    """True once no process ``pid`` exists (waiting up to ``within`` seconds)."""
+    import os
+    import time
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from napari.utils.notifications import notification_manager
 
-from helpers import error_messages
+from helpers import error_messages, gone
 from napari_segdl import evaluate
 from napari_segdl._widgets._common import SESSION_MODELS
 from napari_segdl.core.train.runs import RunLog
@@ -130,9 +130,10 @@ def test_closing_the_viewer_while_training(make_napari_viewer, qtbot):
     _tiny(train, epochs=500)
     train.train_button.native.click()
     qtbot.waitUntil(lambda: "step" in train.status.value, timeout=TRAIN_TIMEOUT)
+    pid = train.process.pid
     viewer.close()
     qtbot.waitUntil(lambda: not train.running, timeout=TRAIN_TIMEOUT)
-    assert train._stop.is_set()
+    assert gone(pid), "the worker process outlived its viewer"
 
 
 @pytest.mark.slow

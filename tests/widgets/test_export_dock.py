@@ -57,3 +57,8 @@ def test_the_predict_dock_runs_a_model_zoo_package(make_napari_viewer, qtbot, tm
     np.testing.assert_array_equal(result.scale, (0.5, 0.5))
     assert result.metadata["napari_segdl"]["weight_format"] == "onnx"
     assert "blobs probabilities[1]" in viewer.layers
+    dock.export.path.value = tmp_path / "again.zip"
+    dock.export.button.native.click()  # a package is not exported again
+    assert not dock.running
+    assert any("'blobs' is a Model Zoo package already" in e for e in error_messages())
+    assert not (tmp_path / "again.zip").exists()

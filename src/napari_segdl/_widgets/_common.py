@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import queue
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -55,11 +54,11 @@ def displayed_slice(viewer, layer) -> np.ndarray:
     return np.array(layer.data[index])
 
 
-#: Persistent Python threads for all Keras work started from the docks. TensorFlow
-#: crashes when a tf.function traced in one QThreadPool thread is retraced in another
-#: after the first has ended, so napari's workers relay to these threads instead.
+#: Persistent Python threads for the Keras work that stays in the viewer's process (lazy
+#: layers, whose results compute as they are viewed; Model Zoo packages). TensorFlow crashes
+#: when a tf.function traced in one QThreadPool thread is retraced in another after the first
+#: has ended, so napari's workers relay to these threads instead.
 _KERAS_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segdl-keras")
-_DONE = object()
 
 
 @dataclass(frozen=True)
@@ -75,49 +74,6 @@ def keras_result(function: Callable, *args, **kwargs):
         return _KERAS_THREADS.submit(function, *args, **kwargs).result()
     except SegDLError as error:
         return UserError(error)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """``done`` of ``total`` parts of a job (tiles, slices)."""
-
-    done: int
-    total: int
-
-
-def keras_progress(function: Callable, *args, **kwargs):
-    """Run ``function(..., on_tile=...)`` on a Keras thread; yield its :class:`Progress` here.
-
-    Returns the function's result (call from a napari generator worker with ``yield from``).
-    """
-    items: queue.SimpleQueue = queue.SimpleQueue()
-    future = _KERAS_THREADS.submit(
-        function, *args, on_tile=lambda *p: items.put(Progress(*p)), **kwargs
-    )
-    future.add_done_callback(lambda _: items.put(_DONE))
-    while (item := items.get()) is not _DONE:
-        yield item
-    return future.result()
-
-
-def relay_from_keras_thread(make_generator: Callable[[], Generator]):
-    """Drive a generator on a Keras thread; yield its items here and return its value."""
-    items: queue.SimpleQueue = queue.SimpleQueue()
-
-    def drive():
-        generator = make_generator()
-        try:
-            while True:
-                items.put(next(generator))
-        except StopIteration as finished:
-            return finished.value
-        finally:
-            items.put(_DONE)
-
-    future = _KERAS_THREADS.submit(drive)
-    while (item := items.get()) is not _DONE:
-        yield item
-    return future.result()
 
 
 def report(error: SegDLError) -> None:
@@ -140,7 +96,8 @@ def reported(result, status, message: str = "Failed: see the message.") -> bool:
 class ModelRegistry:
     """Models trained or loaded in this napari session, by display name, after the bundled
     models ("Nuclei (bundled)"), which load on first use: :meth:`get` gives their name to load
-    on a Keras thread (:func:`loaded_model`) until :meth:`add` keeps the loaded model."""
+    in a worker process until :meth:`keep` keeps the loaded model. Models here are
+    file-backed (their network is read where they run, not in the viewer)."""
 
     changed = Signal()
     #: The name of a model just added (trained or loaded): docks choose it.
@@ -176,15 +133,6 @@ class ModelRegistry:
         from ..core.models.bundled import BUNDLED
 
         return {entry.title: entry.name for entry in BUNDLED.entries.values()}
-
-
-def loaded_model(model: SegModel | str) -> SegModel:
-    """``model``, or the bundled model of that name loaded (call on a Keras thread)."""
-    if isinstance(model, str):
-        from ..core.bundle import load_model
-
-        return load_model(model)
-    return model
 
 
 #: The one registry shared by the Train and Predict docks of this Python session.

@@ -1,13 +1,16 @@
 """What every dock shares: one job at a time in a worker, a status line, errors as
-notifications, and nothing touched after the viewer closed."""
+notifications, nothing touched after the viewer closed, and the dock's worker process (where
+TensorFlow runs; ended with the dock, on request, or when it hangs)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from magicgui.widgets import Container, Label, PushButton
+from napari.qt.threading import GeneratorWorker
 
 from ..core.errors import SegDLError
+from ..core.worker.process import Silent, WorkerProcess
 from ._common import report, reported
 
 
@@ -19,6 +22,11 @@ class Dock(Container):
     so; real failures take napari's error path with their traceback. ``running`` is True from
     ``run`` until the worker has finished; the ``busy_buttons`` are disabled meanwhile and the
     ``cancel_button`` (if any) enabled.
+
+    Keras work runs in :attr:`process`, this dock's worker process, started on first use and
+    kept between jobs; :attr:`free_button` ends it (freeing TensorFlow's and the GPU's
+    memory), and :attr:`end_button` appears when a job has been silent for
+    ``process.hang_seconds``.
     """
 
     def __init__(self, napari_viewer, **kwargs):
@@ -29,7 +37,30 @@ class Dock(Container):
         self.busy_buttons: list[PushButton] = []
         self.cancel_button: PushButton | None = None
         self.status = Label(name="status", value="")
+        self._process: WorkerProcess | None = None
+        self.end_button = PushButton(
+            name="end_button",
+            text="End the worker process",
+            visible=False,
+            tooltip="The job has sent nothing for a long time: end its process (the viewer "
+            "and your layers stay; checkpoints written so far stay on disk).",
+        )
+        self.free_button = PushButton(
+            name="free_button",
+            text="Free memory",
+            tooltip="End this dock's worker process, giving back the memory TensorFlow holds "
+            "(the GPU's too); the next job starts a new one in a few seconds.",
+        )
+        self.end_button.changed.connect(self._end_process)
+        self.free_button.changed.connect(self.free_memory)
         self.native.destroyed.connect(self._on_destroyed)
+
+    @property
+    def process(self) -> WorkerProcess:
+        """This dock's worker process (started by its first job)."""
+        if self._process is None:
+            self._process = WorkerProcess()
+        return self._process
 
     @property
     def running(self) -> bool:
@@ -49,13 +80,39 @@ class Dock(Container):
         input) to ``on_result``, on the GUI thread, while the dock is alive."""
         self._worker = worker
         self.status.value = message
-        if on_event is not None:
-            worker.yielded.connect(lambda event: self._alive and on_event(event))
+        if isinstance(worker, GeneratorWorker):
+            worker.yielded.connect(lambda event: self._alive and self._route(event, on_event))
         worker.returned.connect(lambda result: self._on_returned(result, on_result, failed))
         worker.errored.connect(lambda _: self._alive and setattr(self.status, "value", failed))
         worker.finished.connect(self._on_finished)
         self._set_busy(True)
         worker.start()
+
+    def _route(self, event, on_event) -> None:
+        if isinstance(event, Silent):
+            self.status.value = (
+                f"No word from the worker process for {event.seconds:.0f} s: it may hang. "
+                "Wait, or end it with the button below."
+            )
+            self.end_button.visible = True
+            return
+        self.end_button.visible = False
+        if on_event is not None:
+            on_event(event)
+
+    def _end_process(self) -> None:
+        self.end_button.visible = False
+        if self._process is not None:
+            self._process.end()
+
+    def free_memory(self) -> None:
+        """End the worker process (refused while a job runs: Stop or Cancel it first)."""
+        if self.running:
+            self.refuse(SegDLError("A job is running: stop it (or wait) before freeing memory."))
+            return
+        if self._process is not None:
+            self._process.close()
+        self.status.value = "Worker process ended, its memory given back; the next job starts one."
 
     def refuse(self, error: SegDLError) -> None:
         """Bad input found before a job starts: the notification says what to change."""
@@ -74,6 +131,7 @@ class Dock(Container):
         self._worker = None
         if self._alive:
             self._set_busy(False)
+            self.end_button.visible = False
         self.finished()
 
     def finished(self) -> None:
@@ -88,3 +146,5 @@ class Dock(Container):
     def _on_destroyed(self, *_) -> None:
         self._alive = False
         self.closing()
+        if self._process is not None:  # no process outlives its dock
+            self._process.close()

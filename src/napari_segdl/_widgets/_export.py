@@ -5,8 +5,6 @@ from __future__ import annotations
 from magicgui.widgets import Container, FileEdit, LineEdit, PushButton
 from napari.qt.threading import thread_worker
 
-from ._common import keras_result
-
 
 class ExportFields(Container):
     """Where the package goes, who made it and under which licence, and the button."""
@@ -30,12 +28,17 @@ class ExportFields(Container):
 
 
 @thread_worker
-def export_worker(model, path, image, options: dict):
-    """Export on a Keras thread (the converters trace the network); an existing file is
-    replaced only when the user chose it in the save dialog."""
-    from ..core.interop import export_bioimageio
+def export_worker(process, model, path, image, options: dict):
+    """Export in the dock's worker process (the converters trace the network); an existing
+    file is replaced only when the user chose it in the save dialog."""
+    from ..core.errors import SegDLError
+    from ..core.worker import jobs
+    from ._common import UserError
 
-    return keras_result(export_bioimageio, model, path, image=image, overwrite=True, **options)
+    try:
+        return (yield from process.call(jobs.export, model, path, image, options))
+    except SegDLError as error:
+        return UserError(error)
 
 
 def start_export(dock) -> None:
@@ -52,6 +55,16 @@ def start_export(dock) -> None:
     if model is None:
         dock.refuse(SegDLError("Choose a model to export (train or load one first)."))
         return
+    from ..core.interop.zoo import ZooModel
+
+    if isinstance(model, ZooModel):
+        dock.refuse(
+            SegDLError(
+                f"'{dock.model.value}' is a Model Zoo package already; choose a napari-segdl "
+                "model to export."
+            )
+        )
+        return
     image = image_data(dock.images.value[0]) if dock.images.value else None
 
     def exported(done) -> None:
@@ -62,7 +75,7 @@ def start_export(dock) -> None:
             show_info(f"Model Zoo package: {warning}")
 
     dock.run(
-        export_worker(model, path, image, dock.export.options()),
+        export_worker(dock.process, model, path, image, dock.export.options()),
         message=f"Exporting to {path.name}...",
         on_result=exported,
     )

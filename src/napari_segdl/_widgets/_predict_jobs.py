@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
-from ._common import UserError, keras_progress, keras_result, loaded_model
+from ..core.infer.chunks import is_lazy
+from ..core.worker import jobs
+from ..core.worker.jobs import ModelLoaded, Progress
+from ..core.worker.process import ChildDied
+from ._common import UserError, keras_result
+
+__all__ = ["ModelLoaded", "Progress"]
 
 
 @dataclass(frozen=True)
@@ -35,13 +40,6 @@ class LayerPredicted:
 
 
 @dataclass(frozen=True)
-class ModelLoaded:
-    """A bundled model, loaded on first use, for the dock to keep."""
-
-    model: Any
-
-
-@dataclass(frozen=True)
 class PredictJob:
     """One layer to predict: its data (numpy copied, dask kept lazy) and whether to apply the
     model's recipe (False for a layer the Preprocess dock made with it)."""
@@ -51,71 +49,65 @@ class PredictJob:
     preprocess: bool
 
 
-class Cancelled(Exception):
-    """Cancel was pressed: prediction stops at the next tile."""
-
-
 @thread_worker
-def load_worker(path):
-    """A model bundle, or a Model Zoo package (its test tensors reproduced first)."""
-    from ..core.bundle import load_model
+def load_worker(process, path):
+    """A model bundle (read in the worker process, which checks its network), or a Model Zoo
+    package (its test tensors reproduced first, here: bioimageio.core runs its own
+    frameworks)."""
     from ..core.interop.zoo import is_zoo_package, load_zoo_model
 
-    return keras_result(load_zoo_model if is_zoo_package(path) else load_model, path)
-
-
-def _predict_layer(model, image, cancel, maps: bool, doubt: bool, on_tile, **options):
-    """Labels, probabilities (when ``maps``), and uncertainty and its ranked places (when
-    ``doubt``, for images in memory) of one layer; runs on a Keras thread."""
-    from ..core.infer.predict import labels_and_probabilities, predict
-    from ..core.infer.uncertainty import rank_uncertain, uncertainty_map
-
-    def guarded(done, total):
-        if cancel.is_set():
-            raise Cancelled
-        on_tile(done, total)
-
-    if not (maps or doubt):
-        return predict(model, image, on_tile=guarded, **options), None, None, None
-    labels, scores = labels_and_probabilities(model, image, on_tile=guarded, **options)
-    if not doubt or not isinstance(labels, np.ndarray):  # lazy results stay lazy
-        return labels, scores if maps else None, None, None
-    classes = model.class_map
-    doubt_map = uncertainty_map(scores, classes.num_classes)
-    background = 0 if classes.mode == "instance" else classes.values[0]
-    places = rank_uncertain(labels, doubt_map, background)
-    return labels, scores if maps else None, doubt_map, places
+    if is_zoo_package(path):
+        return keras_result(load_zoo_model, path)
+    try:
+        return (yield from process.call(jobs.load, path))
+    except SegDLError as error:
+        return UserError(error)
 
 
 @thread_worker
-def predict_worker(model, jobs: list[PredictJob], cancel, maps: bool, options: dict, doubt=False):
-    """Predict every job in turn, yielding :class:`Progress`, :class:`LayerFailed` and
+def predict_worker(process, model, work: list[PredictJob], maps: bool, options: dict, doubt=False):
+    """Predict every job in turn in the worker process (a lazy layer here, where its result
+    computes as it is viewed), yielding :class:`Progress`, :class:`LayerFailed` and
     :class:`LayerPredicted` (after :class:`ModelLoaded` for a bundled model loaded first);
-    returns "completed", "cancelled", or the UserError of a model that did not load."""
-    if isinstance(model, str):
-        model = keras_result(loaded_model, model)
-        if isinstance(model, UserError):
-            return model
-        yield ModelLoaded(model)
-    for number, job in enumerate(jobs, 1):
+    returns "completed", "cancelled", or the UserError of a worker process that died."""
+    for number, job in enumerate(work, 1):
+        name = f"image layer '{job.layer.name}'"
+        args = (job.image, maps, doubt)
         try:
-            labels, scores, uncertainty, places = yield from keras_progress(
-                _predict_layer,
-                model,
-                job.image,
-                cancel,
-                maps,
-                doubt,
-                name=f"image layer '{job.layer.name}'",
-                preprocess=job.preprocess,
-                **options,
-            )
-        except Cancelled:
-            return "cancelled"
+            if is_lazy(job.image):
+                model = keras_result(jobs.loaded, model) if isinstance(model, str) else model
+                result = keras_result(
+                    jobs.predict_layer,
+                    model,
+                    *args,
+                    name=name,
+                    preprocess=job.preprocess,
+                    **options,
+                )
+                if isinstance(result, UserError):
+                    raise result.error
+            else:
+                calling = process.call(
+                    jobs.predict_one, model, *args, name=name, preprocess=job.preprocess, **options
+                )
+                while True:
+                    try:
+                        event = next(calling)
+                    except StopIteration as finished:
+                        result = finished.value
+                        break
+                    if isinstance(event, ModelLoaded):  # a bundled model: loaded once
+                        model = event.model
+                    yield event
+        except ChildDied as error:
+            return UserError(error)
         except SegDLError as error:
             yield LayerFailed(job.layer, UserError(error))
             continue
-        yield LayerPredicted(job.layer, labels, scores, number, len(jobs), uncertainty, places)
+        if result == "cancelled":
+            return "cancelled"
+        labels, scores, uncertainty, places = result
+        yield LayerPredicted(job.layer, labels, scores, number, len(work), uncertainty, places)
     return "completed"
 
 

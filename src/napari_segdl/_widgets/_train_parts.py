@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import napari
 import numpy as np
 from magicgui.widgets import Container, PushButton, create_widget
-from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
-from ._common import (
-    UserError,
-    displayed_slice,
-    image_data,
-    layer_recipe,
-    loaded_model,
-    relay_from_keras_thread,
-)
-
-
-@thread_worker
-def training_worker(images, labels, config, stop, preview, **options):
-    """Train on a Keras thread; ``options`` are :func:`iter_training`'s keyword arguments."""
-    from ..core.train.api import iter_training
-
-    def run():
-        options["initial"] = options.get("initial") and loaded_model(options["initial"])
-        events = iter_training(images, labels, config, stop=stop.is_set, **options)
-        return with_preview(events, preview)
-
-    try:
-        return (yield from relay_from_keras_thread(run))
-    except SegDLError as error:  # bad input: reported by the dock, not as a crash
-        return UserError(error)
+from ._common import displayed_slice, image_data, layer_recipe
 
 
 class PairRow(Container):
@@ -109,37 +83,28 @@ def shared_recipe(image_layers) -> dict | None:
     return recipes[0]
 
 
-@dataclass
-class Preview:
-    """A prediction of the slice on screen after an epoch, for the preview layer."""
-
-    epoch: int
-    labels: np.ndarray
-
-
-class PreviewSource:
-    """The slice on screen, set from the GUI thread and read by the training thread."""
-
-    def __init__(self, layer_name: str, image: np.ndarray):
-        self.name = f"image layer '{layer_name}' (preview)"
-        self.image = image
-
-
 class LivePreview:
     """The '<image> preview' Labels layer, predicted from the slice on screen of ``layer`` (the
-    whole volume for a 3D network)."""
+    whole volume for a 3D network) in the worker process: ``send(key, (name, image))`` hands it
+    the slice now on screen whenever the user moves to another one."""
 
-    def __init__(self, viewer, layer, volume: bool = False):
+    def __init__(self, viewer, layer, volume: bool, key: str, send):
         self.viewer, self.layer, self.volume = viewer, layer, volume
+        self.key, self._send = key, send
         image = image_data(layer) if volume else displayed_slice(viewer, layer)
-        self.source = PreviewSource(layer.name, image)
+        #: What the job starts with: (key, (name, image)).
+        self.first = (key, (self.name, image))
         viewer.dims.events.current_step.connect(self._follow)
+
+    @property
+    def name(self) -> str:
+        return f"image layer '{self.layer.name}' (preview)"
 
     def _follow(self, *_) -> None:
         if self.layer in self.viewer.layers and not self.volume:
-            self.source.image = displayed_slice(self.viewer, self.layer)
+            self._send((self.key, (self.name, displayed_slice(self.viewer, self.layer))))
 
-    def show(self, preview: Preview) -> None:
+    def show(self, preview) -> None:
         name = f"{self.layer.name} preview"
         if name in self.viewer.layers:
             self.viewer.layers[name].data = preview.labels
@@ -157,30 +122,6 @@ class LivePreview:
         self.viewer.dims.events.current_step.disconnect(self._follow)
 
 
-def with_preview(events, source: PreviewSource | None):
-    """Training events, and after every epoch a :class:`Preview` of ``source.image``.
-
-    Runs on the Keras thread, so the model predicts where it trains.
-    """
-    from ..core.infer.predict import predict
-
-    try:
-        while True:
-            try:
-                event = next(events)
-            except StopIteration as finished:
-                return finished.value
-            yield event
-            if event.kind == "epoch" and source is not None:
-                try:
-                    labels = predict(event.model, source.image, name=source.name, preprocess=False)
-                except SegDLError:  # e.g. a slice too unlike the training images: no preview
-                    continue
-                yield Preview(event.epoch, labels)
-    finally:
-        events.close()
-
-
 def start_choices(_widget=None) -> list[tuple[str, str]]:
     """A new network, or a model of this session (the bundled models first; Model Zoo packages
     only predict)."""
@@ -196,9 +137,10 @@ def start_choices(_widget=None) -> list[tuple[str, str]]:
 def option_widgets(checkpoint_dir) -> dict:
     """The dock's settings that are not training parameters: where to start, a preset, the
     channel axis, the checkpoint folder, the live preview and the advanced-settings toggle."""
-    from magicgui.widgets import CheckBox, ComboBox, FileEdit
+    from magicgui.widgets import CheckBox, ComboBox, FileEdit, SpinBox
 
     from ..core.train.presets import PRESETS
+    from ..core.train.rundata import DEFAULT_CAP_MIB
     from ._common import CHANNEL_AXES
 
     return {
@@ -240,6 +182,15 @@ def option_widgets(checkpoint_dir) -> dict:
             text="live preview of the slice on screen",
             tooltip="After every epoch, predict the first image's slice on screen into a "
             "'<image> preview' Labels layer.",
+        ),
+        "keep_data": SpinBox(
+            label="keep run data up to (MiB)",
+            value=DEFAULT_CAP_MIB,
+            min=0,
+            max=1024**2,
+            tooltip="Each run keeps the images and labels it trained on, compressed, beside "
+            "its model (the Runs dock reopens them); runs with more data than this are not kept "
+            "(you are told). 0: keep none.",
         ),
         "show_advanced": CheckBox(text="advanced settings"),
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import napari
 from magicgui.widgets import (
     ComboBox,
@@ -19,7 +17,7 @@ from ..core.errors import SegDLError
 from ..core.infer.chunks import is_lazy
 from ..core.interop.zoo import ZooModel
 from ..core.preprocess import already_preprocessed
-from ._common import SESSION_MODELS, Progress, channel_axis, image_data, reported
+from ._common import SESSION_MODELS, channel_axis, image_data, reported
 from ._dock import Dock
 from ._export import ExportFields, start_export
 from ._predict_jobs import (
@@ -27,6 +25,7 @@ from ._predict_jobs import (
     LayerPredicted,
     ModelLoaded,
     PredictJob,
+    Progress,
     load_worker,
     predict_worker,
     recipe_of,
@@ -41,7 +40,6 @@ class PredictWidget(Dock):
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(napari_viewer)
-        self._cancel = threading.Event()
         self._bar = None
         self._job: dict = {}
         self.images = create_widget(
@@ -81,9 +79,11 @@ class PredictWidget(Dock):
                 *self._options,
                 self.predict_button,
                 self.cancel_button,
+                self.end_button,
                 self.status,
                 self.places,
                 self.export,
+                self.free_button,
             ]
         )
         self._select_current_images()
@@ -107,8 +107,7 @@ class PredictWidget(Dock):
             self.images.value = chosen
 
     def closing(self) -> None:
-        """The viewer closed: stop predicting; the registry outlives this dock."""
-        self._cancel.set()
+        """The viewer closed (its worker process ends with it); the registry outlives it."""
         SESSION_MODELS.changed.disconnect(self.model.reset_choices)
         SESSION_MODELS.added.disconnect(self._choose_model)
 
@@ -128,7 +127,7 @@ class PredictWidget(Dock):
             return
         self._start_bar(f"Loading {path.name}...")
         self.run(
-            load_worker(path),
+            load_worker(self.process, path),
             message=f"Loading {path.name}...",
             on_result=lambda model: self._on_loaded(path, model),
         )
@@ -174,13 +173,12 @@ class PredictWidget(Dock):
             "link_slices": self.link_slices.value or None,
             "engine": self.engine.value,
         }
-        self._cancel = threading.Event()
         self._job = {"model_name": self.model.value, "model": model, "added": [], **options}
         self._places = []
         message = f"Predicting {len(jobs)} layer(s)..."
         self._start_bar(message)
         self.run(
-            predict_worker(model, jobs, self._cancel, self.maps.value, options, self.doubt.value),
+            predict_worker(self.process, model, jobs, self.maps.value, options, self.doubt.value),
             message=message,
             on_event=self._on_event,
             on_result=self._on_done,
@@ -195,7 +193,7 @@ class PredictWidget(Dock):
             self._bar = None
 
     def _request_cancel(self) -> None:
-        self._cancel.set()
+        self.process.request_stop()
         self.status.value = "Cancelling after this tile..."
 
     def _on_event(self, event) -> None:

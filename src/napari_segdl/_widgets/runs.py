@@ -1,4 +1,5 @@
-"""The Runs dock: every recorded training run in a table, best first; load a run's model."""
+"""The Runs dock: every recorded training run in a table, best first; load a run's model, or
+reopen the images and labels it trained on as layers."""
 
 from __future__ import annotations
 
@@ -6,12 +7,24 @@ from pathlib import Path
 
 import napari
 from magicgui.widgets import PushButton, Table
+from napari.qt.threading import thread_worker
 
+from ..core.bundle import SegModel
 from ..core.errors import SegDLError
+from ..core.train.rundata import load_run_data
 from ..core.train.runs import RunLog
-from ._common import SESSION_MODELS, table_value
+from ._common import SESSION_MODELS, UserError, table_value
 from ._dock import Dock
-from ._predict_jobs import load_worker
+
+
+@thread_worker
+def data_worker(path):
+    """A run's kept data, read (and decompressed) off the GUI thread."""
+    try:
+        return load_run_data(path)
+    except SegDLError as error:
+        return UserError(error)
+
 
 COLUMNS = ("id", "finished", "arch", "mode", "data", "epochs", "seconds", "best val IoU", "bundle")
 
@@ -43,41 +56,73 @@ class RunsWidget(Dock):
         self.table = Table(name="table", value=table_value([], COLUMNS))
         self.refresh_button = PushButton(name="refresh_button", text="Refresh")
         self.load_button = PushButton(name="load_button", text="Load the selected run's model")
-        self.busy_buttons = [self.load_button]
-        self.extend([self.table, self.refresh_button, self.load_button, self.status])
+        self.data_button = PushButton(
+            name="data_button",
+            text="Open the selected run's data",
+            tooltip="Add the images and labels the run trained on (as they were when it "
+            "started) as layers, to look at, correct or train on again.",
+        )
+        self.busy_buttons = [self.load_button, self.data_button]
+        self.extend(
+            [self.table, self.refresh_button, self.load_button, self.data_button, self.status]
+        )
         self._connect_callbacks()
         self.refresh()
 
     def _connect_callbacks(self) -> None:
         self.refresh_button.changed.connect(self.refresh)
         self.load_button.changed.connect(self._load)
+        self.data_button.changed.connect(self._open_data)
 
     def refresh(self) -> None:
         rows = run_rows(self.log.ranked())
         self.table.value = table_value(rows, COLUMNS)
         self.status.value = f"{len(rows)} run(s) in {self.log.path}"
 
-    def _load(self) -> None:
+    def _selected(self) -> dict | None:
+        """The run selected in the table (refused with a message when none is)."""
         selected = self.table.native.selectionModel().selectedRows()
         row = selected[0].row() if selected else self.table.native.currentRow()
         if row < 0:
             self.refuse(SegDLError("Select a run in the table first."))
+            return None
+        run_id = self.table.value["data"][row][0]
+        return next((run for run in self.log.runs() if run.get("id") == run_id), {"id": run_id})
+
+    def _load(self) -> None:
+        run = self._selected()
+        if run is None:
             return
-        run_id, *_, bundle = self.table.value["data"][row]
-        if not bundle or not Path(bundle).is_file():
-            self.refuse(
-                SegDLError(
-                    f"Run {run_id} has no saved model file ({bundle or 'never saved'}); save models "
-                    "from the Train dock to keep them."
+        bundle = run.get("bundle")
+        try:
+            if not bundle or not Path(bundle).is_file():
+                raise SegDLError(
+                    f"Run {run['id']} has no saved model file ({bundle or 'never saved'}); "
+                    "save models from the Train dock to keep them."
                 )
-            )
+            model = SegModel.from_file(bundle)  # its network is read where it predicts
+        except SegDLError as error:
+            self.refuse(error)
+            return
+        name = SESSION_MODELS.add(f"run {run['id']}", model)
+        self.status.value = f"'{name}' is ready in the Predict dock."
+
+    def _open_data(self) -> None:
+        run = self._selected()
+        if run is None:
+            return
+        if not run.get("data_file"):
+            why = "over the size cap" if run.get("folder") else "recorded before runs kept data"
+            self.refuse(SegDLError(f"Run {run['id']} has no data kept ({why})."))
             return
         self.run(
-            load_worker(Path(bundle)),
-            message=f"Loading run {run_id}...",
-            on_result=lambda model: self._on_loaded(run_id, model),
+            data_worker(run["data_file"]),
+            message=f"Opening the data of run {run['id']}...",
+            on_result=lambda data: self._add_data(run["id"], data),
         )
 
-    def _on_loaded(self, run_id: str, model) -> None:
-        name = SESSION_MODELS.add(f"run {run_id}", model)
-        self.status.value = f"'{name}' is ready in the Predict dock."
+    def _add_data(self, run_id: str, data) -> None:
+        for i, (image_name, labels_name) in enumerate(data.names):
+            self._viewer.add_image(data.images[i], name=f"{image_name} (run {run_id})")
+            self._viewer.add_labels(data.labels[i], name=f"{labels_name} (run {run_id})")
+        self.status.value = f"Opened {len(data.names)} image/labels pair(s) of run {run_id}."

@@ -6,9 +6,6 @@ so they have the API's and the CLI's defaults, ranges and help.
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime
-
 import napari
 from magicgui.widgets import Container, FileEdit, Label, PushButton
 from napari.utils.notifications import show_info
@@ -17,8 +14,9 @@ from ..core.errors import SegDLError
 from ..core.train.checkpoints import default_checkpoint_dir
 from ..core.train.config import TrainConfig, parameters
 from ..core.train.presets import PRESETS
-from ..core.train.runs import record_run
+from ..core.train.rundata import RunData
 from ..core.train.schema import spec
+from ..core.worker.jobs import Preview
 from . import _train_parts as parts
 from ._common import (
     SESSION_MODELS,
@@ -29,6 +27,7 @@ from ._common import (
 from ._dock import Dock
 from ._schema import make_widget, show_value, widget_value
 from ._train_display import TrainingDisplay
+from ._train_run import DataKept, Died, Run, training_worker
 
 
 class TrainWidget(Dock):
@@ -38,8 +37,7 @@ class TrainWidget(Dock):
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(napari_viewer)
         self.model = None
-        self._run_id = None
-        self._stop = threading.Event()
+        self._run_id, self._run = None, None
         self._preview = None
         self.pairs = parts.PairList()
         self._params = [item for item in parameters() if spec(item).dock]
@@ -55,7 +53,7 @@ class TrainWidget(Dock):
         self.advanced = Container(
             name="advanced",
             visible=False,
-            widgets=[*advanced, self.channel_axis, self.checkpoints],
+            widgets=[*advanced, self.channel_axis, self.checkpoints, self.keep_data],
         )
         self.train_button = PushButton(name="train_button", text="Train")
         self.stop_button = PushButton(name="stop_button", text="Stop", enabled=False)
@@ -76,10 +74,12 @@ class TrainWidget(Dock):
                 self.advanced,
                 self.train_button,
                 self.stop_button,
+                self.end_button,
                 self.status,
                 self.device,
                 self.save_path,
                 self.save_button,
+                self.free_button,
             ]
         )
         self.display = TrainingDisplay(self.status, self.device)
@@ -98,8 +98,7 @@ class TrainWidget(Dock):
         parts.offer_dims(self)
 
     def closing(self) -> None:
-        """The viewer closed: stop training (best weights are kept) and ignore late events."""
-        self._stop.set()
+        """The viewer closed: its worker process ends with it (checkpoints stay on disk)."""
         SESSION_MODELS.changed.disconnect(self.start_from.reset_choices)
 
     def _apply_preset(self, name: str) -> None:
@@ -129,60 +128,59 @@ class TrainWidget(Dock):
             labels = [labels_data(labels) for _, labels in pairs]
             recipe = parts.shared_recipe([image for image, _ in pairs])
             regions = parts.checked_regions(self.regions.value, pairs)
+            run = Run(pairs, config)  # its folder: refused here when it cannot be written
         except SegDLError as error:
             self.refuse(error)
             return
-        self._stop = threading.Event()
-        self._source_name = pairs[0][0].name
-        self._data_names = [f"{image.name} + {labels.name}" for image, labels in pairs]
+        self._run = run
         initial = SESSION_MODELS.get(self.start_from.value) if self.start_from.value else None
         self._preview = (
-            parts.LivePreview(self._viewer, pairs[0][0], config.dims == 3)
+            parts.LivePreview(
+                self._viewer, pairs[0][0], config.dims == 3, run.preview_key, self.process.send
+            )
             if self.live_preview.value
             else None
         )
-        worker = parts.training_worker(
-            images,
-            labels,
+        worker = training_worker(
+            self.process,
+            RunData(images, labels, run.names, regions),
+            run,
+            self.keep_data.value,
             config,
-            self._stop,
-            self._preview and self._preview.source,
+            self._preview and self._preview.first,
             **parts.run_options(pairs, config),
             recipe=recipe,
             initial=initial,
             channel_axis=channel_axis(self.channel_axis.value),
-            regions=regions,
         )
         self.display.start()
         self.run(
             worker,
-            message="Preparing data and building the network...",
+            message="Keeping the run's data, starting the worker process...",
             on_event=self._on_event,
             on_result=self._on_trained,
             failed="Nothing trained: see the message.",
         )
 
     def _request_stop(self) -> None:
-        self._stop.set()
+        self.process.request_stop()
         self.status.value = "Stopping after this step; keeping the best weights..."
 
     def _on_event(self, event) -> None:
-        if isinstance(event, parts.Preview):
+        if isinstance(event, Preview):
             self._preview.show(event)
-        else:
+            return
+        self._run.saw(event)
+        if not isinstance(event, DataKept):
             self.display.show(event)
 
     def _on_trained(self, model) -> None:
+        if isinstance(model, Died):
+            self._run.died(self, model)
+            return
         self.model = model
-        arch = {"unet": "U-Net", "segnet": "SegNet"}.get(model.info.arch, model.info.arch)
-        name = f"{arch} on {self._source_name} ({datetime.now():%H:%M:%S})"
-        SESSION_MODELS.add(name, model)
+        name, self._run_id = self._run.trained(self, model)
         self.save_button.enabled = True
-        try:  # the Runs dock lists it; a log that cannot be written is reported
-            self._run_id = record_run(model, self._data_names)["id"]
-        except SegDLError as error:
-            self._run_id = None
-            self.refuse(error)
         show_info(f"Model trained: '{name}' is ready in the Predict dock.")
 
     def finished(self) -> None:

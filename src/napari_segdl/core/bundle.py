@@ -57,9 +57,58 @@ class SegModel:
     :meth:`save` to write the bundle.
     """
 
-    def __init__(self, keras_model: keras.Model, info: ModelInfo):
-        self.keras_model = keras_model
+    def __init__(self, keras_model: keras.Model | None, info: ModelInfo, path: Path | None = None):
+        self._network = keras_model
         self.info = info
+        #: The bundle this model was read from: its network loads on first use.
+        self.path = Path(path) if path is not None else None
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> SegModel:
+        """The model in a bundle, its network read on first use (the metadata now: no
+        TensorFlow import, so a viewer can list and hand on models that run elsewhere)."""
+        return cls(None, ModelInfo.from_dict(read_metadata(path)), Path(path))
+
+    @property
+    def keras_model(self) -> keras.Model:
+        if self._network is None:
+            self._network = _network_in(self.path)
+        return self._network
+
+    @keras_model.setter
+    def keras_model(self, network: keras.Model) -> None:
+        self._network, self.path = network, None  # no longer the network of the file
+
+    def __copy__(self) -> SegModel:
+        clone = SegModel.__new__(SegModel)
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __getstate__(self) -> dict:
+        """A file-backed model travels as its path; one in memory as its bundle's bytes."""
+        state = {"info": asdict(self.info), "path": self.path}
+        if self.path is None or (self._network is not None and not self.path.is_file()):
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as folder:
+                state["bytes"] = self.save(Path(folder) / "model.keras").read_bytes()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.info, self.path, self._network = (
+            ModelInfo.from_dict(state["info"]),
+            state["path"],
+            None,
+        )
+        if "bytes" in state:  # kept as a file (one per model), its network read on first use
+            import hashlib
+            import tempfile
+
+            digest = hashlib.sha256(state["bytes"]).hexdigest()[:24]
+            self.path = Path(tempfile.gettempdir()) / f"segdl-model-{digest}.keras"
+            if not self.path.is_file():
+                with atomic_write(self.path, "the model") as temp:
+                    temp.write_bytes(state["bytes"])
 
     @property
     def class_map(self) -> ClassMap:
@@ -81,6 +130,12 @@ class SegModel:
             raise SegDLError(f"Model files end in .keras; received '{path}'.")
         if not path.parent.is_dir():
             raise SegDLError(f"Cannot save the model: folder '{path.parent}' does not exist.")
+        if self._network is None:  # not loaded: the bundle is copied as it is
+            import shutil
+
+            with atomic_write(path, "the model") as temp:
+                shutil.copyfile(self.path, temp)
+            return path
         from .. import __version__
 
         keras = load_keras()
@@ -155,17 +210,32 @@ def load_model(path: str | os.PathLike) -> SegModel:
         When the file is missing, is not a napari-segdl bundle, or is damaged; when a name is
         neither a file nor a bundled model (the message lists them).
     """
-    from .models import custom_objects
     from .models.bundled import BUNDLED
 
     path = BUNDLED.resolve(path)
     info = ModelInfo.from_dict(read_metadata(path))
-    keras = load_keras()
+    return SegModel(_network_in(path), info, path)
+
+
+#: Networks read in this process, by bundle path, size and modification time: a model that
+#: travels to a worker process as its path is read there once.
+_NETWORKS: dict[tuple, keras.Model] = {}
+
+
+def _network_in(path: Path) -> keras.Model:
+    from .models import custom_objects
 
     try:
-        network = keras.saving.load_model(
-            path, custom_objects=custom_objects(), compile=False, safe_mode=True
-        )
-    except Exception as error:  # Keras raises many types for damaged archives
-        raise SegDLError(f"Cannot load the network in '{path}': {error}") from error
-    return SegModel(network, info)
+        stat = path.stat()
+    except OSError as error:
+        raise SegDLError(f"Model file '{path}' cannot be read: {error.strerror}.") from error
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _NETWORKS:
+        keras = load_keras()
+        try:
+            _NETWORKS[key] = keras.saving.load_model(
+                path, custom_objects=custom_objects(), compile=False, safe_mode=True
+            )
+        except Exception as error:  # Keras raises many types for damaged archives
+            raise SegDLError(f"Cannot load the network in '{path}': {error}") from error
+    return _NETWORKS[key]

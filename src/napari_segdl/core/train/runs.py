@@ -98,12 +98,17 @@ class RunLog:
 
 
 def record_run(
-    model, data: list[str], bundle: str | os.PathLike | None = None, log: RunLog | None = None
+    model,
+    data: list[str],
+    bundle: str | os.PathLike | None = None,
+    log: RunLog | None = None,
+    **fields,
 ) -> dict:
     """Add a trained model's run to the run log (the Runs dock, ``napari-segdl runs``).
 
-    ``data`` names what it trained on (files, or layers); ``bundle`` where it was saved.
+    ``data`` names what it trained on (files, or layers); ``bundle`` where it was saved;
+    ``fields`` are added to the entry (the dock's ``id``, ``data_file`` of the data kept).
     Returns the entry, with its ``id`` for :meth:`RunLog.set_bundle` when it is saved later.
     """
     entry = summarize_run(model, data, str(bundle) if bundle is not None else None)
-    return (log or RunLog()).record(entry)
+    return (log or RunLog()).record({**entry, **fields})

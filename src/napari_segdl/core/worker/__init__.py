@@ -1,0 +1,1 @@
+"""The worker process the docks train and predict in (``spawn``; TensorFlow lives there)."""

@@ -1,0 +1,161 @@
+"""The docks' Keras jobs, run in the worker process: training, prediction, loading, export.
+
+Each is a plain function of picklable arguments; models travel as their bundle's path
+(:class:`~napari_segdl.core.bundle.SegModel` pickles so), events as small dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SegDLError
+from . import child
+
+#: The name (with the run's id) under which the viewer sends the image the preview predicts.
+PREVIEW = "preview"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``done`` of ``total`` parts of a job (tiles, slices)."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A prediction of the slice on screen after an epoch, for the preview layer."""
+
+    epoch: int
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class InfoOnly:
+    """What a training event carries of its model to the viewer: the metadata, no network."""
+
+    info: Any
+
+
+@dataclass(frozen=True)
+class ModelLoaded:
+    """A bundled model, loaded on first use, for the dock to keep."""
+
+    model: Any
+
+
+class Cancelled(Exception):
+    """Cancel was pressed: prediction stops at the next tile."""
+
+
+def loaded(model):
+    """``model``, or the bundled model of that name (its network read in this process)."""
+    if isinstance(model, str):
+        from ..bundle import load_model
+
+        return load_model(model)
+    return model
+
+
+def file_backed(model):
+    """``model`` as it travels back to the viewer: its metadata and its bundle's path."""
+    from ..bundle import SegModel
+
+    return SegModel(None, model.info, model.path)
+
+
+def train(data_file, config, options: dict, preview, model_file):
+    """Train on the run's data; events after every step and epoch, and with ``preview``
+    ``(key, (name, image))`` a :class:`Preview` after each epoch of the newest image the
+    viewer sent under ``key`` (at first ``image``); the model is written to ``model_file``
+    and comes back file-backed."""
+    from ..bundle import SegModel
+    from ..train.api import iter_training
+    from ..train.rundata import load_run_data
+
+    data = load_run_data(data_file)
+    options = {**options, "regions": data.regions, "initial": loaded(options.get("initial"))}
+    events = iter_training(data.images, data.labels, config, stop=child.stop_requested, **options)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as finished:
+            model = finished.value
+            break
+        light = InfoOnly(event.model.info) if event.kind != "step" else None
+        yield replace(event, model=light)
+        if preview is not None and event.kind == "epoch":
+            key, first = preview
+            shown = _preview(event, child.latest(key, first))
+            if shown is not None:
+                yield shown
+    model.save(model_file)
+    return SegModel(None, model.info, Path(model_file))
+
+
+def _preview(event, source) -> Preview | None:
+    from ..infer.predict import predict
+
+    if source is None:
+        return None
+    name, image = source
+    try:
+        return Preview(event.epoch, predict(event.model, image, name=name, preprocess=False))
+    except SegDLError:  # e.g. a slice too unlike the training images: no preview
+        return None
+
+
+def predict_layer(model, image, maps: bool, doubt: bool, **options):
+    """Labels, probabilities (when ``maps``), and uncertainty and its ranked places (when
+    ``doubt``) of one image, with :class:`Progress` events; Cancel raises
+    :class:`Cancelled`."""
+    from ..infer.predict import labels_and_probabilities
+    from ..infer.predict import predict as predict_image
+    from ..infer.uncertainty import rank_uncertain, uncertainty_map
+
+    def on_tile(done, total):
+        if child.stop_requested():
+            raise Cancelled
+        child.emit(Progress(done, total))
+
+    if not (maps or doubt):
+        return predict_image(model, image, on_tile=on_tile, **options), None, None, None
+    labels, scores = labels_and_probabilities(model, image, on_tile=on_tile, **options)
+    if not doubt or not isinstance(labels, np.ndarray):  # lazy results stay lazy
+        return labels, scores if maps else None, None, None
+    classes = model.class_map
+    doubt_map = uncertainty_map(scores, classes.num_classes)
+    background = 0 if classes.mode == "instance" else classes.values[0]
+    places = rank_uncertain(labels, doubt_map, background)
+    return labels, scores if maps else None, doubt_map, places
+
+
+def predict_one(model, image, maps: bool, doubt: bool, **options):
+    """:func:`predict_layer` in the worker process: a :class:`ModelLoaded` event first for a
+    bundled model given by name; returns "cancelled" when Cancel was pressed."""
+    if isinstance(model, str):
+        model = loaded(model)
+        yield ModelLoaded(file_backed(model))
+    try:
+        return predict_layer(model, image, maps, doubt, **options)
+    except Cancelled:
+        return "cancelled"
+
+
+def load(path):
+    """A model bundle, checked by reading its network here; comes back file-backed."""
+    from ..bundle import load_model
+
+    return file_backed(load_model(path))
+
+
+def export(model, path, image, options: dict):
+    """Write ``model`` as a Model Zoo package (the converters trace the network here)."""
+    from ..interop import export_bioimageio
+
+    return export_bioimageio(loaded(model), path, image=image, overwrite=True, **options)
