@@ -75,7 +75,11 @@ def predict_worker(process, model, work: list[PredictJob], maps: bool, options: 
         args = (job.image, maps, doubt)
         try:
             if is_lazy(job.image):
-                model = keras_result(jobs.loaded, model) if isinstance(model, str) else model
+                if isinstance(model, str):  # a bundled model, read here for a lazy result
+                    model = keras_result(jobs.loaded, model)
+                    if isinstance(model, UserError):
+                        return model
+                    yield ModelLoaded(jobs.file_backed(model))
                 result = keras_result(
                     jobs.predict_layer,
                     model,
