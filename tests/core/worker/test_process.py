@@ -138,3 +138,14 @@ def test_a_native_crash_and_an_import_error_are_told_apart(worker):
     with pytest.raises(ChildFailed, match="No module named 'napari_segdl_not_installed'"):
         drive(worker.call(jobs.broken_import))
     assert worker.alive
+
+
+def test_a_stop_before_the_job_counts_and_is_spent_after_it(worker):
+    worker.request_stop()  # e.g. Stop pressed while the run's data were being written
+    calling = worker.call(jobs.until_stopped)
+    assert next(calling) == "started"
+    assert drive(calling)[1] == 0
+    calling = worker.call(jobs.started_then_sleep, 0)
+    next(calling)
+    assert not worker._stop.is_set()
+    drive(calling)

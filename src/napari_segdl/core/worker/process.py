@@ -92,7 +92,6 @@ class WorkerProcess:
         job = ForkingPickler.dumps((function, args, kwargs))  # what cannot travel fails here
         with self._lock:
             self._start()
-            self._stop.clear()
             self._ended = False
             with contextlib.suppress(OSError):  # a child dead between jobs: read below
                 self._jobs.send_bytes(job)
@@ -104,6 +103,8 @@ class WorkerProcess:
                     process.kill()
                     process.join(5)
                 raise
+            finally:  # a Stop pressed before the job reached the child still counts; after
+                self._stop.clear()  # it, it is spent
 
     def _replies(self) -> Generator:
         last, silent = time.monotonic(), False
@@ -155,7 +156,8 @@ class WorkerProcess:
         events_in.close()
 
     def request_stop(self) -> None:
-        """Ask the running job to stop at its next step or tile (it keeps what it has)."""
+        """Ask the running job (or the next, when none runs yet) to stop at its next step or
+        tile; it keeps what it has."""
         self._stop.set()
 
     def send(self, item) -> None:
