@@ -6,7 +6,8 @@
    (16-filter depth-4 U-Net, patches 256, batch 8, the dock's other defaults: validation after
    every epoch, no checkpoints) trained through the dock of a real viewer, and by ``train()`` in
    a fresh Python process; rounds interleaved; patches/s over the steps after the first 5
-   (compilation and start-up left out), median of the rounds.
+   (compilation and start-up left out), median of the rounds; and the CPU the viewer's process
+   used meanwhile (this script's polling loop included), per second.
 2. Seconds from pressing Train to the first step, the worker process started anew each time
    (Free memory in between): process start, TensorFlow's import, data, network; median of
    ``starts``.
@@ -96,6 +97,8 @@ class DockRun:
         d.checkpoints.line_edit.value = ""
         self.times: list[float] = []
         self.rss: list[int] = []
+        #: CPU seconds the viewer's process used per second of each run (this loop included).
+        self.viewer_cpu: list[float] = []
         show = d._on_event
 
         def on_event(event):
@@ -111,9 +114,9 @@ class DockRun:
 
         self.times.clear()
         stopped = False
-        pressed = time.monotonic()
-        self.dock.train_button.native.click()
         me = psutil.Process()
+        pressed, cpu = time.monotonic(), sum(me.cpu_times()[:2])
+        self.dock.train_button.native.click()
         while self.dock.running:
             QApplication.processEvents()
             self.rss.append(me.memory_info().rss)
@@ -123,6 +126,7 @@ class DockRun:
             time.sleep(0.02)
         if len(self.times) < steps:
             raise RuntimeError(f"training ended early: {self.dock.status.value}")
+        self.viewer_cpu.append((sum(me.cpu_times()[:2]) - cpu) / (time.monotonic() - pressed))
         return self.times[0] - pressed, rate(self.times[:steps])
 
 
@@ -155,6 +159,7 @@ def main() -> None:
         here_rates.append(json.loads(out.stdout.strip().splitlines()[-1]))
         dock_rates.append(run.train(args.steps)[1])
         print(f"train(): {here_rates[-1]:.2f} patches/s; dock: {dock_rates[-1]:.2f}", flush=True)
+    viewer_cpu = statistics.median(run.viewer_cpu)
     during = max(run.rss) / 2**20
     child = psutil.Process(run.dock.process.pid).memory_info().rss / 2**20
     after = rss_mib()
@@ -185,6 +190,7 @@ def main() -> None:
         f"{statistics.median(here_rates):.2f}; ratio {ratio:.3f} (rounds: dock "
         f"{[round(r, 2) for r in dock_rates]}, train() {[round(r, 2) for r in here_rates]})"
     )
+    print(f"viewer process CPU while the dock trains: {viewer_cpu:.3f} s per second (median)")
     print(
         f"Train to first step, new process: median {statistics.median(firsts):.2f} s "
         f"({[round(f, 2) for f in firsts]}); process kept: median {statistics.median(warm):.2f} s"

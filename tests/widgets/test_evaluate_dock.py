@@ -100,7 +100,8 @@ def test_runs_dock_ranks_runs_and_loads_the_chosen_model(
     assert log.ranked()[0]["id"] == good["id"]
     viewer = make_napari_viewer()
     _, runs = viewer.window.add_plugin_dock_widget("napari-segdl", "Runs")
-    assert [row[0] for row in runs.table.value["data"]] == [good["id"], log.runs()[1]["id"]]
+    assert [run["id"] for run in runs.shown] == [good["id"], log.runs()[1]["id"]]
+    assert len(runs.table.value["data"]) == 2
     runs.table.native.selectRow(1)  # the worse run was never saved
     runs.load_button.native.click()
     assert any("never saved" in e for e in error_messages())
@@ -109,3 +110,28 @@ def test_runs_dock_ranks_runs_and_loads_the_chosen_model(
     loaded = f"run {good['id']}"
     qtbot.waitUntil(lambda: loaded in SESSION_MODELS.names(), timeout=300_000)
     assert SESSION_MODELS.names()[-1] == loaded  # after the bundled models
+
+
+def test_runs_with_ids_that_look_like_numbers_are_found(make_napari_viewer):
+    log = RunLog()
+    for run_id, score in (("5e177110", 0.9), ("12345678", 0.5)):  # a float, an int to a table
+        log.record(
+            {
+                "id": run_id,
+                "finished": "2026-11-25T08:00:00+00:00",
+                "arch": "unet",
+                "mode": "dense",
+                "data": ["x + y"],
+                "best_val_iou": score,
+                "bundle": None,
+            }
+        )
+    viewer = make_napari_viewer()
+    _, runs = viewer.window.add_plugin_dock_widget("napari-segdl", "Runs")
+    for row, run_id in enumerate(("5e177110", "12345678")):
+        runs.table.native.selectRow(row)
+        runs.data_button.native.click()
+        assert (
+            error_messages()[-1]
+            == f"Run {run_id} has no data kept (recorded before runs kept data)."
+        )

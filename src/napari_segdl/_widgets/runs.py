@@ -75,7 +75,9 @@ class RunsWidget(Dock):
         self.data_button.changed.connect(self._open_data)
 
     def refresh(self) -> None:
-        rows = run_rows(self.log.ranked())
+        #: The runs in the table's order (the table turns ids like '5e177110' into numbers).
+        self.shown = self.log.ranked()
+        rows = run_rows(self.shown)
         self.table.value = table_value(rows, COLUMNS)
         self.status.value = f"{len(rows)} run(s) in {self.log.path}"
 
@@ -83,11 +85,10 @@ class RunsWidget(Dock):
         """The run selected in the table (refused with a message when none is)."""
         selected = self.table.native.selectionModel().selectedRows()
         row = selected[0].row() if selected else self.table.native.currentRow()
-        if row < 0:
+        if not 0 <= row < len(self.shown):
             self.refuse(SegDLError("Select a run in the table first."))
             return None
-        run_id = self.table.value["data"][row][0]
-        return next((run for run in self.log.runs() if run.get("id") == run_id), {"id": run_id})
+        return self.shown[row]
 
     def _load(self) -> None:
         run = self._selected()
