@@ -77,3 +77,29 @@ def test_cancel_stops_at_the_next_tile(dock, qtbot):
     assert predict.status.value == "Cancelled; 0 layer(s) added."
     assert "big prediction" not in viewer.layers
     assert not predict.cancel_button.enabled and predict.predict_button.enabled
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_predicting_is_reported_and_the_next_predict_works(dock, qtbot):
+    import os
+    import signal
+
+    viewer, predict = dock
+    big = np.tile(make_blobs()[0], (12, 10))
+    viewer.add_image(big, name="big")
+    predict.images.value = [viewer.layers["big"]]
+    predict.tile.value = 128
+    predict.predict_button.native.click()
+    qtbot.waitUntil(lambda: predict._bar is not None and predict._bar.n > 0, timeout=TIMEOUT)
+    os.kill(predict.process.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
+    assert error_messages()[-1] == (
+        "The worker process was killed (SIGKILL: out of memory, or ended from outside); your "
+        "layers are untouched. Press Predict to start again."
+    )
+    np.testing.assert_array_equal(viewer.layers["big"].data, big)
+    predict.tile.value = 0
+    predict.images.value = [viewer.add_image(make_blobs()[0], name="small")]
+    predict.predict_button.native.click()
+    qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
+    assert "small prediction" in viewer.layers, error_messages()

@@ -103,8 +103,10 @@ def predict_worker(process, model, work: list[PredictJob], maps: bool, options: 
                     if isinstance(event, ModelLoaded):  # a bundled model: loaded once
                         model = event.model
                     yield event
-        except ChildDied as error:
-            return UserError(error)
+        except ChildDied as error:  # what happened, and what to do
+            return UserError(
+                ChildDied(f"{error}; your layers are untouched. Press Predict to start again.")
+            )
         except SegDLError as error:
             yield LayerFailed(job.layer, UserError(error))
             continue
