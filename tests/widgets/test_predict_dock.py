@@ -63,15 +63,20 @@ def test_a_dask_layer_gives_a_lazy_prediction(dock, qtbot):
     assert np.asarray(result.data[:96, :128]).shape == (96, 128)
 
 
-def test_cancel_stops_at_the_next_tile(dock, qtbot):
-    viewer, predict = dock
+def _predict_big(viewer, predict, qtbot) -> np.ndarray:
+    """Start predicting a 1152 x 1280 layer in 128-pixel tiles; return once a tile is done."""
     big = np.tile(make_blobs()[0], (12, 10))
-    viewer.add_image(big, name="big")
-    predict.images.value = [viewer.layers["big"]]
+    predict.images.value = [viewer.add_image(big, name="big")]
     predict.tile.value = 128
     predict.predict_button.native.click()
     assert predict.cancel_button.enabled
     qtbot.waitUntil(lambda: predict._bar is not None and predict._bar.n > 0, timeout=TIMEOUT)
+    return big
+
+
+def test_cancel_stops_at_the_next_tile(dock, qtbot):
+    viewer, predict = dock
+    _predict_big(viewer, predict, qtbot)
     predict.cancel_button.native.click()
     qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
     assert predict.status.value == "Cancelled; 0 layer(s) added."
@@ -85,12 +90,7 @@ def test_a_worker_killed_while_predicting_is_reported_and_the_next_predict_works
     import signal
 
     viewer, predict = dock
-    big = np.tile(make_blobs()[0], (12, 10))
-    viewer.add_image(big, name="big")
-    predict.images.value = [viewer.layers["big"]]
-    predict.tile.value = 128
-    predict.predict_button.native.click()
-    qtbot.waitUntil(lambda: predict._bar is not None and predict._bar.n > 0, timeout=TIMEOUT)
+    big = _predict_big(viewer, predict, qtbot)
     os.kill(predict.process.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
     assert error_messages()[-1] == (

@@ -13,6 +13,9 @@ from ..core.errors import SegDLError
 from ..core.worker.process import Silent, WorkerProcess
 from ._common import report, reported
 
+#: The status line when napari quit a dock's job (it ends its worker process too).
+ABORTED = "Ended: napari stopped this job (a viewer window closed); press the button again."
+
 
 class Dock(Container):
     """A dock widget's base: ``run`` starts a napari worker and routes what it sends.
@@ -82,6 +85,9 @@ class Dock(Container):
         self.status.value = message
         if isinstance(worker, GeneratorWorker):
             worker.yielded.connect(lambda event: self._alive and self._route(event, on_event))
+            worker.aborted.connect(  # napari quits the workers of a window that closes
+                lambda: self._alive and setattr(self.status, "value", ABORTED)
+            )
         worker.returned.connect(lambda result: self._on_returned(result, on_result, failed))
         worker.errored.connect(lambda _: self._alive and setattr(self.status, "value", failed))
         worker.finished.connect(self._on_finished)

@@ -170,6 +170,7 @@ class WorkerProcess:
         if process is not None and process.is_alive():
             self._ended = True
             process.kill()
+            process.join(2)  # reaped here: the thread that waited for the job may be gone
 
     def close(self, timeout: float = 5.0) -> None:
         """End the child and free its memory (TensorFlow's, the GPU's); the next job starts a
