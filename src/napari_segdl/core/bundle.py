@@ -218,8 +218,9 @@ def load_model(path: str | os.PathLike) -> SegModel:
 
 
 #: Networks read in this process, by bundle path, size and modification time: a model that
-#: travels to a worker process as its path is read there once.
+#: travels to a worker process as its path is read there once. The last few are kept.
 _NETWORKS: dict[tuple, keras.Model] = {}
+_NETWORKS_KEPT = 4
 
 
 def _network_in(path: Path) -> keras.Model:
@@ -238,4 +239,6 @@ def _network_in(path: Path) -> keras.Model:
             )
         except Exception as error:  # Keras raises many types for damaged archives
             raise SegDLError(f"Cannot load the network in '{path}': {error}") from error
+        while len(_NETWORKS) > _NETWORKS_KEPT:  # the oldest first (a model holds its own)
+            del _NETWORKS[next(iter(_NETWORKS))]
     return _NETWORKS[key]

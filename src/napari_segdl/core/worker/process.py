@@ -98,10 +98,8 @@ class WorkerProcess:
             try:
                 return (yield from self._replies())
             except GeneratorExit:  # nobody waits for this job any more: end it with its child
-                process, self._process = self._process, None
-                if process is not None:
-                    process.kill()
-                    process.join(5)
+                self.end()
+                self._process = None
                 raise
             finally:  # a Stop pressed before the job reached the child still counts; after
                 self._stop.clear()  # it, it is spent
