@@ -53,3 +53,18 @@ def segfault():
 
 def broken_import():
     import napari_segdl_not_installed  # noqa: F401
+
+
+def dies_saying(text):
+    """Write to standard error and leave at once, as a library failing in native code does."""
+    import sys
+
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+    os._exit(3)
+
+
+def temporary_folder():
+    import tempfile
+
+    return tempfile.gettempdir()

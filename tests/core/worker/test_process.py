@@ -149,3 +149,72 @@ def test_a_stop_before_the_job_counts_and_is_spent_after_it(worker):
     next(calling)
     assert not worker._stop.is_set()
     drive(calling)
+
+
+def test_a_dying_child_is_reported_with_what_it_wrote(worker):
+    with pytest.raises(ChildDied, match=r"exit code 3\) \(it wrote: libcudart.so.12: cannot"):
+        drive(worker.call(jobs.dies_saying, "libcudart.so.12: cannot open shared object file"))
+    assert drive(worker.call(jobs.count, 1))[0] == [0]  # the next job gets a new child
+
+
+def test_a_child_that_fails_before_it_is_ready_says_why(worker, tmp_path, monkeypatch):
+    (tmp_path / "sitecustomize.py").write_text(  # a start that fails before any job
+        "import os, sys\nsys.stderr.write('ImportError: broken install of something\\n')\n"
+        "sys.stderr.flush()\nos._exit(5)\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    with pytest.raises(
+        ChildDied,
+        match=r"before it was ready \(exit code 5\) \(it wrote: ImportError: broken install of",
+    ):
+        drive(worker.call(jobs.count, 1))
+    monkeypatch.undo()
+    assert drive(worker.call(jobs.count, 1))[0] == [0]
+
+
+def test_a_child_that_is_not_ready_in_time_is_ended():
+    worker = WorkerProcess(ready_seconds=0.001)
+    with pytest.raises(ChildDied, match=r"did not start within 0\.001 s and was ended"):
+        drive(worker.call(jobs.count, 1))
+    assert not worker.alive
+    worker.ready_seconds = 60
+    assert drive(worker.call(jobs.count, 1))[0] == [0]
+    worker.close()
+
+
+def test_the_childs_temporary_files_go_with_it(worker):
+    _, folder = drive(worker.call(jobs.temporary_folder))
+    assert os.path.basename(folder).startswith("segdl-worker-") and os.path.isdir(folder)
+    worker.close()
+    assert not os.path.exists(folder)
+    _, killed = drive(worker.call(jobs.temporary_folder))
+    calling = worker.call(jobs.started_then_sleep, 60)
+    os.kill(next(calling), signal.SIGKILL)
+    with pytest.raises(ChildDied):
+        drive(calling)
+    assert not os.path.exists(killed)
+
+
+UNGUARDED = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import worker_jobs
+from napari_segdl.core.worker.process import WorkerProcess
+
+print("script ran", flush=True)
+worker = WorkerProcess()
+calling = worker.call(worker_jobs.count, 2)
+print(list(calling), flush=True)
+worker.close()
+"""
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_in_the_child(tmp_path):
+    path = tmp_path / "unguarded.py"
+    path.write_text(UNGUARDED)
+    tests = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    done = subprocess.run(
+        [sys.executable, str(path), tests], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["script ran", "[0, 1]"]

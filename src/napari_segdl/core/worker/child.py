@@ -1,7 +1,9 @@
 """The worker process's side: jobs in, events and results out, until told to end or until the
 process that started it is gone (no orphan, even after a ``kill -9`` of the viewer).
 
-Jobs call :func:`emit` to send an event, :func:`stop_requested` to learn that the user pressed
+The child's standard error goes to a file in the folder the viewer gave it (the viewer reads its
+tail when the child dies), and its temporary files go into that folder too, which the viewer
+removes with the child. Jobs call :func:`emit` to send an event, :func:`stop_requested` to learn that the user pressed
 Stop or Cancel, and :func:`latest` for the newest item the viewer sent (the slice on screen).
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
+import tempfile
 import threading
 import traceback
 from collections.abc import Generator
@@ -44,18 +48,29 @@ def latest(key: str, default=None):
     return _latest.get(key, default)
 
 
-def _leave_with_parent() -> None:
+def _leave_with_parent(folder: str) -> None:
     parent = parent_process()
     if parent is not None:
         wait([parent.sentinel])
+        shutil.rmtree(folder, ignore_errors=True)  # nobody else is left to remove it
         os._exit(0)
 
 
-def serve(jobs, events, stop, inbox) -> None:
-    """Run jobs from ``jobs`` until ``None`` comes or the viewer's process ends."""
+def _settle_in(folder: str) -> None:
+    """Temporary files (a model that came as bytes, TensorFlow's) into ``folder``."""
+    os.environ["TMPDIR"] = tempfile.tempdir = folder
+
+
+def serve(jobs, events, stop, inbox, folder: str) -> None:
+    """Say that it is ready, then run jobs from ``jobs`` until ``None`` comes or the viewer's
+    process ends."""
     global _events, _stop, _inbox
     _events, _stop, _inbox = events, stop, inbox
-    threading.Thread(target=_leave_with_parent, daemon=True, name="segdl-parent-watch").start()
+    _settle_in(folder)
+    threading.Thread(
+        target=_leave_with_parent, args=(folder,), daemon=True, name="segdl-parent-watch"
+    ).start()
+    events.send(("ready", os.getpid()))
     while True:
         try:
             job = ForkingPickler.loads(jobs.recv_bytes())

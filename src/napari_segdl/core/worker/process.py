@@ -1,26 +1,41 @@
 """The viewer's side of the worker process: a ``spawn`` child that runs Keras jobs.
 
 A crash, a ``kill -9``, an out-of-memory kill or a hang of TensorFlow ends the child, never the
-viewer; the job that ran reports it as :class:`ChildDied`. The child stays alive between jobs
-(a second prediction does not import TensorFlow again) and ends with :meth:`close` — when the
-dock that owns it closes, on request ("free memory"), or with the Python process.
+viewer; the job that ran reports it as :class:`ChildDied`, with the tail of what the child wrote
+to its standard error. The child stays alive between jobs (a second prediction does not import
+TensorFlow again) and ends with :meth:`close` — when the dock that owns it closes, on request
+("free memory"), or with the Python process. It never runs the viewer's own script again,
+however the viewer was started (see :func:`main_module_hidden`), and its temporary files live in
+a folder of its own that goes with it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import signal
+import sys
+import tempfile
 import threading
 import time
+import types
+import weakref
 from collections.abc import Generator
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
 
 from ..errors import SegDLError
 
 #: Seconds without a word from a working child before it is reported as silent.
 HANG_SECONDS = 300.0
+#: Seconds a new child has to say it is ready (it imports only the standard library and
+#: napari_segdl's light modules before that) before it is reported as not starting.
+READY_SECONDS = 60.0
+#: The child's standard error, in its folder: its tail says why a child died.
+STDERR_NAME = "stderr.log"
 
 
 class ChildDied(SegDLError):
@@ -38,10 +53,58 @@ class Silent:
     seconds: float
 
 
-def death_message(exitcode: int | None, ended: bool) -> str:
-    """How the child ended, in words."""
+@contextlib.contextmanager
+def main_module_hidden():
+    """Start ``spawn`` children that do not run the parent's ``__main__`` again.
+
+    ``spawn`` re-imports the parent's main module in the child (by path, or by name under
+    ``python -m``), so a viewer made at module level in a script, in ``python -m``, or by the
+    ``napari`` command would be made again in the child, which then never serves a job (and
+    fails with multiprocessing's "bootstrapping phase" error if the script trains). The jobs
+    never live in ``__main__``, so while a child starts ``__main__`` is an empty module: the
+    child runs napari_segdl's code only. The parent's module is back when :meth:`start` returns.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+@contextlib.contextmanager
+def stderr_to(path: Path):
+    """Give a child started meanwhile ``path`` as its standard error, from its first line on
+    (its interpreter's start and imports included). The parent's own standard error is back
+    when the child has started (a few milliseconds)."""
+    sys.stderr.flush()
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    saved = os.dup(2)
+    try:
+        os.dup2(log, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(log)
+
+
+def stderr_tail(folder, lines: int = 3, chars: int = 400) -> str:
+    """The last non-empty ``lines`` the child wrote to its standard error, on one line."""
+    try:
+        text = (Path(folder) / STDERR_NAME).read_text(errors="replace")
+    except OSError:
+        return ""
+    last = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(last)[-chars:]
+
+
+def death_message(exitcode: int | None, ended: bool, last_words: str = "") -> str:
+    """How the child ended, in words (with the tail of its standard error, when it wrote)."""
     if ended:
         return "The worker process was ended on request"
+    said = f" (it wrote: {last_words})" if last_words else ""
     if exitcode is not None and exitcode < 0:
         number = -exitcode
         name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
@@ -52,7 +115,9 @@ def death_message(exitcode: int | None, ended: bool) -> str:
             "SIGBUS": "crashed in native code (SIGBUS)",
             "SIGTERM": "terminated (SIGTERM)",
         }.get(name, f"ended by signal {name}")
-        return f"The worker process was {why}"
+        return f"The worker process was {why}{said}"
+    if last_words:
+        return f"The worker process exited unexpectedly (exit code {exitcode}){said}"
     return (
         f"The worker process exited unexpectedly (exit code {exitcode}; its reason, e.g. a "
         "failed import, is in napari's terminal output)"
@@ -69,10 +134,13 @@ class WorkerProcess:
     :class:`ChildFailed` with the child's traceback.
     """
 
-    def __init__(self, hang_seconds: float = HANG_SECONDS):
+    def __init__(self, hang_seconds: float = HANG_SECONDS, ready_seconds: float = READY_SECONDS):
         self.hang_seconds = hang_seconds
+        self.ready_seconds = ready_seconds
         self._context = get_context("spawn")
         self._process = None
+        self._folder: Path | None = None  # the child's temporary files and standard error
+        self._finalizer = None
         self._lock = threading.Lock()
         self._ended = False
         self._stop = self._context.Event()
@@ -91,8 +159,8 @@ class WorkerProcess:
         """Run ``function(*args, **kwargs)`` in the child; yield its events, return its value."""
         job = ForkingPickler.dumps((function, args, kwargs))  # what cannot travel fails here
         with self._lock:
-            self._start()
             self._ended = False
+            self._start()
             with contextlib.suppress(OSError):  # a child dead between jobs: read below
                 self._jobs.send_bytes(job)
             try:
@@ -130,10 +198,24 @@ class WorkerProcess:
             else:
                 raise ChildFailed(f"The job failed in the worker process:\n{payload}")
 
-    def _died(self):
+    def _died(self, starting: bool = False, late: bool = False):
+        if late:  # it did not say it was ready in time
+            self._process.kill()
         self._process.join(5)
-        message = death_message(self._process.exitcode, self._ended)
+        last_words = "" if self._ended else stderr_tail(self._folder)
+        if late:
+            message = (
+                f"The worker process did not start within {self.ready_seconds:g} s and was "
+                "ended" + (f" (it wrote: {last_words})" if last_words else "")
+            )
+        else:
+            message = death_message(self._process.exitcode, self._ended, last_words)
+            if starting:
+                message = message.replace("was ", "could not start: it was ", 1).replace(
+                    "exited unexpectedly", "exited before it was ready", 1
+                )
         self._process = None
+        self._remove_folder()
         raise ChildDied(message)
 
     def _start(self) -> None:
@@ -141,17 +223,41 @@ class WorkerProcess:
             return
         from .child import serve
 
+        self._remove_folder()  # of a child that ended between jobs
+        self._folder = Path(tempfile.mkdtemp(prefix="segdl-worker-"))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._folder, True)
         jobs_out, self._jobs = self._context.Pipe(duplex=False)
         self._events, events_in = self._context.Pipe(duplex=False)
         self._process = self._context.Process(
             target=serve,
-            args=(jobs_out, events_in, self._stop, self._inbox),
+            args=(jobs_out, events_in, self._stop, self._inbox, str(self._folder)),
             name="napari-segdl worker",
             daemon=True,  # multiprocessing ends it when this Python process exits
         )
-        self._process.start()
+        with main_module_hidden(), stderr_to(self._folder / STDERR_NAME):
+            self._process.start()
         jobs_out.close()
         events_in.close()
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        """The child's first word is that it serves; a child that dies first, or says nothing
+        for :attr:`ready_seconds`, is reported with what it wrote to its standard error."""
+        deadline = time.monotonic() + self.ready_seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                if self._events.poll(min(left, 0.1)) and self._events.recv()[0] == "ready":
+                    return
+            except (EOFError, OSError):
+                self._died(starting=True)
+            if not self._process.is_alive():
+                self._died(starting=True)
+        self._died(starting=True, late=True)
+
+    def _remove_folder(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()  # removes the folder once
+        self._folder = self._finalizer = None
 
     def request_stop(self) -> None:
         """Ask the running job (or the next, when none runs yet) to stop at its next step or
@@ -187,4 +293,5 @@ class WorkerProcess:
                 process.kill()
                 process.join(timeout)
         finally:
+            self._remove_folder()
             self._lock.release()
