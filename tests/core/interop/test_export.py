@@ -111,3 +111,36 @@ def test_the_command_exports_the_bundled_model_and_refuses_to_overwrite(tmp_path
     assert main(args) == 2
     assert "exists; choose another name or overwrite" in capsys.readouterr().err
     assert main([*args, "--overwrite"]) == 0
+
+
+KERAS_ALONE = """
+import sys, zipfile, numpy as np, keras
+package = zipfile.ZipFile(sys.argv[1])
+name = next(n for n in package.namelist() if n.endswith(".keras"))
+package.extract(name, sys.argv[2])
+network = keras.models.load_model(f"{sys.argv[2]}/{name}")  # compiles, as the zoo's tools do
+x = np.load(package.open("test_input.npy")).astype("float32")
+print(network.predict(x, verbose=0).shape)
+print(sorted(m for m in sys.modules if m.startswith("napari_segdl")))
+"""
+
+
+def test_keras_weights_load_where_napari_segdl_is_not_imported(tmp_path):
+    """As ilastik or BiaPy would: plain Keras, default (compiling) load, no package code.
+    The network trains in float32, so it is the compiled training network itself."""
+    import subprocess
+    import sys
+
+    image, labels = make_blobs(shape=(64, 64))
+    model = train(image, labels, epochs=1, mixed_precision="off", **TINY)
+    assert model.keras_model.compiled
+    export_bioimageio(model, tmp_path / "m.zip")
+    done = subprocess.run(
+        [sys.executable, "-c", KERAS_ALONE, str(tmp_path / "m.zip"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -61,7 +61,13 @@ def write_keras(network, path: Path) -> Path:
             "which a plain keras.models.load_model cannot build: SegNet packages carry ONNX "
             "and TensorFlow SavedModel weights only."
         )
-    network.save(path, include_optimizer=False)
+    keras = load_keras()
+    # a copy that was never compiled: a network trained in this process would carry its
+    # compile settings (napari-segdl's loss by name), which a Keras without napari-segdl
+    # cannot find when it loads the file (keras.models.load_model compiles by default)
+    plain = keras.Model.from_config(network.get_config())
+    plain.set_weights(network.get_weights())
+    plain.save(path)
     return path
 
 
