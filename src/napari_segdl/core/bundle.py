@@ -101,14 +101,7 @@ class SegModel:
             None,
         )
         if "bytes" in state:  # kept as a file (one per model), its network read on first use
-            import hashlib
-            import tempfile
-
-            digest = hashlib.sha256(state["bytes"]).hexdigest()[:24]
-            self.path = Path(tempfile.gettempdir()) / f"segdl-model-{digest}.keras"
-            if not self.path.is_file():
-                with atomic_write(self.path, "the model") as temp:
-                    temp.write_bytes(state["bytes"])
+            self.path = _unpacked(state["bytes"])
 
     @property
     def class_map(self) -> ClassMap:
@@ -215,6 +208,28 @@ def load_model(path: str | os.PathLike) -> SegModel:
     path = BUNDLED.resolve(path)
     info = ModelInfo.from_dict(read_metadata(path))
     return SegModel(_network_in(path), info, path)
+
+
+#: This process's folder of models that came as bundle bytes (removed when the process exits).
+_UNPACKED: list[Path] = []
+
+
+def _unpacked(data: bytes) -> Path:
+    """A file holding these bundle bytes, one per distinct model, in this process's own
+    temporary folder, which goes at exit (a worker process's temporary folder goes with it)."""
+    import atexit
+    import hashlib
+    import shutil
+    import tempfile
+
+    if not _UNPACKED:
+        _UNPACKED.append(Path(tempfile.mkdtemp(prefix="segdl-models-")))
+        atexit.register(shutil.rmtree, _UNPACKED[0], True)
+    path = _UNPACKED[0] / f"model-{hashlib.sha256(data).hexdigest()[:24]}.keras"
+    if not path.is_file():
+        with atomic_write(path, "the model") as temp:
+            temp.write_bytes(data)
+    return path
 
 
 #: Networks read in this process, by bundle path, size and modification time: a model that

@@ -15,8 +15,10 @@ from ..errors import SegDLError
 
 #: Float images up to this size (as float32) get exact normalisation percentiles.
 EXACT_BYTES = 512 * 1024**2
-#: Models rebuilt from bundle bytes in this process (workers of a cluster), by content hash.
+#: Models rebuilt from bundle bytes in this process (workers of a cluster), by content hash;
+#: the last few are kept.
 _LOADED: dict[str, SegModel] = {}
+_LOADED_KEPT = 4
 
 
 def is_lazy(image) -> bool:
@@ -67,6 +69,8 @@ class ModelRef:
                     path = Path(folder) / "model.keras"
                     path.write_bytes(self._state["data"])
                     _LOADED[key] = load_model(path)
+                while len(_LOADED) > _LOADED_KEPT:  # the oldest first
+                    del _LOADED[next(iter(_LOADED))]
             self._model = with_engine(_LOADED[key], self._state.get("engine", "tensorflow"))
         return self._model
 

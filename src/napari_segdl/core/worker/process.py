@@ -115,6 +115,8 @@ def death_message(exitcode: int | None, ended: bool, last_words: str = "") -> st
             "SIGBUS": "crashed in native code (SIGBUS)",
             "SIGTERM": "terminated (SIGTERM)",
         }.get(name, f"ended by signal {name}")
+        if name in ("SIGKILL", "SIGTERM"):  # from outside: what it wrote last is not why
+            said = ""
         return f"The worker process was {why}{said}"
     if last_words:
         return f"The worker process exited unexpectedly (exit code {exitcode}){said}"
