@@ -51,6 +51,24 @@ def as_channels_last(image, name: str = "image") -> np.ndarray:
     return array
 
 
+def drop_alpha(image, keep_varying: bool = True) -> tuple[np.ndarray, str | None]:
+    """``image`` (..., 4), RGBA, as RGB when its alpha is constant: such a channel carries
+    nothing (DSB 2018 and many exported PNGs are RGBA with alpha 255), and a model trained on
+    it would want four channels ever after. A varying alpha is dropped too unless
+    ``keep_varying``. Returns the pixels and a note of what happened (None: no 4th channel).
+    """
+    array = np.asarray(image)
+    if array.ndim < 3 or array.shape[-1] != 4:
+        return array, None
+    alpha = array[..., 3]
+    low, high = alpha.min(), alpha.max()
+    if low == high:
+        return array[..., :3], f"constant alpha ({low}) dropped: read as RGB"
+    if keep_varying:
+        return array, "alpha varies: kept as a fourth channel"
+    return array[..., :3], "alpha varies: dropped (keep_alpha=True keeps it)"
+
+
 @dataclass(frozen=True)
 class Normalization:
     """Per-image, per-channel percentile scaling to about [0, 1].

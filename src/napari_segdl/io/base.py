@@ -132,13 +132,23 @@ class Still:
         except DECODE_ERRORS as error:
             raise unreadable(self.path, error) from error
 
-    def capture(self, data=None) -> Capture:
-        """This still as a :class:`Capture` (decoding it unless ``data`` is given)."""
+    def capture(self, data=None, keep_alpha: bool = False) -> Capture:
+        """This still as a :class:`Capture` (decoding it unless ``data`` is given). An alpha
+        channel is dropped — a constant one always, one that varies unless ``keep_alpha`` —
+        and ``metadata["alpha"]`` says so."""
+        metadata = dict(self.metadata)
+        data = self.read() if data is None else data
+        if self.rgb and isinstance(data, np.ndarray):
+            from ..core.images import drop_alpha
+
+            data, note = drop_alpha(data, keep_varying=keep_alpha)
+            if note:
+                metadata["alpha"] = note
         return Capture(
-            data=self.read() if data is None else data,
+            data=data,
             name=self.path.stem,
             rgb=self.rgb,
-            metadata=self.metadata,
+            metadata=metadata,
             scale=self.scale,
             axis_labels=self.axis_labels,
         )

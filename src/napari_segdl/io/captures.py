@@ -36,8 +36,9 @@ def capture_kind(path: str | os.PathLike) -> str | None:
     return None
 
 
-def read_capture(path: str | os.PathLike | list) -> Capture:
-    """Read a capture file, a folder of frames or a list of frame files.
+def read_capture(path: str | os.PathLike | list, keep_alpha: bool = False) -> Capture:
+    """Read a capture file, a folder of frames or a list of frame files (a still's alpha
+    channel is dropped when it is constant, and when it varies unless ``keep_alpha``).
 
     Raises
     ------
@@ -60,7 +61,7 @@ def read_capture(path: str | os.PathLike | list) -> Capture:
     if kind == "video":
         return read_video(path)
     if kind == "still":
-        return read_still(path)
+        return read_still(path, keep_alpha)
     raise SegDLError(
         f"'{path}' is not a capture or volume this reader opens "
         f"({', '.join((*CAPTURE_SUFFIXES, *NIFTI_SUFFIXES))}, a folder of frames or a DICOM "

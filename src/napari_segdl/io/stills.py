@@ -46,9 +46,10 @@ def open_still(path: Path) -> Still:
         raise unreadable(path, error) from error
 
 
-def read_still(path: Path) -> Capture:
-    """Read a still image file as a :class:`Capture`."""
-    return open_still(path).capture()
+def read_still(path: Path, keep_alpha: bool = False) -> Capture:
+    """Read a still image file as a :class:`Capture` (RGB without alpha unless ``keep_alpha``
+    and the alpha varies)."""
+    return open_still(path).capture(keep_alpha=keep_alpha)
 
 
 def _pillow_mode(image) -> str:

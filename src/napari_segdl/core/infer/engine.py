@@ -148,12 +148,19 @@ def check_threshold(model: SegModel, threshold: float | None) -> None:
         raise SegDLError(f"threshold must be between 0 and 1; received {threshold!r}.")
 
 
-def check_channels(model: SegModel, array: np.ndarray, name: str) -> None:
+def check_channels(model: SegModel, array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` with the model's channels: an RGBA image with a constant alpha goes to an
+    RGB model as RGB; other differences are refused."""
+    if array.shape[-1] == 4 and model.info.channels == 3 and isinstance(array, np.ndarray):
+        from ..images import drop_alpha
+
+        array = drop_alpha(array)[0]
     if array.shape[-1] != model.info.channels:
         raise SegDLError(
             f"{name} has {array.shape[-1]} channel(s) but the model was trained on "
             f"{model.info.channels}; convert the image (for example RGB to grey) first."
         )
+    return array
 
 
 def labels_from_probabilities(

@@ -49,7 +49,7 @@ def _prepared(model: SegModel, image, name: str, recipe):
         x = apply_recipe(x, recipe, channels=colour, name=name)
     if not colour:
         x = x[..., np.newaxis]
-    check_channels(model, x, name)
+    x = check_channels(model, x, name)
     if min(x.shape[-3:-1]) < 1:
         raise SegDLError(f"{name}: the image is empty (shape {image.shape}).")
     return x, raw_yx

@@ -273,7 +273,7 @@ def _predict_2d(
     if recipe:
         image = apply_recipe(np.asarray(image), recipe, channels=np.ndim(image) == 3, name=name)
     array = as_channels_last(image, name)
-    check_channels(model, array, name)
+    array = check_channels(model, array, name)
     scores = predict_probabilities(model, array, tile, on_tile=on_tile, tta=tta)
     if probabilities:
         return restore(scores, raw_yx, labels=False)

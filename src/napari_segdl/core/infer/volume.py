@@ -41,7 +41,7 @@ def predict_volume(
         where = f"{name} volume {', '.join(map(str, index))}" if leading else name
         raw_yx = volume.shape[1:3]
         volume = _through_recipe(volume, recipe, channels, where)
-        check_channels(model, volume, where)
+        volume = check_channels(model, volume, where)
         scores = predict_probabilities(
             model, volume, tile, on_tile=None if leading else on_tile, tta=tta
         )
@@ -115,7 +115,7 @@ def predict_volume_lazy(
             "apply to volumes: load the volume (numpy.asarray) or preprocess it first."
         )
     x = x if channels else x[..., np.newaxis]
-    check_channels(model, x, name)
+    x = check_channels(model, x, name)
     geometry = model.geometry
     grid, margin, lead = geometry.size_multiple, geometry.margin, len(leading)
     voxels = MAX_CHUNK_MEMORY / geometry.bytes_per_pixel / max(x.shape[lead], 1)

@@ -65,7 +65,7 @@ def export_bioimageio(
     """Write ``model`` as a BioImage Model Zoo package (``.zip``) at ``path``.
 
     ``image`` (a real image the model was made for) gives the test tensors and the cover; by
-    default the bundled nuclei sample for one-channel 2D models. ``authors`` are names,
+    default the bundled nuclei sample for one-channel and RGB 2D models. ``authors`` are names,
     ``cite`` (text, DOI or URL) pairs beside the network's paper. An existing ``path`` is
     refused unless ``overwrite``.
     """
@@ -168,7 +168,8 @@ EPS = 1e-6
 
 
 def _sample_for(model: SegModel) -> np.ndarray:
-    if model.geometry.dims != 2 or model.info.channels != 1:
+    """The bundled sample, grey for one-channel models and as RGB for RGB models."""
+    if model.geometry.dims != 2 or model.info.channels not in (1, 3):
         raise SegDLError(
             "Give an image for the package's test tensors and cover (--image): the bundled "
             f"sample is a grey 2D image and this model takes {model.geometry.dims}D images with "
@@ -179,7 +180,8 @@ def _sample_for(model: SegModel) -> np.ndarray:
     import imageio.v3 as iio
 
     image = np.asarray(iio.imread(files("napari_segdl") / "samples" / "nuclei_0.png"))
-    return image if image.ndim == 2 else image[..., 0]
+    grey = image if image.ndim == 2 else image[..., 0]
+    return grey if model.info.channels == 1 else np.repeat(grey[..., None], 3, axis=-1)
 
 
 def _description(model, work, written, name, description, authors, license, cite, test_input):

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import SegDLError
-from ..images import as_channels_last
+from ..images import as_channels_last, drop_alpha
 from ..labels.modes import IGNORE, ClassMap, as_label_array
 from ..stacks import training_slices
 
@@ -51,7 +51,12 @@ def prepare_pairs(
         checked += [mask for *_, mask in pairs]
         total += count
     sources = [names for _, _, names in slices]
-    arrays = [as_channels_last(im, name) for im, _, (name, _) in slices]
+    arrays, alpha = [], set()
+    for im, _, (name, _) in slices:  # a constant alpha carries nothing: RGBA trains as RGB
+        array, note = drop_alpha(as_channels_last(im, name))
+        arrays.append(array)
+        if note:
+            alpha.add(note)
     label_arrays = [as_label_array(lab, name) for _, lab, (_, name) in slices]
     for image, label, (image_name, label_name) in zip(arrays, label_arrays, sources, strict=True):
         if image.shape[:2] != label.shape:
@@ -71,6 +76,8 @@ def prepare_pairs(
         class_map.encode(lab, name) for lab, (_, name) in zip(label_arrays, sources, strict=True)
     ]
     extra = {"slices": {"trained": len(slices), "total": total}}
+    if alpha:
+        extra["alpha"] = sorted(alpha)
     if any(mask is not None for mask in checked):
         targets = only_checked(targets, checked, sources)
         kept = sum(int((t != IGNORE).sum()) for t in targets)
