@@ -37,6 +37,30 @@ def test_3d_is_offered_for_stacks_only(make_napari_viewer):
     assert train.dims.value == 2 and not train.dims.enabled
 
 
+def test_3d_chooses_settings_that_fit_and_the_dock_refuses_what_does_not(
+    make_napari_viewer, qtbot, monkeypatch
+):
+    monkeypatch.setenv("NAPARI_SEGDL_MEMORY_GIB", "18")
+    viewer = make_napari_viewer()
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    volume = viewer.add_image(np.zeros((100, 100, 100), np.float32), scale=(2.2, 1, 1))
+    labels = viewer.add_labels(np.zeros((100, 100, 100), np.uint16))
+    labels.data[40:60, 40:60, 40:60] = 1
+    row = train.pairs.rows[0]
+    row.image.value, row.labels_layer.value = volume, labels
+    train.mode.value = "instance"
+    train.dims.value = 3
+    assert (train.filters.value, train.batch.value, train.patch.value) == (16, 2, 112)
+    assert train.status.value.startswith("3D settings chosen for this volume")
+    train.patch.value, train.batch.value, train.filters.value = 256, 8, 32  # the 2D defaults
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert any(
+        "would need about 49.0 GiB" in m and "lower the patch" in m for m in error_messages()
+    )
+    assert train.model is None
+
+
 @pytest.mark.slow
 def test_a_3d_network_trains_on_a_volume_layer_and_predicts_it(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()

@@ -95,6 +95,7 @@ class TrainWidget(Dock):
         self.stop_button.changed.connect(self._request_stop)
         self.save_button.changed.connect(self._save)
         self.pairs.changed.connect(lambda *_: parts.offer_dims(self))
+        self.dims.changed.connect(lambda *_: parts.suggest_volume_settings(self))
         parts.offer_dims(self)
 
     def closing(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Collection, Generator, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -17,6 +17,7 @@ from .checkpoints import checkpoint_path
 from .config import TrainConfig
 from .devices import Devices
 from .loop import StopRequest, TrainingEvent, default_steps, fit
+from .memory import check_memory, memory_budget, volume_settings
 from .pairs import prepare_pairs, through_recipe
 from .sampling import pad_to_patch, split_validation, training_patch
 from .volumes import check_patch_z, check_spacing, prepare_volumes
@@ -37,6 +38,7 @@ def iter_training(
     channel_axis: int | None = None,
     regions=None,
     spacing=None,
+    given: Collection[str] | None = None,
 ) -> Generator[TrainingEvent, None, SegModel]:
     """Train step by step, yielding a :class:`TrainingEvent` after each step and epoch.
 
@@ -46,7 +48,10 @@ def iter_training(
     ``recipe`` (the preprocessing the images went through) is stored in the model, so
     prediction on raw images applies it. With ``initial`` (a trained model), training continues
     from its weights, keeping its network, label mode, classes and recipe. ``spacing`` (z, y, x)
-    of volumes shapes a 3D network's pooling.
+    of volumes shapes a 3D network's pooling. ``given`` names the parameters the user set: a new
+    3D network chooses the others of patch, patch_z, batch and filters for the first volume and
+    this machine's memory (None: all were set). Settings whose memory estimate exceeds the
+    budget are refused (:func:`~napari_segdl.core.train.memory.check_memory`).
     """
     from ..preprocess import Recipe
 
@@ -63,7 +68,12 @@ def iter_training(
     mode = initial.class_map.mode if initial is not None else config.mode
     if initial is not None:  # the patch must fit the network continued, not the configured one
         check_patch(config.patch, initial.info.arch, initial.info.arch_params)
+    chosen = {}
+    if config.dims == 3 and initial is None and given is not None:
+        z_skip = architecture(config, mode, None, spacing)[1]["z_skip"]
+        config, chosen = volume_settings(config, np.shape(images[0])[:3], z_skip, given)
     arch, arch_params = architecture(config, mode, initial, spacing)
+    need = check_memory(config, arch_params)
     if config.dims == 3:
         check_patch_z(config.patch_z, geometry(arch, arch_params).z_multiple)
     if mode == "instance" and config.label_components:
@@ -102,6 +112,9 @@ def iter_training(
     )
     if spacing is not None:
         extra["spacing"] = list(spacing)
+    extra["memory"] = {"estimate_gib": round(need / 2**30, 2), "budget": memory_budget()[1]}
+    if chosen:
+        extra["memory"]["chosen"] = chosen
     steps = config.steps_per_epoch or default_steps(data, config)
 
     keras = load_keras()
@@ -232,6 +245,8 @@ def train(
     if not isinstance(images, (list, tuple)):
         images, labels = [images], [labels]
     config = TrainConfig.create(preset, **params)
+    from .presets import PRESETS
+
     run = iter_training(
         images,
         labels,
@@ -244,6 +259,7 @@ def train(
         channel_axis=channel_axis,
         regions=regions,
         spacing=spacing,
+        given={*params, *PRESETS.get(preset, {})},
     )
     while True:
         try:
