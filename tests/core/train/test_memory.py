@@ -53,8 +53,8 @@ def test_the_2d_defaults_of_a_3d_network_are_refused_with_the_estimate(monkeypat
 @pytest.mark.parametrize(
     ("gib", "expected"),
     [
-        (18, {"filters": 16, "batch": 2, "patch": 112, "patch_z": 32}),
-        (1.3, {"filters": 16, "batch": 1, "patch": 80, "patch_z": 32}),
+        (18, {"filters": 16, "batch": 2, "patch": 64, "patch_z": 16}),
+        (1.1, {"filters": 16, "batch": 1, "patch": 64, "patch_z": 16}),
     ],
 )
 def test_3d_settings_are_chosen_for_the_volume_and_the_budget(monkeypatch, gib, expected):
@@ -69,7 +69,8 @@ def test_settings_the_user_gave_are_kept_and_a_tiny_budget_refuses(monkeypatch):
     monkeypatch.setenv("NAPARI_SEGDL_MEMORY_GIB", "18")
     config = TrainConfig.create(dims=3, depth=4, batch=4)
     _, chosen = volume_settings(config, (40, 300, 300), z_skip=1, given={"batch"})
-    assert "batch" not in chosen and chosen["patch"] == 128
+    assert "batch" not in chosen and chosen["patch"] == 64
+    assert volume_settings(config, (40, 300, 300), 1, {"batch"}, gpu=True)[1]["patch"] == 128
     monkeypatch.setenv("NAPARI_SEGDL_MEMORY_GIB", "0.5")  # below the runtime alone
     volume, labels = np.zeros((16, 64, 64), np.float32), np.zeros((16, 64, 64), np.uint8)
     labels[4:10, 10:30, 10:30] = 1

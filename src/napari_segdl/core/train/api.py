@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..backend import describe_devices, load_keras
+from ..backend import describe_devices, gpu_names, load_keras
 from ..bundle import ModelInfo, SegModel
 from ..errors import SegDLError
 from ..images import Normalization
@@ -71,7 +71,8 @@ def iter_training(
     chosen = {}
     if config.dims == 3 and initial is None and given is not None:
         z_skip = architecture(config, mode, None, spacing)[1]["z_skip"]
-        config, chosen = volume_settings(config, np.shape(images[0])[:3], z_skip, given)
+        shape = np.shape(images[0])[:3]
+        config, chosen = volume_settings(config, shape, z_skip, given, gpu=bool(gpu_names()))
     arch, arch_params = architecture(config, mode, initial, spacing)
     need = check_memory(config, arch_params)
     if config.dims == 3:

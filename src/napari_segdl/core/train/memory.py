@@ -84,11 +84,13 @@ def check_memory(config, arch_params: dict | None = None) -> int:
     return need
 
 
-def volume_settings(config, shape, z_skip: int = 0, given=()):
+def volume_settings(config, shape, z_skip: int = 0, given=(), gpu: bool = False):
     """``config`` with the 3D settings not in ``given`` chosen for a volume of ``shape``
-    (Z, Y, X) and this machine's budget: 16 filters, batch 2, patches of up to 32×128×128
-    within the volume, then lowered (batch, in-plane patch, depth of the patch, filters) until
-    the estimate fits. Returns the new config and the chosen values."""
+    (Z, Y, X) and this machine's budget: 16 filters, batch 2, patches of up to 16×64×64 within
+    the volume on a CPU (many steps in minutes: 32×128×128 made 16 steps in 2 minutes and
+    learnt nothing, ``bench/memory_3d.py``), 32×128×128 on a GPU; then lowered (batch, in-plane
+    patch, depth of the patch, filters) until the estimate fits. Returns the new config and the
+    chosen values."""
     budget, _ = memory_budget()
     params = {"depth": config.depth, "dims": 3, "z_skip": z_skip}
     grid = geometry(config.arch, {**params, "filters": 8})
@@ -96,8 +98,8 @@ def volume_settings(config, shape, z_skip: int = 0, given=()):
     start = {
         "filters": 16,
         "batch": 2,
-        "patch": min(128, _round_up(max(shape[1:3]), xy_grid)),
-        "patch_z": min(_round_up(shape[0], z_grid), max(z_grid, _round_up(32, z_grid))),
+        "patch": min(128 if gpu else 64, _round_up(max(shape[1:3]), xy_grid)),
+        "patch_z": min(_round_up(shape[0], z_grid), _round_up(32 if gpu else 16, z_grid)),
     }
     chosen = {key: value for key, value in start.items() if key not in given}
     config = replace(config, **chosen)
