@@ -56,7 +56,7 @@ def test_3d_chooses_settings_that_fit_and_the_dock_refuses_what_does_not(
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
     assert any(
-        "would need about 49.0 GiB" in m and "lower the patch" in m for m in error_messages()
+        "would need about 25.0 GiB" in m and "lower the patch" in m for m in error_messages()
     )
     assert train.model is None
 
