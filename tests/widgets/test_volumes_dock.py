@@ -50,7 +50,8 @@ def test_3d_chooses_settings_that_fit_and_the_dock_refuses_what_does_not(
     row.image.value, row.labels_layer.value = volume, labels
     train.mode.value = "instance"
     train.dims.value = 3
-    assert (train.filters.value, train.batch.value, train.patch.value) == (16, 2, 64)
+    assert (train.depth.value, train.filters.value, train.batch.value) == (3, 16, 2)
+    assert (train.patch.value, train.patch_z.value) == (64, 16)
     assert train.status.value.startswith("3D settings chosen for this volume")
     train.patch.value, train.batch.value, train.filters.value = 256, 8, 32  # the 2D defaults
     train.train_button.native.click()

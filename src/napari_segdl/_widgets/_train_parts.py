@@ -230,20 +230,17 @@ def offer_dims(dock) -> None:
 
 
 def suggest_volume_settings(dock) -> None:
-    """3D chosen: patch, patch depth, batch and filters chosen for the first volume and this
+    """3D chosen: depth, patch, patch depth, batch and filters chosen for the first volume and this
     machine's memory (the values the CLI and the API choose when they are not given)."""
     image = dock.pairs.rows[0].image.value if dock.pairs.rows else None
     if dock.dims.value != 3 or image is None or image.ndim < 3:
         return
-    from ..core.train.build import architecture
     from ..core.train.memory import volume_settings
 
     try:
-        config = dock.config()
         spacing = tuple(float(s) for s in image.scale[-3:])
-        z_skip = architecture(config, config.mode, None, spacing)[1]["z_skip"]
         shape = image.data.shape[-4:-1] if image.rgb else image.data.shape[-3:]
-        _, chosen = volume_settings(config, shape, z_skip)
+        _, chosen = volume_settings(dock.config(), shape, spacing)
     except SegDLError as error:
         dock.refuse(error)
         return

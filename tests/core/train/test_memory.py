@@ -41,26 +41,27 @@ def test_the_estimate_is_within_a_factor_of_two_of_the_measured_peak():
 
 
 def test_the_2d_defaults_of_a_3d_network_are_refused_with_the_estimate(monkeypatch):
-    """The issue's case: 100³ voxels, patch 256, batch 8, 32 filters on a 24 GB machine."""
+    """The 2D defaults given for 100³ voxels (patch 16×256×256, batch 8, 32 filters) on a
+    24 GB machine; given, they are kept, so the run is refused before anything trains."""
     monkeypatch.setenv("NAPARI_SEGDL_MEMORY_GIB", "18")
     volume = np.zeros((100, 100, 100), np.float32)
     labels = np.zeros(volume.shape, np.uint16)
     labels[40:60, 40:60, 40:60] = 1
     with pytest.raises(SegDLError, match=r"need about 25\.\d GiB .* lower the patch, patch_z"):
-        train(volume, labels, dims=3, mode="instance", patch=256, batch=8, filters=32)
+        train(volume, labels, dims=3, mode="instance", patch=256, patch_z=16, batch=8, filters=32)
 
 
 @pytest.mark.parametrize(
     ("gib", "expected"),
     [
-        (18, {"filters": 16, "batch": 2, "patch": 64, "patch_z": 16}),
-        (1.1, {"filters": 16, "batch": 1, "patch": 64, "patch_z": 16}),
+        (18, {"depth": 3, "filters": 16, "batch": 2, "patch": 64, "patch_z": 16}),
+        (1.1, {"depth": 3, "filters": 16, "batch": 1, "patch": 64, "patch_z": 16}),
     ],
 )
 def test_3d_settings_are_chosen_for_the_volume_and_the_budget(monkeypatch, gib, expected):
     monkeypatch.setenv("NAPARI_SEGDL_MEMORY_GIB", str(gib))
-    config = TrainConfig.create(dims=3, depth=4)
-    fitted, chosen = volume_settings(config, (100, 100, 100), z_skip=1)
+    config = TrainConfig.create(dims=3)
+    fitted, chosen = volume_settings(config, (100, 100, 100), spacing=(2.2, 1, 1))
     assert chosen == expected
     assert training_bytes(fitted, {"z_skip": 1}) <= gib * 2**30
 
@@ -68,9 +69,9 @@ def test_3d_settings_are_chosen_for_the_volume_and_the_budget(monkeypatch, gib, 
 def test_settings_the_user_gave_are_kept_and_a_tiny_budget_refuses(monkeypatch):
     monkeypatch.setenv("NAPARI_SEGDL_MEMORY_GIB", "18")
     config = TrainConfig.create(dims=3, depth=4, batch=4)
-    _, chosen = volume_settings(config, (40, 300, 300), z_skip=1, given={"batch"})
-    assert "batch" not in chosen and chosen["patch"] == 64
-    assert volume_settings(config, (40, 300, 300), 1, {"batch"}, gpu=True)[1]["patch"] == 128
+    _, chosen = volume_settings(config, (40, 300, 300), (2.2, 1, 1), given={"batch", "depth"})
+    assert "batch" not in chosen and "depth" not in chosen and chosen["patch"] == 64
+    assert volume_settings(config, (40, 300, 300), gpu=True)[1]["patch"] == 128
     monkeypatch.setenv("NAPARI_SEGDL_MEMORY_GIB", "0.5")  # below the runtime alone
     volume, labels = np.zeros((16, 64, 64), np.float32), np.zeros((16, 64, 64), np.uint8)
     labels[4:10, 10:30, 10:30] = 1

@@ -49,7 +49,7 @@ def iter_training(
     prediction on raw images applies it. With ``initial`` (a trained model), training continues
     from its weights, keeping its network, label mode, classes and recipe. ``spacing`` (z, y, x)
     of volumes shapes a 3D network's pooling. ``given`` names the parameters the user set: a new
-    3D network chooses the others of patch, patch_z, batch and filters for the first volume and
+    3D network chooses the others of depth, patch, patch_z, batch and filters for the first volume and
     this machine's memory (None: all were set). Settings whose memory estimate exceeds the
     budget are refused (:func:`~napari_segdl.core.train.memory.check_memory`).
     """
@@ -70,9 +70,8 @@ def iter_training(
         check_patch(config.patch, initial.info.arch, initial.info.arch_params)
     chosen = {}
     if config.dims == 3 and initial is None and given is not None:
-        z_skip = architecture(config, mode, None, spacing)[1]["z_skip"]
         shape = np.shape(images[0])[:3]
-        config, chosen = volume_settings(config, shape, z_skip, given, gpu=bool(gpu_names()))
+        config, chosen = volume_settings(config, shape, spacing, given, gpu=bool(gpu_names()))
     arch, arch_params = architecture(config, mode, initial, spacing)
     need = check_memory(config, arch_params)
     if config.dims == 3:
@@ -165,10 +164,11 @@ def iter_training(
         yield from fit(model, data, config, steps, stop, checkpoint)
     if extra["mixed_precision"] == "mixed_bfloat16":  # CPU training: float32 predictions
         model.keras_model = float32_copy(model.keras_model, arch, arch_params, channels, class_map)
+    kept = "kept_start" in model.info.training  # the start's weights: its levels too
     if mode == "instance":  # the post-processing levels that suit this model best
         from .levels import tune_levels
 
-        few = len(data.val_images) < MIN_TUNING_PATCHES and initial is not None
+        few = (len(data.val_images) < MIN_TUNING_PATCHES or kept) and initial is not None
         tuned = None if few else tune_levels(model, data, config.batch, extra["instance_min_size"])
         if tuned is None and initial is not None:  # a few corrected images: keep the model's
             tuned = initial.info.training.get("instance_levels")
@@ -225,7 +225,10 @@ def train(
     initial : SegModel, optional
         Continue training this model (human in the loop: correct its predictions, train
         again): its network, label mode, classes and recipe are kept; label values it does not
-        know, or images with other channels, are refused.
+        know, or images with other channels, are refused. Continuing uses the ``fine-tune``
+        preset (learning rate 2e-4, one minute) for what ``params`` do not set, and scores the
+        model first: when no epoch beats it on the validation patches, it comes back unchanged
+        (``training["kept_start"]`` says so).
     spacing : (float, float, float), optional
         Voxel spacing (z, y, x) of volumes (the layer's scale): a 3D network pools in-plane
         only at its first levels when z is coarser.
@@ -245,8 +248,11 @@ def train(
     """
     if not isinstance(images, (list, tuple)):
         images, labels = [images], [labels]
-    config = TrainConfig.create(preset, **params)
     from .presets import PRESETS
+
+    if initial is not None and preset is None:  # continuing means fine-tuning, unless set
+        preset = "fine-tune"
+    config = TrainConfig.create(preset, **params)
 
     run = iter_training(
         images,

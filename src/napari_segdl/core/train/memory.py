@@ -25,7 +25,7 @@ TRAIN_FACTOR = 4
 #: The share of the free memory that a run may plan to use.
 BUDGET_SHARE = 0.75
 #: The settings that a 3D run chooses for itself when they are not given.
-VOLUME_KEYS = ("patch", "patch_z", "batch", "filters")
+VOLUME_KEYS = ("depth", "patch", "patch_z", "batch", "filters")
 
 
 def training_bytes(config, arch_params: dict | None = None) -> int:
@@ -84,18 +84,24 @@ def check_memory(config, arch_params: dict | None = None) -> int:
     return need
 
 
-def volume_settings(config, shape, z_skip: int = 0, given=(), gpu: bool = False):
+def volume_settings(config, shape, spacing=None, given=(), gpu: bool = False):
     """``config`` with the 3D settings not in ``given`` chosen for a volume of ``shape``
-    (Z, Y, X) and this machine's budget: 16 filters, batch 2, patches of up to 16×64×64 within
-    the volume on a CPU (many steps in minutes: 32×128×128 made 16 steps in 2 minutes and
-    learnt nothing, ``bench/memory_3d.py``), 32×128×128 on a GPU; then lowered (batch, in-plane
-    patch, depth of the patch, filters) until the estimate fits. Returns the new config and the
-    chosen values."""
+    (Z, Y, X), its ``spacing`` and this machine's budget: depth 3, 16 filters, batch 2,
+    patches of up to 16×64×64 within the volume on a CPU, 32×128×128 on a GPU; then lowered
+    (batch, in-plane patch, depth of the patch, filters) until the estimate fits. Measured on
+    qcanet (``bench/memory_3d.py``): depth 4 or 32×128×128 patches learnt nothing in two CPU
+    minutes, where depth 3 and 16×64×64 did. Returns the new config and the chosen values."""
+    from ..models.geometry import z_skip_for
+    from .volumes import z_ratio
+
     budget, _ = memory_budget()
-    params = {"depth": config.depth, "dims": 3, "z_skip": z_skip}
+    depth = config.depth if "depth" in given else 3
+    z_skip = z_skip_for(z_ratio(spacing), depth)
+    params = {"depth": depth, "dims": 3, "z_skip": z_skip}
     grid = geometry(config.arch, {**params, "filters": 8})
     z_grid, xy_grid = grid.z_multiple, grid.size_multiple
     start = {
+        "depth": depth,
         "filters": 16,
         "batch": 2,
         "patch": min(128 if gpu else 64, _round_up(max(shape[1:3]), xy_grid)),
