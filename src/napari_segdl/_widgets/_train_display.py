@@ -77,9 +77,11 @@ class TrainingDisplay:
             )
         elif event.kind == "end":
             best = "" if event.val_iou is None else f"; best val IoU {event.val_iou:.3f}"
+            kept = event.model.info.training.get("kept_start")
             self.status.value = (
                 f"Training {event.reason} after {event.epoch} epoch(s), "
                 f"{event.elapsed:.0f} s; best epoch {event.best_epoch}{best}"
+                + (f"; {kept}" if kept else "")
             )
 
     def close(self) -> None:

@@ -30,7 +30,10 @@ def _run(args: argparse.Namespace) -> int:
             spacing=args.spacing,
             **training_params(args),
         )
-        print(f"saved {path}")
+        from ..core.bundle import read_metadata
+
+        kept = read_metadata(path)["training"].get("kept_start")
+        print(f"saved {path}" + (f"; {kept}" if kept else ""))  # the last line says it
     elif args.command == "predict":
         report = flows.files.predict_files(
             args.model,

@@ -1,90 +1,71 @@
-"""Continue training (human in the loop): from a model's weights, keeping its classes."""
+"""Continuing a model: fine-tuning settings unless set, and never a model worse than the start
+(the start is epoch 0 of the best-epoch choice, also when Stop ends the run at once)."""
 
 import numpy as np
 import pytest
 
 from helpers import TINY, make_blobs
-from napari_segdl import SegDLError, evaluate, predict, train
+from napari_segdl import predict, train
+from napari_segdl.cli import main
+from napari_segdl.core.train.loop import KEPT_START
+
+pytestmark = pytest.mark.slow
 
 
-@pytest.mark.slow
-def test_continue_keeps_network_classes_and_leaves_the_first_model_alone(trained_model):
-    image, labels = make_blobs(seed=3)
-    weights = [w.copy() for w in trained_model.keras_model.get_weights()]
-    corrected = labels.copy()
-    corrected[:10] = 0  # a user's correction: background painted over a few pixels
-    model = train(
-        image,
-        corrected,
-        initial=trained_model,
-        epochs=2,
-        filters=64,
-        **{k: v for k, v in TINY.items() if k != "filters"},
+@pytest.fixture(scope="module")
+def start():
+    image, labels = make_blobs(seed=1)
+    return train(image, labels, epochs=4, **TINY)
+
+
+def _probabilities(model, image):
+    return predict(model, image, probabilities=True)
+
+
+def test_a_run_that_only_gets_worse_returns_the_start_unchanged(start):
+    image, labels = make_blobs(shape=(128, 128), count=24, seed=2)  # objects in every block
+    ruined = train(
+        image, labels, initial=start, epochs=2, lr=1.0, max_time=None, val_fraction=0.3, **TINY
     )
-    assert model.class_map == trained_model.class_map
-    assert model.info.arch_params == trained_model.info.arch_params  # filters=64 is not used
-    assert model.info.training["continued_from"]["epochs_run"] == 3
-    for before, now in zip(
-        trained_model.keras_model.layers, model.keras_model.layers, strict=True
-    ):
-        if "_bn" in before.name:  # batch-norm statistics kept while fine-tuning
-            np.testing.assert_array_equal(before.moving_mean.numpy(), now.moving_mean.numpy())
-    for before, now in zip(weights, trained_model.keras_model.get_weights(), strict=True):
-        np.testing.assert_array_equal(before, now)  # the starting model is unchanged
-    score = evaluate(predict(model, image), labels)
-    assert score["iou"]["per_class"]["255"] > 0.5
+    assert ruined.info.training["best_epoch"] == 0
+    assert ruined.info.training["kept_start"] == KEPT_START
+    np.testing.assert_array_equal(_probabilities(ruined, image), _probabilities(start, image))
+    assert ruined.info.history["start"]["val_iou"] is not None
 
 
-@pytest.mark.slow
-def test_continue_refuses_other_channels_and_unknown_label_values(trained_model):
-    image, labels = make_blobs(seed=4)
-    rgb = np.stack([image] * 3, axis=-1)
-    with pytest.raises(SegDLError, match=r"1 channel\(s\) but these have 3"):
-        train(rgb, labels, initial=trained_model, epochs=1, **TINY)
-    with pytest.raises(SegDLError, match=r"label values \[7\] are not classes of this model"):
-        train(
-            image,
-            np.where(labels > 0, 7, 0).astype(np.uint8),
-            initial=trained_model,
-            epochs=1,
-            **TINY,
-        )
+def test_stop_before_the_first_epoch_ends_gives_the_start_back(start):
+    image, labels = make_blobs(seed=3)
+    stopped = train(image, labels, initial=start, stop=lambda: True, **TINY)
+    assert stopped.info.training["epochs_run"] == 0
+    assert stopped.info.training["kept_start"] == KEPT_START
+    np.testing.assert_array_equal(_probabilities(stopped, image), _probabilities(start, image))
 
 
-@pytest.mark.slow
-def test_the_patch_is_checked_against_the_depth_of_the_model_continued():
-    """A depth-5 model continued with patch 48 (a multiple of 16, the configured depth 4's
-    grid, not of 32) is refused with the reason, not a Keras error."""
-    image, labels = make_blobs(shape=(128, 128))
-    deep = train(image, labels, epochs=1, **{**TINY, "depth": 5, "patch": 64})
-    with pytest.raises(
-        SegDLError, match=r"patch 48 is not a multiple of 2\*\*depth = 32 \(depth 5\)"
-    ):
-        train(image, labels, initial=deep, epochs=1, **{**TINY, "depth": 4, "patch": 48})
+def test_continuing_without_validation_patches_still_keeps_the_start(start):
+    image, labels = make_blobs(shape=(32, 32), count=2, seed=4)
+    kept = train(image, labels, initial=start, epochs=2, lr=1.0, val_fraction=0.0, **TINY)
+    assert kept.info.training["best_epoch"] == 0
+    np.testing.assert_array_equal(_probabilities(kept, image), _probabilities(start, image))
 
 
-@pytest.mark.slow
-def test_raw_images_go_through_the_recipe_of_the_model_continued():
-    """A grey model with a to_grey recipe (as the bundled one) continues on RGB images."""
-    from napari_segdl.core.preprocess import Recipe
-
-    image, labels = make_blobs()
-    recipe = Recipe.coerce([{"op": "to_grey"}])
-    model = train(image, labels, recipe=recipe, epochs=1, **TINY)
-    rgb = np.dstack([image] * 3)
-    continued = train(rgb, labels, initial=model, epochs=1, **TINY)
-    assert continued.info.channels == 1 and continued.info.recipe == recipe.to_dict()
-    assert predict(continued, rgb).shape == labels.shape
+def test_continuing_means_fine_tuning_unless_set(start):
+    image, labels = make_blobs(seed=5)
+    tuned = train(image, labels, initial=start, epochs=1, **TINY)
+    assert tuned.info.training["lr"] == 2e-4 and tuned.info.training["max_time"] == 60
+    faster = train(image, labels, initial=start, epochs=1, lr=1e-3, max_time=None, **TINY)
+    assert faster.info.training["lr"] == 1e-3 and faster.info.training["max_time"] is None
 
 
-@pytest.mark.slow
-def test_a_few_corrected_images_keep_the_levels_of_the_model_continued():
-    image = np.zeros((64, 64), np.float32)
-    labels = np.zeros((64, 64), np.uint16)
-    for number, (y, x) in enumerate([(12, 12), (12, 44), (44, 20), (46, 48)], 1):
-        labels[y - 6 : y + 6, x - 6 : x + 6] = number
-        image[labels == number] = 100
-    model = train(image, labels, mode="instance", epochs=1, **TINY)
-    model.info.training["instance_levels"] = {"seed": 0.3, "extent": 0.6}
-    continued = train(image, labels, initial=model, epochs=1, **TINY)
-    assert continued.info.training["instance_levels"] == {"seed": 0.3, "extent": 0.6}
+def test_the_cli_says_in_its_last_line_that_the_start_was_kept(start, tmp_path, capsys):
+    import tifffile
+
+    image, labels = make_blobs(seed=6)
+    tifffile.imwrite(tmp_path / "a.tif", image)
+    tifffile.imwrite(tmp_path / "a_labels.tif", labels)
+    start.save(tmp_path / "start.keras")
+    args = ["train", str(tmp_path / "a.tif"), str(tmp_path / "a_labels.tif"), "--out"]
+    args += [str(tmp_path / "next.keras"), "--from-model", str(tmp_path / "start.keras")]
+    args += ["--lr", "1.0", "--epochs", "2", "--patch", "32", "--batch", "4"]
+    assert main([*args, "--steps-per-epoch", "6"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("saved ") and last.endswith(KEPT_START)

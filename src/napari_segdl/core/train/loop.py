@@ -17,9 +17,14 @@ from ..labels.modes import IGNORE
 from .checkpoints import save_checkpoint
 from .config import TrainConfig
 from .devices import out_of_memory_advice
-from .sampling import PatchSampler, TrainingData, training_patch
+from .sampling import PatchSampler, TrainingData, check_patches, training_patch
 
 StopRequest = Callable[[], bool]
+#: What a continued run says when no epoch beat the model it started from.
+KEPT_START = (
+    "no epoch beat the starting model on the validation patches: the starting model is "
+    "returned unchanged"
+)
 
 
 @dataclass
@@ -119,8 +124,17 @@ class PlateauSchedule:
 def fit(
     model: SegModel, data: TrainingData, config: TrainConfig, steps: int, stop, checkpoint
 ) -> Generator[TrainingEvent, None, None]:
-    """Train ``model`` on patches of ``data``, yielding events; ends with the best weights."""
+    """Train ``model`` on patches of ``data``, yielding events; ends with the best weights.
+
+    A continued model (``continued_from`` in its training info) is scored first, as epoch 0 of
+    the best-epoch choice: when no epoch beats it on the validation patches (or, without any,
+    on fixed training blocks), its own weights come back, however the run ends (Stop, time
+    limit) — continuing never returns a model worse than its start.
+    """
     network = model.keras_model
+    continued = "continued_from" in model.info.training
+    if continued:
+        data = check_patches(data, training_patch(config))
     sampler = PatchSampler(
         data,
         training_patch(config),
@@ -134,6 +148,12 @@ def fit(
     history = {"loss": [], "val_loss": [], "val_iou": [], "lr": []}
     schedule = PlateauSchedule(network, config)
     best_score, best_epoch, best_weights = -np.inf, 0, None
+    if continued:  # the start is epoch 0: its weights stay until an epoch beats its score
+        best_weights = network.get_weights()
+        start_loss, start_iou = _validate(model, data, config.batch)
+        if start_iou is not None:
+            best_score = start_iou
+            history["start"] = {"val_loss": start_loss, "val_iou": start_iou}
     reason, start = "completed", time.monotonic()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="segdl-patches") as pool:
@@ -141,6 +161,8 @@ def fit(
                 losses, reason = yield from _train_epoch(
                     model, sampler, pool, epoch, steps, config, start, stop, best_epoch
                 )
+                if continued and epoch == 1 and reason == "stopped":
+                    break  # Stop before the first epoch ended: the start comes back as it was
                 val_loss, val_iou = _validate(model, data, config.batch)
                 for key, value in [
                     ("loss", float(np.mean(losses))),
@@ -193,6 +215,8 @@ def fit(
             ended=reason,
             seconds=round(time.monotonic() - start, 1),
         )
+        if continued and best_epoch == 0:
+            model.info.training["kept_start"] = KEPT_START
     yield TrainingEvent(
         "end",
         model,
@@ -202,7 +226,9 @@ def fit(
         elapsed=time.monotonic() - start,
         reason=reason,
         loss=history["loss"][-1] if history["loss"] else None,
-        val_iou=history["val_iou"][best_epoch - 1] if best_epoch else None,
+        val_iou=history["val_iou"][best_epoch - 1]
+        if best_epoch
+        else history.get("start", {}).get("val_iou"),
     )
 
 

@@ -43,14 +43,15 @@ def summarize_run(model, data: list[str], bundle: str | None = None) -> dict:
         "seconds": training.get("seconds"),
         "epochs_run": training.get("epochs_run"),
         "ended": training.get("ended"),
-        "best_val_iou": max(val_iou) if val_iou else None,
+        "kept_start": training.get("kept_start"),
+        "best_val_iou": max(val_iou) if val_iou else history.get("start", {}).get("val_iou"),
         "final_loss": history["loss"][-1] if history.get("loss") else None,
         "recipe": bool(info.recipe),
         "bundle": bundle,
     }
 
 
-_OUTCOME = {"epochs_run", "best_epoch", "ended", "seconds"}
+_OUTCOME = {"epochs_run", "best_epoch", "ended", "seconds", "kept_start"}
 
 
 class RunLog:

@@ -51,6 +51,19 @@ def pad_to_patch(image: np.ndarray, target: np.ndarray, patch):
     return image, target
 
 
+def labelled_blocks(targets: list[np.ndarray], shape) -> list[tuple[int, tuple]]:
+    """The ``shape``-sized blocks of a grid over each target that hold a labelled pixel:
+    (target index, window)."""
+    return [
+        (i, _window(corner, shape))
+        for i, t in enumerate(targets)
+        for corner in itertools.product(
+            *(range(0, n - p + 1, p) for n, p in zip(t.shape, shape, strict=True))
+        )
+        if (t[_window(corner, shape)] != IGNORE).any()
+    ]
+
+
 def split_validation(
     images: list[np.ndarray],
     targets: list[np.ndarray],
@@ -74,14 +87,7 @@ def split_validation(
     )
     if fraction <= 0:
         return empty
-    blocks = [
-        (i, _window(corner, shape))
-        for i, t in enumerate(targets)
-        for corner in itertools.product(
-            *(range(0, n - p + 1, p) for n, p in zip(t.shape, shape, strict=True))
-        )
-        if (t[_window(corner, shape)] != IGNORE).any()
-    ]
+    blocks = labelled_blocks(targets, shape)
     targets = [t.copy() for t in targets]
     if len(blocks) >= 2:
         count = min(len(blocks) - 1, max(1, round(fraction * len(blocks))))
@@ -100,6 +106,21 @@ def split_validation(
         return empty
     val_x = np.stack([images[i][where] for i, where in chosen])
     return TrainingData(images, targets, val_x, val_y.astype(np.int32))
+
+
+def check_patches(data: TrainingData, patch, limit: int = 16) -> TrainingData:
+    """``data`` with patches to score a continued model by: its validation patches, or, when it
+    has none (a few small corrected images), up to ``limit`` labelled training blocks — seen by
+    the loss, yet the same for the starting model and every epoch, so that the best-epoch
+    choice can still keep the start."""
+    if len(data.val_images):
+        return data
+    blocks = labelled_blocks(data.targets, patch_shape(patch, data.targets[0].ndim))[:limit]
+    if not blocks:
+        return data
+    val_x = np.stack([data.images[i][where] for i, where in blocks])
+    val_y = np.stack([data.targets[i][where] for i, where in blocks]).astype(np.int32)
+    return TrainingData(data.images, data.targets, val_x, val_y)
 
 
 class PatchSampler:
