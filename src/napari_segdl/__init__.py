@@ -15,6 +15,7 @@ __all__ = [
     "SegDLError",
     "SegModel",
     "__version__",
+    "adapt",
     "evaluate",
     "export_bioimageio",
     "load_model",
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core.infer.predict import predict
     from .core.interop import export_bioimageio
     from .core.preprocess import Recipe, preprocess
+    from .core.train.adapt import adapt
     from .core.train.api import train
 
 _LAZY = {
@@ -42,6 +44,7 @@ _LAZY = {
     "preprocess": ".core.preprocess",
     "Recipe": ".core.preprocess",
     "train": ".core.train.api",
+    "adapt": ".core.train.adapt",
 }
 
 

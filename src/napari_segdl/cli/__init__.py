@@ -16,8 +16,14 @@ __all__ = ["build_parser", "main", "training_params"]
 
 def _run(args: argparse.Namespace) -> int:
     from .. import flows
+    from ..core.bundle import read_metadata
 
-    if args.command == "train":
+    if args.command == "train" and args.adapt_only:
+        path = flows.adapting.adapt_files(
+            args.from_model, args.images, args.labels, args.out, colour_labels=args.colour_labels
+        )
+        print(f"saved {path}; {_adapted(read_metadata(path)['training']['adapted'])}")
+    elif args.command == "train":
         path = flows.files.train_files(
             args.images,
             args.labels,
@@ -30,10 +36,9 @@ def _run(args: argparse.Namespace) -> int:
             spacing=args.spacing,
             **training_params(args),
         )
-        from ..core.bundle import read_metadata
-
-        kept = read_metadata(path)["training"].get("kept_start")
-        print(f"saved {path}" + (f"; {kept}" if kept else ""))  # the last line says it
+        training = read_metadata(path)["training"]
+        said = training.get("kept_start") or _adapted(training.get("adapted"))
+        print(f"saved {path}" + (f"; {said}" if said else ""))  # the last line says it
     elif args.command == "predict":
         report = flows.files.predict_files(
             args.model,
@@ -93,6 +98,18 @@ def _run(args: argparse.Namespace) -> int:
     else:
         flows.demo.correction_demo(args.out, seconds=args.max_time or 60.0)
     return 0
+
+
+def _adapted(adapted: dict | None) -> str:
+    """What adapting did, in words (empty when it did not run)."""
+    if not adapted:
+        return ""
+    before = adapted["f1_50_before"]
+    return (
+        f"adapted to {adapted['images']} corrected image(s): F1@0.5 "
+        f"{'?' if before is None else before} -> {adapted['f1_50_after']} (scale "
+        f"{adapted['scale']}, seed level {adapted['seed']}, extent level {adapted['extent']})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

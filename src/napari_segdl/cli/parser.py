@@ -107,6 +107,12 @@ def _add_train(commands) -> None:
         "the model is scored first and comes back unchanged when no epoch beats it",
     )
     cmd.add_argument(
+        "--adapt-only",
+        action="store_true",
+        help="with --from-model: fit an instance model's post-processing levels and scale to "
+        "the corrected labels, without training (seconds), and save it to --out",
+    )
+    cmd.add_argument(
         "--recipe",
         type=Path,
         default=None,

@@ -16,9 +16,12 @@ MAX_SCALED_PIXELS = 178_956_970
 
 def scale_for(model: SegModel, scale: float | None, diameter: float | None) -> float | None:
     """The resize factor from ``scale`` or from an object ``diameter`` in pixels (the model's
-    median training object diameter over it); None when neither is given."""
+    median training object diameter over it); when neither is given, the scale the model was
+    adapted to (:func:`~napari_segdl.core.train.adapt.adapt`), else None."""
     if scale is not None and diameter is not None:
         raise SegDLError("Give a scale or an object diameter, not both.")
+    if scale is None and diameter is None:
+        scale = model.info.training.get("scale")
     if diameter is not None:
         trained = model.info.training.get("object_diameter")
         if not trained:

@@ -12,6 +12,7 @@ from ..bundle import ModelInfo, SegModel
 from ..errors import SegDLError
 from ..images import Normalization
 from ..models import check_patch, geometry
+from .adapt import adapt, adaptable, at_scale
 from .build import architecture, compile_network, float32_copy
 from .checkpoints import checkpoint_path
 from .config import TrainConfig
@@ -132,6 +133,9 @@ def iter_training(
             "epochs_run": initial.info.training.get("epochs_run"),
             "pairs": initial.info.training.get("pairs"),
         }
+        for key in ("scale", "adapted"):  # it trained at the scale it was adapted to
+            if key in initial.info.training:
+                extra[key] = initial.info.training[key]
     devices = Devices(config.distribute, config.batch)
     network, extra["mixed_precision"] = compile_network(
         config, devices, arch, arch_params, channels, class_map.num_classes, weights, initial
@@ -253,6 +257,9 @@ def train(
     if initial is not None and preset is None:  # continuing means fine-tuning, unless set
         preset = "fine-tune"
     config = TrainConfig.create(preset, **params)
+    if initial is not None and adaptable(initial, images, labels, regions):
+        initial = adapt(initial, images, labels, sources=sources)  # levels and scale first
+        images, labels = at_scale(initial, images, labels)
 
     run = iter_training(
         images,
