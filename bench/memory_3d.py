@@ -47,6 +47,7 @@ SMALL = [  # (filters, batch, patch_z, patch): the estimate against the measured
     {"filters": 8, "batch": 1, "patch_z": 16, "patch": 64, "depth": 3},
     {"filters": 16, "batch": 2, "patch_z": 16, "patch": 64, "depth": 3},
     {"filters": 16, "batch": 2, "patch_z": 16, "patch": 112, "depth": 3},
+    {"filters": 16, "batch": 4, "patch_z": 32, "patch": 128, "depth": 3},
 ]
 
 
