@@ -1,10 +1,11 @@
 """The worker process's side: jobs in, events and results out, until told to end or until the
 process that started it is gone (no orphan, even after a ``kill -9`` of the viewer).
 
-The child's standard error goes to a file in the folder the viewer gave it (the viewer reads its
-tail when the child dies), and its temporary files go into that folder too, which the viewer
-removes with the child. Jobs call :func:`emit` to send an event, :func:`stop_requested` to learn that the user pressed
-Stop or Cancel, and :func:`latest` for the newest item the viewer sent (the slice on screen).
+The child's standard error is a file in the folder the viewer made for it (the viewer reads its
+tail when the child dies); its temporary files go into that folder too, which the viewer removes
+with the child. Jobs call :func:`emit` to send an event, :func:`stop_requested` to learn that
+the user pressed Stop or Cancel, and :func:`latest` for the newest item the viewer sent (the
+slice on screen).
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ def stderr_to(path: Path):
     """Give a child started meanwhile ``path`` as its standard error, from its first line on
     (its interpreter's start and imports included). The parent's own standard error is back
     when the child has started (a few milliseconds)."""
-    sys.stderr.flush()
+    if sys.stderr is not None:  # None under pythonw
+        sys.stderr.flush()
     log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     saved = os.dup(2)
     try:
@@ -121,8 +122,8 @@ def death_message(exitcode: int | None, ended: bool, last_words: str = "") -> st
     if last_words:
         return f"The worker process exited unexpectedly (exit code {exitcode}){said}"
     return (
-        f"The worker process exited unexpectedly (exit code {exitcode}; its reason, e.g. a "
-        "failed import, is in napari's terminal output)"
+        f"The worker process exited unexpectedly (exit code {exitcode}; it wrote nothing to "
+        "its standard error)"
     )
 
 
