@@ -133,8 +133,8 @@ def iter_training(
             "epochs_run": initial.info.training.get("epochs_run"),
             "pairs": initial.info.training.get("pairs"),
         }
-        for key in ("scale", "adapted"):  # it trained at the scale it was adapted to
-            if key in initial.info.training:
+        for key in ("scale", "adapted", "instance_levels"):  # at its adapted scale, and
+            if key in initial.info.training:  # scored with its levels (epoch 0 too)
                 extra[key] = initial.info.training[key]
     devices = Devices(config.distribute, config.batch)
     network, extra["mixed_precision"] = compile_network(
@@ -257,7 +257,7 @@ def train(
     if initial is not None and preset is None:  # continuing means fine-tuning, unless set
         preset = "fine-tune"
     config = TrainConfig.create(preset, **params)
-    if initial is not None and adaptable(initial, images, labels, regions):
+    if initial is not None and recipe is None and adaptable(initial, images, labels, regions):
         initial = adapt(initial, images, labels, sources=sources)  # levels and scale first
         images, labels = at_scale(initial, images, labels)
 

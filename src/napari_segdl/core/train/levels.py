@@ -38,11 +38,8 @@ def f1_at_50(pairs) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
 
 
-def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | None:
-    """Seed and extent levels with the best F1 at IoU 0.5 on the validation patches, with the
-    F1 of the defaults and of the choice; None without validation patches."""
-    if not len(data.val_images):
-        return None
+def _validation(model, data: TrainingData, batch: int):
+    """Class scores of the validation patches, their labelled masks and their objects."""
     inputs = data.val_images[..., : model.info.channels]
     scores = np.concatenate(
         [
@@ -55,6 +52,29 @@ def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | 
         objects_from_targets(np.where(m, t, 0))
         for t, m in zip(data.val_targets, labelled, strict=True)
     ]
+    return scores, labelled, truths
+
+
+def validation_f1(model, data: TrainingData, batch: int, levels: dict) -> float | None:
+    """F1 at IoU 0.5 of the instances on the validation patches with ``levels`` (``min_size``,
+    ``seed``, ``extent``); None without validation patches."""
+    if not len(data.val_images):
+        return None
+    scores, labelled, truths = _validation(model, data, batch)
+    predictions = [
+        np.where(m, instances_from_probabilities(s, levels["min_size"], "uint32",
+                                                  levels["seed"], levels["extent"]), 0)
+        for s, m in zip(scores, labelled, strict=True)
+    ]  # fmt: skip
+    return f1_at_50(zip(predictions, truths, strict=True))
+
+
+def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | None:
+    """Seed and extent levels with the best F1 at IoU 0.5 on the validation patches, with the
+    F1 of the defaults and of the choice; None without validation patches."""
+    if not len(data.val_images):
+        return None
+    scores, labelled, truths = _validation(model, data, batch)
 
     def f1(seed: float, extent: float) -> float:
         predictions = [

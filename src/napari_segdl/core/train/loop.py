@@ -152,7 +152,7 @@ def fit(
         best_weights = network.get_weights()
         start_loss, start_iou = _validate(model, data, config.batch)
         if start_iou is not None:
-            best_score = start_iou
+            best_score = _continued_score(model, data, config.batch, start_iou)
             history["start"] = {"val_loss": start_loss, "val_iou": start_iou}
     reason, start = "completed", time.monotonic()
     try:
@@ -172,6 +172,8 @@ def fit(
                     history[key].append(value)
                 history["lr"].append(schedule.lr)
                 score = val_iou if val_iou is not None else -history["loss"][-1]
+                if continued and val_iou is not None:
+                    score = _continued_score(model, data, config.batch, val_iou)
                 if score > best_score:
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                     if checkpoint is not None:
@@ -230,6 +232,18 @@ def fit(
         if best_epoch
         else history.get("start", {}).get("val_iou"),
     )
+
+
+def _continued_score(model: SegModel, data: TrainingData, batch: int, val_iou: float):
+    """What a continued run compares epochs and its start by: an instance model's F1 at IoU 0.5
+    on the validation patches with its post-processing (the objects a user sees), ties broken
+    by the class IoU; the class IoU for the other modes."""
+    if model.class_map.mode != "instance":
+        return val_iou
+    from ..infer.engine import instance_options
+    from .levels import validation_f1
+
+    return (validation_f1(model, data, batch, instance_options(model)), val_iou)
 
 
 def _validate(model: SegModel, data: TrainingData, batch: int):

@@ -1,0 +1,133 @@
+"""The correction curve: what a round of corrected images buys the bundled nuclei model, by kind
+of image — adapting only (levels and scale, no gradient step), fine-tuning (adapting first), and
+training from scratch on the same images for the same seconds — and what fine-tuning forgets.
+
+    cd bench && python correction_curve.py [--data ../../shared/data] [--rounds 1 2 4 8]
+        [--budgets 60 120] [--kinds "stained tissue (colour)" fluorescence] [--plot curve.png]
+
+The held-out split of DSB 2018 (``scripts/train_nuclei.py``'s: every fifth image, never trained
+on) is sorted into kinds as in ``fine_tune.py``. In each kind the first 8 images (by id) are the
+pool of corrected images (their ground truth stands for a user's corrections: a round of n uses
+the first n) and the others (at most 10) score: F1@0.5 and AP 0.5:0.95, pooled. *Forgetting*:
+the fine-tuned model's F1 on 10 held-out fluorescence images outside every pool (the kind the
+model does best), against the start's. Every training reports its steps beside its seconds, so a
+busy machine shows. A kind with fewer than 3 images is listed with its count and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from _common import DATA, load, machine, today
+from fine_tune import kind, scores
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from napari_segdl import adapt, load_model, train
+from train_nuclei import read, split
+
+POOL, SCORED, MEMORY = 8, 10, 10
+
+
+def steps(model) -> int:
+    training = model.info.training
+    return int(training.get("epochs_run", 0)) * int(training.get("steps_per_epoch", 0))
+
+
+def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets):
+    """One kind's curve: a row per (round, budget)."""
+    images, truths = pool
+    row_base = {"kind": kind_name, "start": scores(start, *scored)}
+    for n in rounds:
+        if n > len(images):
+            continue
+        picked = (images[:n], truths[:n])
+        adapted = adapt(start, *picked)
+        yield {**row_base, "round": n, "adapt_only": scores(adapted, *scored)}
+        for seconds in budgets:
+            tuned = train(*picked, initial=start, max_time=seconds, seed=1)
+            scratch = train(
+                *picked, mode="instance", filters=16, depth=4, epochs=10_000,
+                max_time=seconds, seed=1,
+            )  # fmt: skip
+            yield {
+                **row_base,
+                "round": n,
+                "seconds": seconds,
+                "fine_tuned": scores(tuned, *scored) | {"steps": steps(tuned)},
+                "kept_start": bool(tuned.info.training.get("kept_start")),
+                "from_scratch": scores(scratch, *scored) | {"steps": steps(scratch)},
+                "memory_start": scores(start, *memory),
+                "memory_fine_tuned": scores(tuned, *memory),
+            }
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """F1@0.5 against the number of corrected images, one panel per kind."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = sorted({r["kind"] for r in rows})
+    figure, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 4), squeeze=False)
+    for ax, name in zip(axes[0], kinds, strict=True):
+        mine = [r for r in rows if r["kind"] == name]
+        ax.axhline(mine[0]["start"]["f1_50"], color="grey", ls=":", label="bundled model")
+        adapted = [r for r in mine if "adapt_only" in r]
+        ax.plot([r["round"] for r in adapted], [r["adapt_only"]["f1_50"] for r in adapted],
+                "o-", label="adapt only")  # fmt: skip
+        for seconds in sorted({r["seconds"] for r in mine if "seconds" in r}):
+            runs = [r for r in mine if r.get("seconds") == seconds]
+            x = [r["round"] for r in runs]
+            ax.plot(x, [r["fine_tuned"]["f1_50"] for r in runs], "s-",
+                    label=f"fine-tuned {seconds:.0f} s")  # fmt: skip
+            ax.plot(x, [r["from_scratch"]["f1_50"] for r in runs], "^--",
+                    label=f"from scratch {seconds:.0f} s")  # fmt: skip
+        ax.set(title=name, xlabel="corrected images", ylabel="F1@0.5 on unseen images",
+               xscale="log", ylim=(0, 1))  # fmt: skip
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--model", default="nuclei")
+    parser.add_argument("--rounds", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 120.0])
+    parser.add_argument("--kinds", nargs="+", default=None, help="default: every kind")
+    parser.add_argument("--plot", type=Path, default=None, help="a PNG of the curves")
+    args = parser.parse_args()
+    folder = args.data / "dsb2018-nuclei"
+    images, truths = read(folder, split(folder)[1])
+    kinds: dict[str, list[int]] = {}
+    for i, image in enumerate(images):
+        kinds.setdefault(kind(image), []).append(i)
+    print(f"# {machine()} {today()} load {load()} python {' '.join(sys.argv)}", flush=True)
+    print(json.dumps({k: len(v) for k, v in kinds.items()}), flush=True)
+    fluorescence = kinds.get("fluorescence", [])
+    memory = fluorescence[-MEMORY:]
+    memory_set = ([images[i] for i in memory], [truths[i] for i in memory])
+    start, rows = load_model(args.model), []
+    for name in args.kinds or sorted(kinds):
+        chosen = [i for i in kinds.get(name, []) if i not in memory]
+        if len(chosen) < 3:
+            print(json.dumps({"kind": name, "skipped": f"{len(chosen)} image(s)"}), flush=True)
+            continue
+        pool_ids = chosen[: min(POOL, len(chosen) // 2)]
+        scored_ids = [i for i in chosen if i not in pool_ids][:SCORED]
+        pool = ([images[i] for i in pool_ids], [truths[i] for i in pool_ids])
+        scored = ([images[i] for i in scored_ids], [truths[i] for i in scored_ids])
+        for row in rounds_of(name, pool, scored, memory_set, start, args.rounds, args.budgets):
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if args.plot is not None and rows:
+        plot(rows, args.plot)
+
+
+if __name__ == "__main__":
+    main()
