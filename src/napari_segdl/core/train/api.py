@@ -50,9 +50,9 @@ def iter_training(
     prediction on raw images applies it. With ``initial`` (a trained model), training continues
     from its weights, keeping its network, label mode, classes and recipe. ``spacing`` (z, y, x)
     of volumes shapes a 3D network's pooling. ``given`` names the parameters the user set: a new
-    3D network chooses the others of depth, patch, patch_z, batch and filters for the first volume and
-    this machine's memory (None: all were set). Settings whose memory estimate exceeds the
-    budget are refused (:func:`~napari_segdl.core.train.memory.check_memory`).
+    3D network chooses the others of depth, patch, patch_z, batch and filters for the first
+    volume and this machine's memory (None: all were set). Settings whose memory estimate
+    exceeds the budget are refused (:func:`~napari_segdl.core.train.memory.check_memory`).
     """
     from ..preprocess import Recipe
 
@@ -168,7 +168,11 @@ def iter_training(
         yield from fit(model, data, config, steps, stop, checkpoint)
     if extra["mixed_precision"] == "mixed_bfloat16":  # CPU training: float32 predictions
         model.keras_model = float32_copy(model.keras_model, arch, arch_params, channels, class_map)
-    kept = "kept_start" in model.info.training  # the start's weights: its levels too
+    kept = "kept_start" in model.info.training  # the start's weights: its post-processing too
+    if kept and mode == "instance":
+        for key in ("instance_min_size", "object_diameter"):
+            if key in initial.info.training:
+                model.info.training[key] = initial.info.training[key]
     if mode == "instance":  # the post-processing levels that suit this model best
         from .levels import tune_levels
 
