@@ -147,3 +147,31 @@ def test_the_dock_trains_however_napari_was_started(mode, tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
     assert "TRAINED |" in out, out[-3000:]
     assert "bootstrapping phase" not in out
+
+
+@pytest.mark.usefixtures("fresh_session")
+def test_a_worker_that_fails_at_start_is_said_and_train_works_again(
+    make_napari_viewer, qtbot, tmp_path, monkeypatch
+):
+    (tmp_path / "sitecustomize.py").write_text(  # an install broken for new processes only
+        "import os, sys\nsys.stderr.write('ImportError: libcudart.so.12: cannot open\\n')\n"
+        "sys.stderr.flush()\nos._exit(1)\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-segdl", "nuclei")
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    row = train.pairs.rows[0]
+    row.image.value, row.labels_layer.value = (
+        viewer.layers["nuclei"],
+        viewer.layers["nuclei masks"],
+    )
+    train.epochs.value, train.patch.value, train.filters.value, train.depth.value = 1, 64, 8, 2
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=120_000)
+    status = train.status.value
+    assert "exited before it was ready" in status and "libcudart.so.12" in status, status
+    monkeypatch.delenv("PYTHONPATH")
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=300_000)
+    assert train.model is not None, train.status.value
