@@ -86,8 +86,11 @@ def plot(rows: list[dict], path: Path) -> None:
                     label=f"fine-tuned {seconds:.0f} s")  # fmt: skip
             ax.plot(x, [r["from_scratch"]["f1_50"] for r in runs], "^--",
                     label=f"from scratch {seconds:.0f} s")  # fmt: skip
+        rounds = sorted({r["round"] for r in mine})
         ax.set(title=name, xlabel="corrected images", ylabel="F1@0.5 on unseen images",
                xscale="log", ylim=(0, 1))  # fmt: skip
+        ax.set_xticks(rounds, [str(n) for n in rounds])
+        ax.minorticks_off()
         ax.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
