@@ -68,3 +68,18 @@ def gone(pid: int, within: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def sample_train_dock(viewer, epochs=1, patch=64, filters=8, depth=2):
+    """The nuclei sample opened and a Train dock set to its image and masks, with a tiny
+    network."""
+    viewer.open_sample("napari-segdl", "nuclei")
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    row = train.pairs.rows[0]
+    row.image.value, row.labels_layer.value = (
+        viewer.layers["nuclei"],
+        viewer.layers["nuclei masks"],
+    )
+    train.epochs.value, train.patch.value = epochs, patch
+    train.filters.value, train.depth.value = filters, depth
+    return train

@@ -10,6 +10,8 @@ import textwrap
 
 import pytest
 
+from helpers import sample_train_dock
+
 pytestmark = [pytest.mark.slow, pytest.mark.gui]
 
 DRIVE = """
@@ -158,15 +160,7 @@ def test_a_worker_that_fails_at_start_is_said_and_train_works_again(
         "sys.stderr.flush()\nos._exit(1)\n"
     )
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-segdl", "nuclei")
-    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
-    row = train.pairs.rows[0]
-    row.image.value, row.labels_layer.value = (
-        viewer.layers["nuclei"],
-        viewer.layers["nuclei masks"],
-    )
-    train.epochs.value, train.patch.value, train.filters.value, train.depth.value = 1, 64, 8, 2
+    train = sample_train_dock(make_napari_viewer())
     train.train_button.native.click()
     qtbot.waitUntil(lambda: not train.running, timeout=120_000)
     status = train.status.value

@@ -7,6 +7,8 @@ import tempfile
 import numpy as np
 import pytest
 
+from helpers import sample_train_dock
+
 pytestmark = [pytest.mark.gui, pytest.mark.slow, pytest.mark.usefixtures("fresh_session")]
 
 TIMEOUT = 300_000  # ms
@@ -31,14 +33,7 @@ def test_a_dock_session_and_a_lazy_prediction_leave_no_temporary_file(
     from napari_segdl._widgets._common import SESSION_MODELS
 
     viewer = make_napari_viewer()
-    viewer.open_sample("napari-segdl", "nuclei")
-    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
-    row = train.pairs.rows[0]
-    row.image.value, row.labels_layer.value = (
-        viewer.layers["nuclei"],
-        viewer.layers["nuclei masks"],
-    )
-    train.epochs.value, train.patch.value, train.filters.value, train.depth.value = 1, 64, 8, 2
+    train = sample_train_dock(viewer)
     train.train_button.native.click()
     qtbot.waitUntil(lambda: train.model is not None and not train.running, timeout=TIMEOUT)
     assert os.listdir(temporary_folder), "the worker process keeps its files in this folder"

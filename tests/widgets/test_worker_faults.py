@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from napari import current_viewer
 
-from helpers import error_messages, gone
+from helpers import error_messages, gone, sample_train_dock
 from napari_segdl.core.train.runs import RunLog
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
@@ -17,15 +17,8 @@ TIMEOUT = 300_000  # ms
 
 
 def _train_dock(viewer, epochs=500, tmp_path=None):
-    viewer.open_sample("napari-segdl", "nuclei")
-    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
-    row = train.pairs.rows[0]
-    row.image.value, row.labels_layer.value = (
-        viewer.layers["nuclei"],
-        viewer.layers["nuclei masks"],
-    )
-    train.epochs.value = epochs
-    train.patch.value, train.batch.value, train.filters.value, train.depth.value = 64, 4, 8, 2
+    train = sample_train_dock(viewer, epochs)
+    train.batch.value = 4
     if tmp_path is not None:
         train.checkpoints.value = tmp_path / "checkpoints"
     return train
