@@ -36,6 +36,21 @@ def report(train):
     print("TRAINED" if train.model is not None else "FAILED", "|", train.status.value, flush=True)
 
 
+def close_when_trained(viewer, train):
+    # a timer of the event loop: report and close the viewer once training has ended
+
+    def check():
+        if not train.running and viewer.window._qt_window.isVisible():
+            timer.stop()
+            report(train)
+            viewer.close()
+
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(100)
+    return timer
+
+
 def wait(train):
     started = time.monotonic()
     while train.running and time.monotonic() - started < 240:
@@ -47,18 +62,7 @@ def wait(train):
 EVENT_LOOP = """
 viewer = napari.Viewer()
 train = press_train(viewer)
-
-
-def check():
-    if not train.running:
-        timer.stop()
-        report(train)
-        viewer.close()
-
-
-timer = QTimer()
-timer.timeout.connect(check)
-timer.start(100)
+timer = close_when_trained(viewer, train)
 napari.run()
 """
 
@@ -66,18 +70,7 @@ napari.run()
 IN_NAPARI = """
 viewer = napari.current_viewer()
 train = press_train(viewer)
-
-
-def check():
-    if not train.running and viewer.window._qt_window.isVisible():
-        timer.stop()
-        report(train)
-        viewer.close()
-
-
-timer = QTimer()
-timer.timeout.connect(check)
-timer.start(100)
+timer = close_when_trained(viewer, train)
 """
 
 #: Interactive sessions (IPython, Jupyter): the caller waits.

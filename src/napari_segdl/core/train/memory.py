@@ -24,8 +24,6 @@ RUNTIME_BYTES = 2**30
 TRAIN_FACTOR = 4
 #: The share of the free memory that a run may plan to use.
 BUDGET_SHARE = 0.75
-#: The settings that a 3D run chooses for itself when they are not given.
-VOLUME_KEYS = ("depth", "patch", "patch_z", "batch", "filters")
 
 
 def training_bytes(config, arch_params: dict | None = None) -> int:
