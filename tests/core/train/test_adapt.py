@@ -8,6 +8,7 @@ from skimage.transform import rescale
 from helpers import TINY
 from napari_segdl import adapt, predict, train
 from napari_segdl.core.errors import SegDLError
+from napari_segdl.core.infer.engine import instance_options
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +45,17 @@ def test_objects_twice_the_learned_size_are_tried_at_half_scale(model):
     assert "adapted" not in model.info.training and "scale" not in model.info.training
     adapted.info.training["scale"] = 0.5  # an adapted scale applies by itself
     np.testing.assert_array_equal(predict(adapted, big), predict(model, big, scale=0.5))
+
+
+def test_corrections_the_model_already_gets_right_keep_its_levels_and_scale(model):
+    image, _ = _discs(seed=4)
+    own = predict(model, image)  # nothing corrected: no fit can beat the start by the margin
+    record = adapt(model, image, own).info.training["adapted"]
+    levels = instance_options(model)
+    assert (record["scale"], record["seed"], record["extent"]) == (
+        1.0, levels["seed"], levels["extent"],
+    )  # fmt: skip
+    assert record["f1_50_after"] == record["f1_50_before"] == 1.0
 
 
 def test_fine_tuning_starts_from_the_adapted_model(model):

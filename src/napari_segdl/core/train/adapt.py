@@ -16,6 +16,11 @@ from .levels import EXTENT_LEVELS, SEED_LEVELS, f1_at_50
 
 #: Scales tried besides the one that brings the corrected objects to the learned size.
 SCALE_RANGE = (0.25, 4.0)
+#: Corrected objects within this factor of the learned size keep the model's scale.
+SAME_SIZE = 1.25
+#: How much better (mean F1 at IoU 0.5 of the corrected images) a fit must be to replace the
+#: start's: on a few images, smaller gains are chance and do not carry to unseen images.
+MARGIN = 0.02
 
 
 def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = None):
@@ -23,7 +28,12 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
     the corrected ``labels`` of ``images`` best (F1 at IoU 0.5); ``model`` is not changed.
 
     The scale tried besides 1 brings the corrected objects' median diameter to the one the
-    model learned. ``training["adapted"]`` of the copy records the F1 before and after.
+    model learned (when they differ by more than :data:`SAME_SIZE`). Each image counts the
+    same; a fit replaces the start's levels and scale only when it beats them by
+    :data:`MARGIN` and, with two images or more, when fitting on all but one image gains on
+    the one left out (on average over the images): a few images must not pick settings that
+    help one of them a lot and the rest not at all. ``training["adapted"]`` of the copy
+    records the mean F1 before and after, and that held-out gain.
 
     Raises
     ------
@@ -54,20 +64,24 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
             )
     learned = model.info.training.get("object_diameter")
     fitted = learned / object_diameter(truths) if learned else 1.0
-    scales = sorted({1.0, float(np.clip(round(fitted, 2), *SCALE_RANGE))})
+    fitted = float(np.clip(round(fitted, 2), *SCALE_RANGE))
     current = model.info.training.get("scale", 1.0)
+    scales = sorted({1.0, current, fitted if max(fitted, 1 / fitted) > SAME_SIZE else 1.0})
     start = instance_options(model)
     tried = {}
     for scale in scales:
         scores = [_probabilities(model, image, scale) for image in images]
         smallest = max(1, round(start["min_size"] / scale**2))
         for seed, extent in itertools.product(SEED_LEVELS, EXTENT_LEVELS):
-            predictions = (
-                instances_from_probabilities(s, smallest, "uint32", seed, extent) for s in scores
-            )
-            tried[scale, seed, extent] = f1_at_50(zip(predictions, truths, strict=True))
-    before = tried.get((current, start["seed"], start["extent"]))
-    best = max(tried, key=lambda key: (tried[key], key[0] == current))
+            tried[scale, seed, extent] = [  # per image: each image counts the same
+                f1_at_50([(instances_from_probabilities(s, smallest, "uint32", seed, extent), t)])
+                for s, t in zip(scores, truths, strict=True)
+            ]
+    kept = (current, start["seed"], start["extent"])
+    best = _fit(tried, kept, range(len(images)))
+    held_out = _held_out_gain(tried, kept, len(images))
+    if held_out is not None and held_out <= 0:  # it would not carry to an unseen image
+        best = kept
     adapted = copy.copy(model)
     adapted.info = copy.deepcopy(model.info)
     training = adapted.info.training
@@ -82,10 +96,43 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
         "scale": best[0],
         "seed": best[1],
         "extent": best[2],
-        "f1_50_before": None if before is None else round(before, 4),
-        "f1_50_after": round(tried[best], 4),
+        "f1_50_before": round(float(np.mean(tried[kept])), 4),
+        "f1_50_after": round(float(np.mean(tried[best])), 4),
+        "held_out_gain": None if held_out is None else round(held_out, 4),
     }
     return adapted
+
+
+def _fit(tried: dict, kept: tuple, images) -> tuple:
+    """The setting with the best mean F1 over ``images``, if it beats ``kept`` by the margin."""
+
+    def mean(key):
+        return float(np.mean([tried[key][k] for k in images]))
+
+    best = max(tried, key=lambda key: (mean(key), key == kept))
+    return best if mean(best) >= mean(kept) + MARGIN else kept
+
+
+def _held_out_gain(tried: dict, kept: tuple, count: int) -> float | None:
+    """Leave-one-out: the mean gain on each image of the setting fitted on the others, over
+    ``kept`` (None for a single image). Adapting pays only where this is positive: one image
+    that gains a lot must not choose the levels for all the others."""
+    if count < 2:
+        return None
+    gains = []
+    for left_out in range(count):
+        fitted = _fit(tried, kept, [k for k in range(count) if k != left_out])
+        gains.append(tried[fitted][left_out] - tried[kept][left_out])
+    return float(np.mean(gains))
+
+
+def adapted_start(initial, images, labels, regions, recipe, sources):
+    """Continuing a 2D instance model on raw corrected images: ``initial`` adapted to them
+    first, and the pairs at its adapted scale; otherwise all three as given."""
+    if initial is None or recipe or not adaptable(initial, images, labels, regions):
+        return initial, images, labels
+    initial = adapt(initial, images, labels, sources=sources)
+    return (initial, *at_scale(initial, images, labels))
 
 
 def adaptable(model, images, labels, regions) -> bool:
