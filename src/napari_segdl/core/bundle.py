@@ -179,7 +179,15 @@ def read_metadata(path: str | os.PathLike) -> dict:
     if not zipfile.is_zipfile(path):
         raise SegDLError(not_bundle)
     with zipfile.ZipFile(path) as archive:
-        if METADATA_ENTRY not in archive.namelist():
+        names = archive.namelist()
+        if METADATA_ENTRY not in names and {"rdf.yaml", "bioimageio.yaml"} & set(names):
+            raise SegDLError(
+                f"'{path}' is a BioImage Model Zoo package: it predicts (the Predict dock, "
+                "`napari-segdl predict`), but only napari-segdl model bundles (.keras) can be "
+                "loaded as models, continued or adapted; use the .keras model it was exported "
+                "from."
+            )
+        if METADATA_ENTRY not in names:
             raise SegDLError(not_bundle)
         try:
             spec = json.loads(archive.read(METADATA_ENTRY))

@@ -69,3 +69,47 @@ def test_the_cli_says_in_its_last_line_that_the_start_was_kept(start, tmp_path, 
     assert main([*args, "--steps-per-epoch", "6"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("saved ") and last.endswith(KEPT_START)
+
+
+def test_a_continued_run_is_judged_on_corrected_blocks_it_did_not_train_on(start):
+    image, labels = make_blobs(shape=(64, 64), count=12, seed=7)  # 4 blocks of half the patch
+    tuned = train(image, labels, initial=start, epochs=1, val_fraction=0.0, **TINY)
+    assert tuned.info.training["validation_patches"] == 0  # asked for none: training blocks
+    tuned = train(image, labels, initial=start, epochs=1, **TINY)
+    assert tuned.info.training["validation_patches"] == 4  # a quarter of 16 blocks of 16²
+
+
+def test_keeping_the_encoder_trains_the_decoder_only(start):
+    image, labels = make_blobs(seed=8)
+    trained = {}
+
+    def after_epoch(event):  # the weights as trained, whichever epoch the run returns
+        if event.kind == "epoch":
+            network = event.model.keras_model
+            trained.update({layer.name: layer.get_weights() for layer in network.layers})
+
+    train(image, labels, initial=start, epochs=1, lr=1e-2, freeze_encoder=True,
+          callback=after_epoch, **TINY)  # fmt: skip
+    for layer in start.keras_model.layers:
+        if not layer.weights:
+            continue
+        same = all(
+            np.array_equal(a, b)
+            for a, b in zip(layer.get_weights(), trained[layer.name], strict=True)
+        )
+        encoder = layer.name.startswith(("down", "bottleneck")) or "_bn" in layer.name
+        assert same == encoder, layer.name
+
+
+def test_an_epoch_replaces_the_start_only_when_it_beats_it_by_the_margin(start):
+    from napari_segdl.core.train.loop import GUARD_MARGIN
+
+    image, labels = make_blobs(shape=(128, 128), count=24, seed=9)
+    tuned = train(image, labels, initial=start, epochs=3, lr=3e-3, max_time=None, **TINY)
+    history, best = tuned.info.history, tuned.info.training["best_epoch"]
+    bar = history["start"]["score"][0] + GUARD_MARGIN
+    assert len(history["score"]) == 3
+    if best == 0:
+        assert all(score[0] < bar or score[0] == bar for score in history["score"])
+    else:
+        assert history["score"][best - 1][0] >= bar

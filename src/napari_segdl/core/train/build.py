@@ -4,7 +4,20 @@ float32 copy for prediction after reduced-precision training on a CPU."""
 from __future__ import annotations
 
 from ..backend import load_keras
+from ..errors import SegDLError
 from .devices import dtype_policy, wants_mixed_precision
+
+
+def check_initial(initial) -> None:
+    """Only napari-segdl models are continued (a Model Zoo package predicts, no more)."""
+    from ..bundle import SegModel
+
+    if initial is not None and not isinstance(initial, SegModel):
+        raise SegDLError(
+            f"Only napari-segdl models can be continued or adapted; received a "
+            f"{type(initial).__name__} ({initial}). A Model Zoo package predicts: continue the "
+            ".keras model it was exported from, or train a new one."
+        )
 
 
 def architecture(config, mode: str, initial, spacing=None) -> tuple[str, dict]:
@@ -28,6 +41,10 @@ def architecture(config, mode: str, initial, spacing=None) -> tuple[str, dict]:
     return config.arch, arch_params
 
 
+#: The names of the encoder's layers (U-Net and SegNet), kept by ``freeze_encoder``.
+ENCODER = ("down", "enc", "bottleneck")
+
+
 def compile_network(config, devices, arch, arch_params, channels, num_classes, weights, initial):
     """The compiled network on the run's devices, and its mixed-precision policy (or None)."""
     keras = load_keras()
@@ -40,7 +57,9 @@ def compile_network(config, devices, arch, arch_params, channels, num_classes, w
         if initial is not None:  # a copy of its weights: the model continued from stays as it was
             network.set_weights(initial.keras_model.get_weights())
             for layer in network.layers:  # keep the statistics learnt on all its data
-                if isinstance(layer, keras.layers.BatchNormalization):
+                if isinstance(layer, keras.layers.BatchNormalization) or (
+                    config.freeze_encoder and layer.name.startswith(ENCODER)
+                ):
                     layer.trainable = False
         network.compile(
             optimizer=keras.optimizers.Adam(config.lr),

@@ -28,6 +28,9 @@ def checkpoint_path(folder: str | os.PathLike) -> Path:
 
 def save_checkpoint(model, path: Path, history: dict, epoch: int) -> None:
     """Write ``model`` (holding its best weights, reached at ``epoch``) to ``path`` atomically."""
-    model.info.history = {key: list(values) for key, values in history.items()}
+    model.info.history = {  # a copy: the run goes on adding to its lists
+        key: list(values) if isinstance(values, list) else dict(values)
+        for key, values in history.items()
+    }
     model.info.training.update(epochs_run=epoch, best_epoch=epoch, ended="checkpoint")
     model.save(path)

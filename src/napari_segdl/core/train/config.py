@@ -133,15 +133,19 @@ class TrainConfig:
     )
     batch: int = _training(8, int, "batch", "Patches per step.", low=1, high=1024, advanced=True)
     lr: float = _training(
-        1e-3,
-        float,
-        "learning rate",
-        "Adam's learning rate.",
-        low=1e-6,
-        high=1.0,
-        step=1e-4,
-        advanced=True,
-    )
+        1e-3, float, "learning rate", "Adam's learning rate.",
+        low=1e-6, high=1.0, step=1e-4, advanced=True,
+    )  # fmt: skip
+    replay: bool = _training(
+        True, bool, "replay what it knew",
+        "Continuing a bundled model (or one continued from it): mix in as many patches of its "
+        "own training images as corrected pixels, so that it does not forget.", advanced=True,
+    )  # fmt: skip
+    freeze_encoder: bool = _training(
+        False, bool, "keep the encoder",
+        "Continuing a model: train its decoder only, keeping the encoder's weights (what it "
+        "learnt to see) as they are.", advanced=True,
+    )  # fmt: skip
     lr_schedule: str = _training(
         "plateau",
         str,
@@ -153,15 +157,10 @@ class TrainConfig:
         advanced=True,
     )
     val_fraction: float = _training(
-        0.1,
-        float,
-        "validation share",
+        0.1, float, "validation share",
         "Share of the labelled blocks held out for validation (0 to 0.5).",
-        low=0.0,
-        high=0.5,
-        step=0.05,
-        dock=False,
-    )
+        low=0.0, high=0.5, step=0.05, dock=False,
+    )  # fmt: skip
     seed: int = _training(
         0,
         int,

@@ -20,9 +20,13 @@ from .devices import out_of_memory_advice
 from .sampling import PatchSampler, TrainingData, check_patches, training_patch
 
 StopRequest = Callable[[], bool]
+#: How much better (F1 at IoU 0.5, or IoU) an epoch of a continued run must score than its
+#: start to replace it: the best of many epochs on a few held-out patches beats the start by
+#: chance alone, and such a win does not carry to unseen images.
+GUARD_MARGIN = 0.02
 #: What a continued run says when no epoch beat the model it started from.
 KEPT_START = (
-    "no epoch beat the starting model on the validation patches: the starting model is "
+    "no epoch beat the starting model on the held-out patches: the starting model is "
     "returned unchanged"
 )
 
@@ -127,9 +131,9 @@ def fit(
     """Train ``model`` on patches of ``data``, yielding events; ends with the best weights.
 
     A continued model (``continued_from`` in its training info) is scored first, as epoch 0 of
-    the best-epoch choice: when no epoch beats it on the validation patches (or, without any,
-    on fixed training blocks), its own weights come back, however the run ends (Stop, time
-    limit) — continuing never returns a model worse than its start.
+    the best-epoch choice: unless an epoch beats it by :data:`GUARD_MARGIN` on the validation
+    patches (held-out corrected blocks; without any, fixed training blocks), its own weights
+    come back, however the run ends (Stop, time limit).
     """
     network = model.keras_model
     continued = "continued_from" in model.info.training
@@ -152,8 +156,9 @@ def fit(
         best_weights = network.get_weights()
         start_loss, start_iou = _validate(model, data, config.batch)
         if start_iou is not None:
-            best_score = _continued_score(model, data, config.batch, start_iou)
-            history["start"] = {"val_loss": start_loss, "val_iou": start_iou}
+            start_score = _continued_score(model, data, config.batch, start_iou)
+            history["start"] = {"val_loss": start_loss, "val_iou": start_iou, "score": start_score}
+            best_score = (start_score[0] + GUARD_MARGIN, *start_score[1:])
     reason, start = "completed", time.monotonic()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="segdl-patches") as pool:
@@ -174,6 +179,7 @@ def fit(
                 score = val_iou if val_iou is not None else -history["loss"][-1]
                 if continued and val_iou is not None:
                     score = _continued_score(model, data, config.batch, val_iou)
+                    history.setdefault("score", []).append(score)
                 if score > best_score:
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                     if checkpoint is not None:
@@ -237,9 +243,9 @@ def fit(
 def _continued_score(model: SegModel, data: TrainingData, batch: int, val_iou: float):
     """What a continued run compares epochs and its start by: an instance model's F1 at IoU 0.5
     on the validation patches with its post-processing (the objects a user sees), ties broken
-    by the class IoU; the class IoU for the other modes."""
+    by the class IoU; the class IoU for the other modes. A 1- or 2-tuple of floats."""
     if model.class_map.mode != "instance":
-        return val_iou
+        return (val_iou,)
     from ..infer.engine import instance_options
     from .levels import validation_f1
 

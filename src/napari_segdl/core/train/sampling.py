@@ -108,6 +108,22 @@ def split_validation(
     return TrainingData(images, targets, val_x, val_y.astype(np.int32))
 
 
+#: Continuing a model: the share of its corrected blocks held out to judge it by (at least).
+GUARD_FRACTION = 0.25
+
+
+def split_for_guard(images, targets, patch, fraction: float, rng, multiple: int) -> TrainingData:
+    """The validation split of a continued 2D run: blocks of half the patch side (when that stays
+    a multiple of ``multiple``), at least a quarter of them held out, so that the start and
+    every epoch are judged on corrected pixels no step trained on. A single block is not split
+    (scattered pixels judge objects badly): :func:`check_patches` then scores training blocks."""
+    shape = patch_shape(patch, targets[0].ndim)
+    half = tuple(p // 2 if (p // 2) % multiple == 0 else p for p in shape)
+    if fraction <= 0 or len(labelled_blocks(targets, half)) < 2:
+        return split_validation(images, targets, patch, 0.0, rng)
+    return split_validation(images, targets, half, max(fraction, GUARD_FRACTION), rng)
+
+
 def check_patches(data: TrainingData, patch, limit: int = 16) -> TrainingData:
     """``data`` with patches to score a continued model by: its validation patches, or, when it
     has none (a few small corrected images), up to ``limit`` labelled training blocks — seen by

@@ -65,6 +65,12 @@ class BundledModels:
         self._checked.add(name)
         return path
 
+    def replay_path(self, name: str) -> Path | None:
+        """The replay patches shipped beside the bundled model ``name`` (crops of its training
+        images, ``<file stem>_replay.npz``), or None."""
+        path = self.folder / f"{Path(self.entries[name].file).stem}_replay.npz"
+        return path if path.is_file() else None
+
     def resolve(self, model: str | os.PathLike) -> Path:
         """The file to load for ``model``: a path, or the name of a bundled model.
 

@@ -1,0 +1,69 @@
+"""Write the replay patches shipped beside the bundled nuclei model: crops of its own training
+images that fine-tuning mixes in, so that a few corrected images do not make it forget.
+
+Run once from the repository root; the output is committed:
+
+    python scripts/make_replay.py --data ../shared/data/dsb2018-nuclei
+
+From the bundled model's training split (``train_nuclei.split``: never the held-out fifth nor
+the samples), ``--count`` images drawn at random (seed 0), each through the model's recipe
+(``to_grey``) and cropped to the ``--size``-pixel square that holds the most nucleus pixels
+(images smaller than that are skipped). Written as ``nuclei_replay.npz``: ``images`` (N, S, S)
+uint8, ``labels`` (N, S, S) uint16 (one ID per nucleus), ``ids`` (the DSB image ids; CC0).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from napari_segdl.core.preprocess import Recipe, preprocess
+from train_nuclei import RECIPE, read, split
+
+OUT = (
+    Path(__file__).resolve().parents[1] / "src/napari_segdl/core/models/bundled/nuclei_replay.npz"
+)
+
+
+def densest_crop(labels: np.ndarray, size: int, stride: int = 16) -> tuple[slice, slice]:
+    """The ``size``-square window (on a ``stride`` grid) with the most labelled pixels."""
+    filled = np.pad((labels > 0).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    best, where = -1, (0, 0)
+    for y in range(0, labels.shape[0] - size + 1, stride):
+        for x in range(0, labels.shape[1] - size + 1, stride):
+            total = filled[y + size, x + size] - filled[y, x + size] - filled[y + size, x]
+            total += filled[y, x]
+            if total > best:
+                best, where = total, (y, x)
+    return slice(where[0], where[0] + size), slice(where[1], where[1] + size)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data/dsb2018-nuclei", type=Path)
+    parser.add_argument("--count", default=64, type=int)
+    parser.add_argument("--size", default=128, type=int)
+    args = parser.parse_args()
+    ids = split(args.data)[0]
+    drawn = np.random.default_rng(0).permutation(len(ids))
+    recipe = Recipe.coerce(RECIPE)
+    images, labels, kept = [], [], []
+    for k in drawn:
+        image, label = (a[0] for a in read(args.data, [ids[k]]))
+        if min(label.shape) < args.size or not label.any():
+            continue
+        grey = np.asarray(preprocess(image, recipe)).squeeze()
+        window = densest_crop(label, args.size)
+        images.append(np.clip(grey[window], 0, 255).astype(np.uint8))
+        labels.append(label[window].astype(np.uint16))
+        kept.append(ids[k])
+        if len(kept) == args.count:
+            break
+    np.savez_compressed(OUT, images=np.stack(images), labels=np.stack(labels), ids=np.array(kept))
+    print(f"wrote {len(kept)} patches of {args.size}² to {OUT} ({OUT.stat().st_size >> 10} KiB)")
+
+
+if __name__ == "__main__":
+    main()

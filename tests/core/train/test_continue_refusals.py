@@ -1,0 +1,42 @@
+"""What cannot be continued is refused with what can: a Model Zoo package (file or object)."""
+
+import zipfile
+
+import pytest
+
+from helpers import make_blobs
+from napari_segdl import load_model, train
+from napari_segdl.cli import main
+from napari_segdl.core.errors import SegDLError
+
+
+@pytest.fixture
+def package(tmp_path):
+    path = tmp_path / "cells.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("rdf.yaml", "type: model\nformat_version: 0.5.3\n")
+    return path
+
+
+def test_a_model_zoo_package_is_not_loaded_as_a_model_to_continue(package):
+    with pytest.raises(SegDLError, match=r"cells\.zip' is a BioImage Model Zoo package: it "
+                       r"predicts.*use the \.keras model it was exported from"):  # fmt: skip
+        load_model(package)
+
+
+def test_the_cli_refuses_to_continue_a_model_zoo_package(package, tmp_path, capsys):
+    import tifffile
+
+    image, labels = make_blobs()
+    tifffile.imwrite(tmp_path / "a.tif", image)
+    tifffile.imwrite(tmp_path / "a_labels.tif", labels)
+    args = ["train", str(tmp_path / "a.tif"), str(tmp_path / "a_labels.tif")]
+    assert main([*args, "--from-model", str(package), "--out", str(tmp_path / "m.keras")]) != 0
+    assert "is a BioImage Model Zoo package" in capsys.readouterr().err
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_only_napari_segdl_models_are_continued():
+    image, labels = make_blobs()
+    with pytest.raises(SegDLError, match="Only napari-segdl models can be continued"):
+        train(image, labels, initial=object())

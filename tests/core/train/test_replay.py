@@ -1,0 +1,45 @@
+"""Replay: fine-tuning the bundled model mixes in patches of its own training images (and so
+does fine-tuning a model continued from it); other models and replay=False do not."""
+
+import numpy as np
+import pytest
+
+from helpers import TINY, make_blobs
+from napari_segdl import load_model, train
+from napari_segdl._sample_data import tissue_arrays
+from napari_segdl.core.models.bundled import BUNDLED
+from napari_segdl.core.train.replay import FEWEST, replay_patches
+
+pytestmark = pytest.mark.slow
+
+QUICK = {"epochs": 1, "steps_per_epoch": 2, "batch": 2, "patch": 128, "max_time": None}
+
+
+def test_the_replay_patches_are_grey_crops_of_the_training_images_with_their_nuclei():
+    with np.load(BUNDLED.replay_path("nuclei")) as archive:
+        images, labels, ids = archive["images"], archive["labels"], archive["ids"]
+    assert images.dtype == np.uint8 and images.shape == labels.shape and images.ndim == 3
+    assert all(lab.any() for lab in labels) and len(set(ids.tolist())) == len(ids)
+    few, _ = replay_patches("nuclei", pixels=1, seed=0)
+    many, _ = replay_patches("nuclei", pixels=10**9, seed=0)
+    assert len(few) == FEWEST and len(many) == len(images)
+
+
+def test_fine_tuning_the_bundled_model_replays_what_it_knew_and_passes_it_on():
+    sample = tissue_arrays(1)
+    tuned = train(sample["image"], sample["instances"], initial=load_model("nuclei"), **QUICK)
+    training = tuned.info.training
+    pixels = sample["instances"].size  # as many replay pixels as corrected ones
+    assert training["replay_of"] == "nuclei" and training["pairs"] == 1
+    assert training["replay_patches"] == round(pixels / 128**2)
+    again = train(sample["image"], sample["instances"], initial=tuned, **QUICK)
+    assert again.info.training["replay_of"] == "nuclei"
+    alone = train(sample["image"], sample["instances"], initial=tuned, replay=False, **QUICK)
+    assert "replay_patches" not in alone.info.training
+
+
+def test_a_model_of_its_own_has_nothing_to_replay():
+    image, labels = make_blobs(seed=1)
+    start = train(image, labels, epochs=1, **TINY)
+    tuned = train(image, labels, initial=start, epochs=1, **TINY)
+    assert "replay_of" not in tuned.info.training
