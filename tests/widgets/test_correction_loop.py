@@ -94,3 +94,60 @@ def test_the_bundled_model_is_first_and_predicts_without_training(make_napari_vi
     qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
     assert viewer.layers["nuclei prediction"].data.max() > 5, error_messages()
     assert not isinstance(SESSION_MODELS.get("Nuclei (bundled)"), str)  # kept once loaded
+
+
+@pytest.mark.slow
+def test_adapting_the_bundled_model_to_the_painted_sample(make_napari_viewer, qtbot):
+    from helpers import sample_train_dock
+
+    viewer = make_napari_viewer()
+    train = sample_train_dock(viewer)
+    train.start_from.value = "Nuclei (bundled)"
+    train.adapt_button.native.click()
+    assert not train.train_button.enabled  # one job at a time
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert train.start_from.value == "Nuclei (bundled) adapted", error_messages()
+    adapted = SESSION_MODELS.get(train.start_from.value)
+    record = adapted.info.training["adapted"]
+    assert record["images"] == 1 and record["f1_50_after"] >= record["f1_50_before"]
+    assert "F1@0.5 on the corrections" in train.status.value
+    assert "ready in the Predict dock" in train.status.value
+
+
+def test_adapting_refuses_corrections_without_objects_by_name(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    image, _ = make_blobs()
+    viewer.add_image(image, name="cells")
+    viewer.add_labels(np.zeros(image.shape, np.uint16), name="nothing yet")
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    row = train.pairs.rows[0]
+    row.image.value, row.labels_layer.value = viewer.layers["cells"], viewer.layers["nothing yet"]
+    train.adapt_button.native.click()  # no model chosen: said at once
+    assert any("Choose the model to adapt" in m for m in error_messages())
+    train.start_from.value = "Nuclei (bundled)"
+    train.adapt_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert any("labels layer 'nothing yet': holds no object" in m for m in error_messages())
+    assert train.status.value == "Nothing adapted: see the message."
+    assert not viewer.layers["nothing yet"].data.any()
+
+
+@pytest.mark.slow
+def test_fine_tuning_the_bundled_model_in_the_dock_adapts_it_first_and_replays(
+    make_napari_viewer, qtbot
+):
+    from helpers import sample_train_dock
+
+    viewer = make_napari_viewer()
+    train = sample_train_dock(viewer, patch=128)
+    viewer.layers["nuclei masks"].visible = False
+    row = train.pairs.rows[0]
+    row.labels_layer.value = viewer.layers["nuclei instances"]
+    train.start_from.value = "Nuclei (bundled)"
+    train.epochs.value, train.batch.value = 1, 2
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert train.model is not None, error_messages()
+    training = train.model.info.training
+    assert training["adapted"]["images"] == 1
+    assert training["replay_of"] == "nuclei" and training["replay_patches"] >= 2

@@ -147,8 +147,12 @@ def option_widgets(checkpoint_dir) -> dict:
         "start_from": ComboBox(
             label="start from",
             choices=start_choices,
-            tooltip="A new network, or a model of this session to continue training on new or "
-            "corrected labels (its network, label mode and classes are kept).",
+            tooltip="A new network, or a model of this session to continue on new or corrected "
+            "labels (its network, label mode and classes are kept). Continuing fine-tunes: the "
+            "'fine-tune' preset, an instance model adapted to the corrections first, patches of "
+            "a bundled model's own training data mixed in, and the model scored first on "
+            "corrected parts it does not train on: it comes back unchanged unless an epoch "
+            "beats it there.",
         ),
         "regions": create_widget(
             annotation=napari.layers.Shapes,

@@ -18,6 +18,7 @@ from ..core.train.rundata import RunData
 from ..core.train.schema import spec
 from ..core.worker.jobs import Preview
 from . import _train_parts as parts
+from ._adapt import start_adapting
 from ._common import (
     SESSION_MODELS,
     channel_axis,
@@ -55,17 +56,26 @@ class TrainWidget(Dock):
             visible=False,
             widgets=[*advanced, self.channel_axis, self.checkpoints, self.keep_data],
         )
+        self.adapt_button = PushButton(
+            name="adapt_button",
+            text="Adapt to my corrections",
+            tooltip="Fit the post-processing levels and the scale of the 'start from' model to "
+            "the painted objects: seconds, no training (instance models). Fine-tuning does it "
+            "first anyway; this gives the adapted model alone, to compare.",
+        )
         self.train_button = PushButton(name="train_button", text="Train")
         self.stop_button = PushButton(name="stop_button", text="Stop", enabled=False)
         self.device = Label(name="device", label="device", value="(shown when training starts)")
         self.save_path = FileEdit(name="save_path", label="model file", mode="w", filter="*.keras")
         self.save_button = PushButton(name="save_button", text="Save model", enabled=False)
-        self.busy_buttons, self.cancel_button = [self.train_button], self.stop_button
+        self.busy_buttons = [self.train_button, self.adapt_button]
+        self.cancel_button = self.stop_button
         self.extend(
             [
                 self.pairs,
                 *basic[:3],
                 self.start_from,
+                self.adapt_button,
                 self.regions,
                 self.preset,
                 *basic[3:],
@@ -92,6 +102,7 @@ class TrainWidget(Dock):
         self.start_from.changed.connect(self._suggest_fine_tuning)
         self.show_advanced.changed.connect(lambda shown: setattr(self.advanced, "visible", shown))
         self.train_button.changed.connect(self._start)
+        self.adapt_button.changed.connect(lambda: self.running or start_adapting(self))
         self.stop_button.changed.connect(self._request_stop)
         self.save_button.changed.connect(self._save)
         self.pairs.changed.connect(lambda *_: parts.offer_dims(self))

@@ -1,4 +1,5 @@
-"""The docks' Keras jobs, run in the worker process: training, prediction, loading, export.
+"""The docks' Keras jobs, run in the worker process: training, adapting, prediction, loading,
+export.
 
 Each is a plain function of picklable arguments; models travel as their bundle's path
 (:class:`~napari_segdl.core.bundle.SegModel` pickles so), events as small dataclasses.
@@ -152,6 +153,14 @@ def load(path):
     from ..bundle import load_model
 
     return file_backed(load_model(path))
+
+
+def adapt(model, images, labels, sources):
+    """``model`` adapted to the corrected pairs (levels and scale, no training); it comes back
+    file-backed: its network is the start's, its metadata the adapted one."""
+    from ..train.adapt import adapt as fit
+
+    return file_backed(fit(loaded(model), images, labels, sources=sources))
 
 
 def export(model, path, image, options: dict):
