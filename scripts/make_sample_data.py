@@ -7,6 +7,9 @@ Run once from the repository root; the output is committed:
 Picks grey fluorescence images of 256x320 or 256x256 with at least 20 nuclei, writes each as
 ``nuclei_<k>.png`` (uint8 grey), ``nuclei_<k>_instances.png`` (uint16, one ID per
 nucleus) and, for the first, ``nuclei_0_scribbles.png`` (1 = background, 2 = nucleus).
+Then the first 4 stained-tissue images (colour, by id) of the bundled model's held-out split
+(``train_nuclei.split``) with at least 20 nuclei, as ``tissue_<k>.png`` (uint8 RGB) and
+``tissue_<k>_instances.png``: the correction demo's images, never trained on.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from scribbles import scribbles_from_dense  # the benchmarks' scribble simulator
+from train_nuclei import split
 
 SHAPES = [(256, 320), (256, 256)]
 OUT = Path(__file__).resolve().parents[1] / "src" / "napari_segdl" / "samples"
@@ -59,8 +63,28 @@ def main() -> None:
     credits.append(
         "\n`nuclei_0_scribbles.png` was derived from the masks by `scripts/make_sample_data.py`."
     )
+    credits += ["", "| file | DSB image id (stained tissue, held out of the bundled model) |"]
+    credits += ["| --- | --- |"]
+    for k, (stem, image, labels) in enumerate(tissue(args.data)):
+        iio.imwrite(OUT / f"tissue_{k}.png", image)
+        iio.imwrite(OUT / f"tissue_{k}_instances.png", labels.astype(np.uint16))
+        credits.append(f"| tissue_{k}.png | {stem} |")
     (OUT / "CREDITS.md").write_text("\n".join(credits) + "\n")
     print(f"wrote {len(chosen)} images to {OUT}; scribbles cover {np.mean(scribbles > 0):.1%}")
+
+
+def tissue(folder: Path, count: int = 4) -> list:
+    """The first ``count`` colour images of the held-out split with 20 nuclei or more."""
+    chosen = []
+    for stem in split(folder)[1]:
+        image = iio.imread(folder / "images" / f"{stem}.png")[..., :3]
+        labels = iio.imread(folder / "labels" / f"{stem}.png")
+        colour = np.ptp(image.astype(float), axis=-1).mean() > 10  # as bench/fine_tune.kind
+        if colour and labels.max() >= 20:
+            chosen.append((stem, image.astype(np.uint8), labels))
+        if len(chosen) == count:
+            break
+    return chosen
 
 
 if __name__ == "__main__":

@@ -20,3 +20,15 @@ def test_all_samples_have_instances():
         sample = nuclei_arrays(index)
         assert sample["instances"].max() >= 20
         assert sample["image"].dtype == np.uint8
+
+
+def test_the_tissue_samples_are_colour_images_with_their_nuclei(make_napari_viewer):
+    from napari_segdl._sample_data import TISSUE_COUNT, tissue_arrays
+
+    for index in range(TISSUE_COUNT):
+        sample = tissue_arrays(index)
+        assert sample["image"].shape == (*sample["instances"].shape, 3)
+        assert sample["image"].dtype == np.uint8 and sample["instances"].max() >= 20
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-segdl", "tissue")
+    assert viewer.layers["tissue"].rgb and viewer.layers["tissue nuclei"].data.max() >= 20

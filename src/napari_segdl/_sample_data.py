@@ -1,4 +1,6 @@
-"""Bundled sample: DSB 2018 nuclei (CC0) with dense masks, scribbles and instance labels."""
+"""Bundled samples from DSB 2018 (CC0): fluorescence nuclei with dense masks, scribbles and
+instance labels; stained tissue (H&E-like colour images the bundled model never trained on)
+with instance labels."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from importlib.resources import files
 import numpy as np
 
 SAMPLE_COUNT = 4
+TISSUE_COUNT = 4
+CREDIT = "DSB 2018 nuclei (BBBC038, CC0); Caicedo et al., Nature Methods 2019"
 
 
 def _read(name: str) -> np.ndarray:
@@ -25,6 +29,14 @@ def nuclei_arrays(index: int = 0) -> dict[str, np.ndarray]:
     }
 
 
+def tissue_arrays(index: int = 0) -> dict[str, np.ndarray]:
+    """One stained-tissue sample: an RGB image (uint8) and its nuclei, one ID each."""
+    return {
+        "image": _read(f"tissue_{index}.png"),
+        "instances": _read(f"tissue_{index}_instances.png"),
+    }
+
+
 def nuclei_scribbles() -> np.ndarray:
     """Sparse scribbles for sample 0: 0 = unlabelled, 1 = background, 2 = nucleus."""
     return _read("nuclei_0_scribbles.png")
@@ -33,7 +45,7 @@ def nuclei_scribbles() -> np.ndarray:
 def nuclei():
     """napari sample: the first nuclei image, its masks, scribbles and instances as layers."""
     sample = nuclei_arrays(0)
-    credit = "DSB 2018 nuclei (BBBC038, CC0); Caicedo et al., Nature Methods 2019"
+    credit = CREDIT
     image = sample["image"]
     # dim fluorescence (values up to about 100 of 255): show it stretched, not as 0-255
     low, high = (float(v) for v in np.percentile(image, [0.5, 99.8]))
@@ -43,4 +55,18 @@ def nuclei():
         (sample["masks"], {"name": "nuclei masks", "opacity": 0.5}, "labels"),
         (nuclei_scribbles(), {"name": "nuclei scribbles"}, "labels"),
         (sample["instances"], {"name": "nuclei instances", "visible": False}, "labels"),
+    ]
+
+
+def tissue():
+    """napari sample: a stained-tissue image (RGB) and its nuclei, where the bundled model is
+    weak: the image to adapt or fine-tune it on."""
+    sample = tissue_arrays(0)
+    return [
+        (
+            sample["image"],
+            {"name": "tissue", "rgb": True, "metadata": {"source": CREDIT}},
+            "image",
+        ),
+        (sample["instances"], {"name": "tissue nuclei", "opacity": 0.5}, "labels"),
     ]

@@ -103,8 +103,11 @@ def _add_train(commands) -> None:
         default=None,
         metavar="MODEL",
         help="continue training this .keras model or bundled model (its network, mode and "
-        "classes are kept) with the fine-tune preset unless given (--lr 2e-4, --max-time 60); "
-        "the model is scored first and comes back unchanged when no epoch beats it",
+        "classes are kept) with the fine-tune preset unless given (--lr 2e-4, --max-time 60): "
+        "an instance model is adapted to the corrections first, a bundled model's own "
+        "training patches are mixed in (--no-replay: not), and the model is scored first on "
+        "a quarter of the corrected blocks it does not train on; it comes back unchanged "
+        "unless an epoch beats it there",
     )
     cmd.add_argument(
         "--adapt-only",
@@ -241,7 +244,8 @@ def _add_others(commands) -> None:
     cmd.add_argument("--json", action="store_true", help="print the runs as a JSON list")
 
     cmd = commands.add_parser(
-        "demo", help="the bundled nuclei model on the sample, then one correction round"
+        "demo",
+        help="the bundled nuclei model on a stained-tissue sample, then one correction round",
     )
     cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
     cmd.add_argument(
