@@ -2,16 +2,20 @@
 of image — adapting only (levels and scale, no gradient step), fine-tuning (adapting first), and
 training from scratch on the same images for the same seconds — and what fine-tuning forgets.
 
-    cd bench && python correction_curve.py [--data ../../shared/data] [--rounds 1 2 4 8]
+    cd bench && python correction_curve.py [--data ../../shared/data] [--rounds 1 2 4 8 10]
         [--budgets 60 120] [--kinds "stained tissue (colour)" fluorescence] [--plot curve.png]
+        [--tune '{"replay": false}'] [--no-scratch]
 
 The held-out split of DSB 2018 (``scripts/train_nuclei.py``'s: every fifth image, never trained
-on) is sorted into kinds as in ``fine_tune.py``. In each kind the first 8 images (by id) are the
-pool of corrected images (their ground truth stands for a user's corrections: a round of n uses
-the first n) and the others (at most 10) score: F1@0.5 and AP 0.5:0.95, pooled. *Forgetting*:
+on) is sorted into kinds as in ``fine_tune.py``. In each kind the first 10 images (by id; at
+most half the kind) are the pool of corrected images (their ground truth stands for a user's
+corrections: a round of n uses the first n) and the others (at most 10) score: F1@0.5 and AP
+0.5:0.95, pooled. *Forgetting*:
 the fine-tuned model's F1 on 10 held-out fluorescence images outside every pool (the kind the
 model does best), against the start's. Every training reports its steps beside its seconds, so a
 busy machine shows. A kind with fewer than 3 images is listed with its count and skipped.
+``--tune`` passes fine-tuning parameters (the ablations of docs/benchmarks.md), ``--no-scratch``
+leaves training from scratch out.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from napari_segdl import adapt, load_model, train
 from train_nuclei import read, split
 
-POOL, SCORED, MEMORY = 8, 10, 10
+POOL, SCORED, MEMORY = 10, 10, 10
 
 
 def steps(model) -> int:
@@ -36,8 +40,8 @@ def steps(model) -> int:
     return int(training.get("epochs_run", 0)) * int(training.get("steps_per_epoch", 0))
 
 
-def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets):
-    """One kind's curve: a row per (round, budget)."""
+def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets, tune=None, scratch=True):
+    """One kind's curve: a row per (round, budget); ``tune``: fine-tuning's extra parameters."""
     images, truths = pool
     row_base = {"kind": kind_name, "start": scores(start, *scored)}
     for n in rounds:
@@ -45,23 +49,29 @@ def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets):
             continue
         picked = (images[:n], truths[:n])
         adapted = adapt(start, *picked)
-        yield {**row_base, "round": n, "adapt_only": scores(adapted, *scored)}
+        fitted = adapted.info.training["adapted"]
+        yield {**row_base, "round": n, "adapt_only": scores(adapted, *scored), "adapted": fitted}
         for seconds in budgets:
-            tuned = train(*picked, initial=start, max_time=seconds, seed=1)
-            scratch = train(
-                *picked, mode="instance", filters=16, depth=4, epochs=10_000,
-                max_time=seconds, seed=1,
-            )  # fmt: skip
-            yield {
+            tuned = train(*picked, initial=start, max_time=seconds, seed=1, **(tune or {}))
+            row = {
                 **row_base,
                 "round": n,
                 "seconds": seconds,
                 "fine_tuned": scores(tuned, *scored) | {"steps": steps(tuned)},
                 "kept_start": bool(tuned.info.training.get("kept_start")),
-                "from_scratch": scores(scratch, *scored) | {"steps": steps(scratch)},
+                "replay_patches": tuned.info.training.get("replay_patches", 0),
                 "memory_start": scores(start, *memory),
                 "memory_fine_tuned": scores(tuned, *memory),
             }
+            if scratch:
+                scratch_model = train(
+                    *picked, mode="instance", filters=16, depth=4, epochs=10_000,
+                    max_time=seconds, seed=1,
+                )  # fmt: skip
+                row["from_scratch"] = scores(scratch_model, *scored) | {
+                    "steps": steps(scratch_model)
+                }
+            yield row
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -84,7 +94,7 @@ def plot(rows: list[dict], path: Path) -> None:
             x = [r["round"] for r in runs]
             ax.plot(x, [r["fine_tuned"]["f1_50"] for r in runs], "s-",
                     label=f"fine-tuned {seconds:.0f} s")  # fmt: skip
-            ax.plot(x, [r["from_scratch"]["f1_50"] for r in runs], "^--",
+            ax.plot(x, [r.get("from_scratch", {}).get("f1_50") for r in runs], "^--",
                     label=f"from scratch {seconds:.0f} s")  # fmt: skip
         rounds = sorted({r["round"] for r in mine})
         ax.set(title=name, xlabel="corrected images", ylabel="F1@0.5 on unseen images",
@@ -100,10 +110,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--model", default="nuclei")
-    parser.add_argument("--rounds", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--rounds", type=int, nargs="+", default=[1, 2, 4, 8, 10])
     parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 120.0])
     parser.add_argument("--kinds", nargs="+", default=None, help="default: every kind")
     parser.add_argument("--plot", type=Path, default=None, help="a PNG of the curves")
+    parser.add_argument(
+        "--tune",
+        type=json.loads,
+        default=None,
+        help="fine-tuning's extra parameters, e.g. '{\"freeze_encoder\": false}'",
+    )
+    parser.add_argument("--no-scratch", action="store_true", help="skip training from scratch")
     args = parser.parse_args()
     folder = args.data / "dsb2018-nuclei"
     images, truths = read(folder, split(folder)[1])
@@ -125,7 +142,9 @@ def main() -> None:
         scored_ids = [i for i in chosen if i not in pool_ids][:SCORED]
         pool = ([images[i] for i in pool_ids], [truths[i] for i in pool_ids])
         scored = ([images[i] for i in scored_ids], [truths[i] for i in scored_ids])
-        for row in rounds_of(name, pool, scored, memory_set, start, args.rounds, args.budgets):
+        curve = rounds_of(name, pool, scored, memory_set, start, args.rounds, args.budgets,
+                          args.tune, not args.no_scratch)  # fmt: skip
+        for row in curve:
             rows.append(row)
             print(json.dumps(row), flush=True)
     if args.plot is not None and rows:
