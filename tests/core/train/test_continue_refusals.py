@@ -40,3 +40,21 @@ def test_only_napari_segdl_models_are_continued():
     image, labels = make_blobs()
     with pytest.raises(SegDLError, match="Only napari-segdl models can be continued"):
         train(image, labels, initial=object())
+
+
+def test_a_dense_mask_given_to_an_instance_model_offers_to_number_its_objects():
+    from napari_segdl._sample_data import nuclei_arrays
+
+    sample = nuclei_arrays(1)
+    with pytest.raises(SegDLError, match=r"labels 'mask' looks semantic.*label_components=True"):
+        train(sample["image"], sample["masks"], initial=load_model("nuclei"),
+              sources=[("image 'a'", "labels 'mask'")])  # fmt: skip
+
+
+def test_corrections_without_any_object_are_refused_by_name():
+    from napari_segdl._sample_data import nuclei_arrays
+
+    sample = nuclei_arrays(1)
+    with pytest.raises(SegDLError, match="labels 'nothing': no objects"):
+        train(sample["image"], 0 * sample["instances"], initial=load_model("nuclei"),
+              sources=[("image 'a'", "labels 'nothing'")])  # fmt: skip

@@ -43,3 +43,12 @@ def test_a_model_of_its_own_has_nothing_to_replay():
     start = train(image, labels, epochs=1, **TINY)
     tuned = train(image, labels, initial=start, epochs=1, **TINY)
     assert "replay_of" not in tuned.info.training
+
+
+def test_a_mask_numbered_on_request_is_adapted_to_as_objects():
+    from napari_segdl._sample_data import nuclei_arrays
+
+    sample = nuclei_arrays(1)  # a 0/1 mask: numbered before adapting and training
+    tuned = train(sample["image"], sample["masks"], initial=load_model("nuclei"),
+                  label_components=True, **QUICK)  # fmt: skip
+    assert tuned.info.training["adapted"]["f1_50_before"] > 0.5  # objects, not one mask

@@ -42,7 +42,11 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
         any object (naming the labels).
     """
     from ..infer.engine import instance_options
-    from ..labels.instances import instances_from_probabilities, object_diameter
+    from ..labels.instances import (
+        check_instance_labels,
+        instances_from_probabilities,
+        object_diameter,
+    )
     from .pairs import check_pairs
 
     if model.class_map.mode != "instance" or model.geometry.dims != 2:
@@ -62,6 +66,7 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
                 f"{label_name}: holds no object; correct some objects of {image_name} first, "
                 "or leave this pair out."
             )
+        check_instance_labels(truth, label_name)  # a semantic mask: the offer to number it
     learned = model.info.training.get("object_diameter")
     fitted = learned / object_diameter(truths) if learned else 1.0
     fitted = float(np.clip(round(fitted, 2), *SCALE_RANGE))

@@ -59,11 +59,16 @@ def iter_training(
     from ..preprocess import Recipe
 
     spacing = check_spacing(spacing)
-    check_initial(initial)  # a continued instance model: its levels and scale fitted first
-    initial, images, labels = adapted_start(initial, images, labels, regions, recipe, sources)
+    check_initial(initial)
     if initial is not None:  # a continued model keeps its dimensions
         config = replace(config, dims=int(initial.info.arch_params.get("dims", 2)))
+    mode = initial.class_map.mode if initial is not None else config.mode
+    if mode == "instance" and config.label_components:  # before adapting to them
+        from ..labels.instances import number_objects
 
+        labels = [number_objects(lab, volume=config.dims == 3) for lab in labels]
+    # a continued instance model: its levels and scale fitted to the corrections first
+    initial, images, labels = adapted_start(initial, images, labels, regions, recipe, sources)
     if not recipe and initial is not None and initial.info.recipe:  # raw images: as predict does
         images, labels, channel_axis = through_recipe(
             images, labels, initial, sources, channel_axis
@@ -75,7 +80,6 @@ def iter_training(
             images, labels, sources, regions, initial, config.seed
         )  # what it knew, mixed in (a bundled model, or one continued from it)
     checkpoint = checkpoint_path(config.checkpoint_dir) if config.checkpoint_dir else None
-    mode = initial.class_map.mode if initial is not None else config.mode
     if initial is not None:  # the patch must fit the network continued, not the configured one
         check_patch(config.patch, initial.info.arch, initial.info.arch_params)
     chosen = {}
@@ -86,10 +90,6 @@ def iter_training(
     need = check_memory(config, arch_params)
     if config.dims == 3:
         check_patch_z(config.patch_z, geometry(arch, arch_params).z_multiple)
-    if mode == "instance" and config.label_components:
-        from ..labels.instances import number_objects
-
-        labels = [number_objects(lab, volume=config.dims == 3) for lab in labels]
     prepare = prepare_volumes if config.dims == 3 else prepare_pairs
     arrays, targets, class_map, channels, extra, distances = prepare(
         images,
