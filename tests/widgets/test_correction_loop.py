@@ -151,3 +151,31 @@ def test_fine_tuning_the_bundled_model_in_the_dock_adapts_it_first_and_replays(
     training = train.model.info.training
     assert training["adapted"]["images"] == 1
     assert training["replay_of"] == "nuclei" and training["replay_patches"] >= 2
+
+
+@pytest.mark.slow
+def test_stop_before_the_first_epoch_of_a_continued_run_gives_the_start_back(
+    make_napari_viewer, qtbot, trained_model
+):
+    from napari_segdl import predict
+    from napari_segdl.core.train.loop import KEPT_START
+
+    viewer = make_napari_viewer()
+    SESSION_MODELS.add("blobs", trained_model)
+    image, labels = make_blobs(seed=4)
+    viewer.add_image(image, name="cells")
+    viewer.add_labels(labels, name="corrected")
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    row = train.pairs.rows[0]
+    row.image.value, row.labels_layer.value = viewer.layers["cells"], viewer.layers["corrected"]
+    train.start_from.value = "blobs"
+    train.patch.value, train.batch.value = TINY["patch"], TINY["batch"]
+    train.train_button.native.click()
+    train.stop_button.native.click()  # before the first epoch ends
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert train.model is not None, error_messages()
+    assert KEPT_START in train.status.value
+    np.testing.assert_array_equal(
+        predict(train.model, image, probabilities=True),
+        predict(trained_model, image, probabilities=True),
+    )
