@@ -40,6 +40,16 @@ def steps(model) -> int:
     return int(training.get("epochs_run", 0)) * int(training.get("steps_per_epoch", 0))
 
 
+def guard(model) -> dict:
+    """What the held-out corrected blocks said: the start's F1@0.5 there and each epoch's."""
+    history = model.info.history
+    return {
+        "blocks": model.info.training.get("validation_patches"),
+        "start": round(history.get("start", {}).get("score", [float("nan")])[0], 4),
+        "epochs": [round(score[0], 4) for score in history.get("score", [])],
+    }
+
+
 def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets, tune=None, scratch=True):
     """One kind's curve: a row per (round, budget); ``tune``: fine-tuning's extra parameters."""
     images, truths = pool
@@ -60,6 +70,7 @@ def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets, tune=None
                 "fine_tuned": scores(tuned, *scored) | {"steps": steps(tuned)},
                 "kept_start": bool(tuned.info.training.get("kept_start")),
                 "replay_patches": tuned.info.training.get("replay_patches", 0),
+                "guard": guard(tuned),
                 "memory_start": scores(start, *memory),
                 "memory_fine_tuned": scores(tuned, *memory),
             }

@@ -107,6 +107,7 @@ def test_an_epoch_replaces_the_start_only_when_it_beats_it_by_the_margin(start):
     image, labels = make_blobs(shape=(128, 128), count=24, seed=9)
     tuned = train(image, labels, initial=start, epochs=3, lr=3e-3, max_time=None, **TINY)
     history, best = tuned.info.history, tuned.info.training["best_epoch"]
+    assert history["start"]["margin"] == GUARD_MARGIN  # a dense model: the fixed margin
     bar = history["start"]["score"][0] + GUARD_MARGIN
     assert len(history["score"]) == 3
     if best == 0:

@@ -32,6 +32,8 @@ def test_fine_tuning_the_bundled_model_replays_what_it_knew_and_passes_it_on():
     pixels = sample["instances"].size  # as many replay pixels as corrected ones
     assert training["replay_of"] == "nuclei" and training["pairs"] == 1
     assert training["replay_patches"] == round(pixels / 128**2)
+    start = tuned.info.history["start"]  # few held-out objects: a chance win is ruled out
+    assert 0.1 < start["margin"] <= 1 and training["validation_patches"] >= 2
     again = train(sample["image"], sample["instances"], initial=tuned, **QUICK)
     assert again.info.training["replay_of"] == "nuclei"
     alone = train(sample["image"], sample["instances"], initial=tuned, replay=False, **QUICK)

@@ -55,6 +55,15 @@ def _validation(model, data: TrainingData, batch: int):
     return scores, labelled, truths
 
 
+def validation_objects(data: TrainingData) -> int:
+    """How many objects (or parts of objects) the validation patches hold."""
+    labelled = data.val_targets != IGNORE
+    return sum(
+        len(np.unique(objects_from_targets(np.where(m, t, 0)))) - 1
+        for t, m in zip(data.val_targets, labelled, strict=True)
+    )
+
+
 def validation_f1(model, data: TrainingData, batch: int, levels: dict) -> float | None:
     """F1 at IoU 0.5 of the instances on the validation patches with ``levels`` (``min_size``,
     ``seed``, ``extent``); None without validation patches."""

@@ -21,8 +21,10 @@ from .sampling import PatchSampler, TrainingData, check_patches, training_patch
 
 StopRequest = Callable[[], bool]
 #: How much better (F1 at IoU 0.5, or IoU) an epoch of a continued run must score than its
-#: start to replace it: the best of many epochs on a few held-out patches beats the start by
-#: chance alone, and such a win does not carry to unseen images.
+#: start to replace it, at least: the best of many epochs on a few held-out patches beats the
+#: start by chance alone, and such a win does not carry to unseen images. For an instance
+#: model the margin is 1/sqrt(n) for n held-out objects when that is larger (a chance
+#: difference of F1 on n objects is of that order): 0.1 for 100 objects, 0.05 for 400.
 GUARD_MARGIN = 0.02
 #: What a continued run says when no epoch beat the model it started from.
 KEPT_START = (
@@ -131,8 +133,8 @@ def fit(
     """Train ``model`` on patches of ``data``, yielding events; ends with the best weights.
 
     A continued model (``continued_from`` in its training info) is scored first, as epoch 0 of
-    the best-epoch choice: unless an epoch beats it by :data:`GUARD_MARGIN` on the validation
-    patches (held-out corrected blocks; without any, fixed training blocks), its own weights
+    the best-epoch choice: unless an epoch beats it by the margin (:data:`GUARD_MARGIN`) on
+    the validation patches (held-out corrected blocks; without any, fixed training blocks), its own weights
     come back, however the run ends (Stop, time limit).
     """
     network = model.keras_model
@@ -157,8 +159,10 @@ def fit(
         start_loss, start_iou = _validate(model, data, config.batch)
         if start_iou is not None:
             start_score = _continued_score(model, data, config.batch, start_iou)
+            margin = _margin(model, data)
             history["start"] = {"val_loss": start_loss, "val_iou": start_iou, "score": start_score}
-            best_score = (start_score[0] + GUARD_MARGIN, *start_score[1:])
+            history["start"]["margin"] = margin
+            best_score = (start_score[0] + margin, *start_score[1:])
     reason, start = "completed", time.monotonic()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="segdl-patches") as pool:
@@ -238,6 +242,15 @@ def fit(
         if best_epoch
         else history.get("start", {}).get("val_iou"),
     )
+
+
+def _margin(model: SegModel, data: TrainingData) -> float:
+    """How much an epoch must beat a continued run's start by (see :data:`GUARD_MARGIN`)."""
+    if model.class_map.mode != "instance":
+        return GUARD_MARGIN
+    from .levels import validation_objects
+
+    return max(GUARD_MARGIN, 1 / math.sqrt(max(validation_objects(data), 1)))
 
 
 def _continued_score(model: SegModel, data: TrainingData, batch: int, val_iou: float):
