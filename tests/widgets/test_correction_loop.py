@@ -101,7 +101,8 @@ def test_adapting_the_bundled_model_to_the_painted_sample(make_napari_viewer, qt
     from helpers import sample_train_dock
 
     viewer = make_napari_viewer()
-    train = sample_train_dock(viewer)
+    train = sample_train_dock(viewer)  # its masks (0/1): numbered on request, as for training
+    train.label_components.value = True
     train.start_from.value = "Nuclei (bundled)"
     train.adapt_button.native.click()
     assert not train.train_button.enabled  # one job at a time

@@ -40,6 +40,10 @@ def start_adapting(dock) -> None:
         return
     images = [image_data(image) for image, _ in pairs]
     labels = [labels_data(layer) for _, layer in pairs]
+    if dock.label_components.value:  # 'number the objects of a mask', as training does
+        from ..core.labels.instances import number_objects
+
+        labels = [number_objects(lab) for lab in labels]
     sources = [(f"image layer '{i.name}'", f"labels layer '{lab.name}'") for i, lab in pairs]
     dock.run(
         adapt_worker(dock.process, SESSION_MODELS.get(name), images, labels, sources),
