@@ -105,8 +105,9 @@ def plot(rows: list[dict], path: Path) -> None:
             x = [r["round"] for r in runs]
             ax.plot(x, [r["fine_tuned"]["f1_50"] for r in runs], "s-",
                     label=f"fine-tuned {seconds:.0f} s")  # fmt: skip
-            ax.plot(x, [r.get("from_scratch", {}).get("f1_50") for r in runs], "^--",
-                    label=f"from scratch {seconds:.0f} s")  # fmt: skip
+            if all("from_scratch" in r for r in runs):
+                ax.plot(x, [r["from_scratch"]["f1_50"] for r in runs], "^--",
+                        label=f"from scratch {seconds:.0f} s")  # fmt: skip
         rounds = sorted({r["round"] for r in mine})
         ax.set(title=name, xlabel="corrected images", ylabel="F1@0.5 on unseen images",
                xscale="log", ylim=(0, 1))  # fmt: skip
@@ -115,6 +116,17 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def replot(lines: list[Path], path: Path) -> None:
+    """The plot of the rows printed by earlier runs (their JSON lines files)."""
+    rows = [
+        json.loads(line)
+        for file in lines
+        for line in file.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    plot([r for r in rows if "round" in r], path)
 
 
 def main() -> None:
@@ -132,7 +144,12 @@ def main() -> None:
         help="fine-tuning's extra parameters, e.g. '{\"freeze_encoder\": false}'",
     )
     parser.add_argument("--no-scratch", action="store_true", help="skip training from scratch")
+    parser.add_argument("--replot", type=Path, nargs="+", default=None,
+                        help="only plot the rows of earlier runs' output files (to --plot)")  # fmt: skip
     args = parser.parse_args()
+    if args.replot:
+        replot(args.replot, args.plot)
+        return
     folder = args.data / "dsb2018-nuclei"
     images, truths = read(folder, split(folder)[1])
     kinds: dict[str, list[int]] = {}
