@@ -46,6 +46,7 @@ def guard(model) -> dict:
     return {
         "blocks": model.info.training.get("validation_patches"),
         "start": round(history.get("start", {}).get("score", [float("nan")])[0], 4),
+        "margin": round(history.get("start", {}).get("margin", float("nan")), 4),
         "epochs": [round(score[0], 4) for score in history.get("score", [])],
     }
 

@@ -342,9 +342,9 @@ def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_verbose(tmp_path
 def test_the_demo_runs_a_correction_round_on_stained_tissue(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--max-time", "5"]) == 0
     out = capsys.readouterr().out
-    assert "Bundled nuclei model on a stained-tissue sample image" in out
-    assert "Adapted to 3 corrected tissue images" in out
+    assert "Bundled nuclei model on 3 stained-tissue sample images" in out
+    assert "Adapted to 1 corrected tissue image" in out
     assert re.search(r"\d+ training steps in \d+ s", out)
     assert "on the fluorescence sample (what it knew) F1@0.5" in out
-    for name in ("nuclei-fine-tuned.keras", "tissue_0_bundled.tif", "tissue_0_fine_tuned.tif"):
+    for name in ("nuclei-fine-tuned.keras", "tissue_1_bundled.tif", "tissue_1_fine_tuned.tif"):
         assert (tmp_path / name).is_file()
