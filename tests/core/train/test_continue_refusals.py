@@ -2,6 +2,7 @@
 
 import zipfile
 
+import numpy as np
 import pytest
 
 from helpers import make_blobs
@@ -58,3 +59,18 @@ def test_corrections_without_any_object_are_refused_by_name():
     with pytest.raises(SegDLError, match="labels 'nothing': no objects"):
         train(sample["image"], 0 * sample["instances"], initial=load_model("nuclei"),
               sources=[("image 'a'", "labels 'nothing'")])  # fmt: skip
+
+
+def test_images_with_other_channels_than_the_model_are_refused_with_what_to_do():
+    from napari_segdl._sample_data import nuclei_arrays
+
+    sample = nuclei_arrays(1)
+    two = np.dstack([sample["image"]] * 2)  # the bundled model takes grey or RGB
+    with pytest.raises(SegDLError, match=r"image 'a'.*2 channels: pick the channel"):
+        train(two, sample["instances"], initial=load_model("nuclei"),
+              sources=[("image 'a'", "labels 'b'")])  # fmt: skip
+    image, labels = make_blobs()
+    start = train(image, labels, epochs=1, filters=8, depth=2, patch=32, batch=4,
+                  steps_per_epoch=2)  # fmt: skip
+    with pytest.raises(SegDLError, match=r"trained on images with 1 channel\(s\) but these have 2"):
+        train(np.dstack([image] * 2), labels, initial=start, epochs=1)

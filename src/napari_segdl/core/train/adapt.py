@@ -75,7 +75,10 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
     start = instance_options(model)
     tried = {}
     for scale in scales:
-        scores = [_probabilities(model, image, scale) for image in images]
+        scores = [
+            _probabilities(model, image, scale, names[0])
+            for image, names in zip(images, sources, strict=True)
+        ]
         smallest = max(1, round(start["min_size"] / scale**2))
         for seed, extent in itertools.product(SEED_LEVELS, EXTENT_LEVELS):
             tried[scale, seed, extent] = [  # per image: each image counts the same
@@ -170,8 +173,8 @@ def at_scale(model, images, labels):
     return [resize(im, 1) for im in images], [resize(lab, 0) for lab in labels]
 
 
-def _probabilities(model, image, scale: float) -> np.ndarray:
+def _probabilities(model, image, scale: float, name: str) -> np.ndarray:
     """The class scores of ``image`` predicted at ``scale``, back at the image's size."""
     from ..infer.predict import predict
 
-    return predict(model, image, probabilities=True, scale=scale)  # 1.0: as it is
+    return predict(model, image, probabilities=True, scale=scale, name=name)  # 1.0: as it is
