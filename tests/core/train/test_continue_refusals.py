@@ -72,5 +72,7 @@ def test_images_with_other_channels_than_the_model_are_refused_with_what_to_do()
     image, labels = make_blobs()
     start = train(image, labels, epochs=1, filters=8, depth=2, patch=32, batch=4,
                   steps_per_epoch=2)  # fmt: skip
-    with pytest.raises(SegDLError, match=r"trained on images with 1 channel\(s\) but these have 2"):
+    with pytest.raises(
+        SegDLError, match=r"trained on images with 1 channel\(s\) but these have 2"
+    ):
         train(np.dstack([image] * 2), labels, initial=start, epochs=1)
