@@ -134,8 +134,8 @@ def fit(
 
     A continued model (``continued_from`` in its training info) is scored first, as epoch 0 of
     the best-epoch choice: unless an epoch beats it by the margin (:data:`GUARD_MARGIN`) on
-    the validation patches (held-out corrected blocks; without any, fixed training blocks), its own weights
-    come back, however the run ends (Stop, time limit).
+    the validation patches (held-out corrected blocks; without any, fixed training blocks),
+    its own weights come back, however the run ends (Stop, time limit).
     """
     network = model.keras_model
     continued = "continued_from" in model.info.training
