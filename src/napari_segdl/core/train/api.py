@@ -248,8 +248,9 @@ def train(
         preset for what ``params`` do not set; adapts a 2D instance model to the corrections
         first (:func:`~napari_segdl.core.train.adapt.adapt`); mixes in patches of a bundled
         model's own training data (``replay``); holds out a quarter of the corrected blocks and
-        scores the model on them first: unless an epoch beats it there by 0.02 (F1 at IoU 0.5
-        for instance models, else IoU), it comes back unchanged
+        scores the model on them first: unless an epoch beats it there by the margin (F1 at IoU
+        0.5 by 1/sqrt(n) for n held-out objects, at least 0.02; IoU by 0.02 for the other
+        modes), it comes back unchanged
         (``training["kept_start"]`` says so).
     spacing : (float, float, float), optional
         Voxel spacing (z, y, x) of volumes (the layer's scale): a 3D network pools in-plane
