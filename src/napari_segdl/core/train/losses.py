@@ -65,3 +65,38 @@ def segmentation_loss(class_weights=None, dice: bool = False, distance: bool = F
         return total
 
     return loss
+
+
+def star_loss(distance_weight: float = 0.2):
+    """The loss of the star-convex representation (``labels.starconvex``): targets (B, H, W,
+    1 + rays), the object probability and the ray distances; outputs the same channels, the
+    first a logit. Binary cross-entropy of the probability plus ``distance_weight`` times the
+    absolute error of the distances, each pixel weighted by its target probability (central
+    pixels count most; the background and the rims not at all), as StarDist trains."""
+
+    def loss(y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        probability = y_true[..., 0]
+        crossentropy = ops.mean(
+            ops.binary_crossentropy(probability, y_pred[..., 0], from_logits=True)
+        )
+        error = ops.mean(ops.abs(y_pred[..., 1:] - y_true[..., 1:]), axis=-1)
+        distance = ops.sum(error * probability) / ops.maximum(ops.sum(probability), 1.0)
+        return crossentropy + distance_weight * distance
+
+    return loss
+
+
+def flow_loss(scale: float = 5.0):
+    """The loss of the flow representation (``labels.flows``): targets (B, H, W, 3), the unit
+    flow (dy, dx) and inside (1) or not (0); outputs the same channels, the flow ``scale``
+    times larger and the last a logit. Half the squared error of the scaled flows plus the
+    binary cross-entropy of inside, as cellpose trains."""
+
+    def loss(y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        flows = ops.mean(ops.square(y_pred[..., :2] - scale * y_true[..., :2])) / 2
+        inside = ops.binary_crossentropy(y_true[..., 2], y_pred[..., 2], from_logits=True)
+        return flows + ops.mean(inside)
+
+    return loss
