@@ -153,6 +153,9 @@ def infer(model, rep: str, image: np.ndarray) -> np.ndarray:
     return out
 
 
+_ENDS: dict = {}
+
+
 def objects(rep: str, out: np.ndarray, levels: dict, min_size: int) -> np.ndarray:
     from napari_segdl.core.labels import flows, starconvex
     from napari_segdl.core.labels.instances import instances_from_probabilities
@@ -161,7 +164,11 @@ def objects(rep: str, out: np.ndarray, levels: dict, min_size: int) -> np.ndarra
         return instances_from_probabilities(out, min_size, **levels)
     if rep == "star":
         return starconvex.instances_from_stars(out[..., 0], out[..., 1:], min_size=min_size, **levels)  # fmt: skip
-    return flows.instances_from_flows(out[..., :2], out[..., 2], min_size=min_size, **levels)
+    mask = out[..., 2] > levels["prob"]
+    key = (id(out), levels["prob"])  # the walk is the same whatever ``gather``: walked once
+    if key not in _ENDS:
+        _ENDS[key] = flows.follow(out[..., :2], mask) if mask.any() else np.zeros((0, 2))
+    return flows.group(_ENDS[key], mask, levels["gather"], min_size)
 
 
 def main() -> None:

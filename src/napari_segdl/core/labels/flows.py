@@ -114,14 +114,27 @@ def instances_from_flows(
     split between them by a watershed, and every pixel takes the object of the place it ended
     at. Objects under ``min_size`` pixels are dropped.
     """
+    mask = np.asarray(probability) > prob
+    ends = follow(flows, mask, steps) if mask.any() else np.zeros((0, 2), np.float32)
+    return group(ends, mask, gather, min_size, dtype)
+
+
+def group(
+    ends: np.ndarray,
+    mask: np.ndarray,
+    gather: int = DEFAULT_LEVELS["gather"],
+    min_size: int = 4,
+    dtype: str = "uint16",
+) -> np.ndarray:
+    """Instance IDs from where the pixels of ``mask`` ended (:func:`follow`): see
+    :func:`instances_from_flows`."""
     from scipy import ndimage as ndi
     from skimage.measure import label
     from skimage.segmentation import relabel_sequential, watershed
 
-    mask = np.asarray(probability) > prob
     objects = np.zeros(mask.shape, np.int32)
-    if mask.any():
-        ends = np.round(follow(flows, mask, steps)).astype(np.intp)
+    if len(ends):
+        ends = np.round(ends).astype(np.intp)
         counts = np.zeros(mask.shape, np.float32)
         np.add.at(counts, (ends[:, 0], ends[:, 1]), 1.0)
         spread = ndi.uniform_filter(counts, 3) * 9
