@@ -21,7 +21,7 @@ def test_the_uncertainty_layer_and_its_places_centre_the_view(
     _, predict = viewer.window.add_plugin_dock_widget("napari-segdl", "Predict")
     predict.model.value = "blobs"
     predict.images.value = [image]
-    predict.doubt.value = True
+    predict.uncertainty.value = True
     predict.predict_button.native.click()
     qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)
     doubt = viewer.layers["cells uncertainty"]

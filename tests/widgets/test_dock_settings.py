@@ -4,9 +4,9 @@ import pytest
 
 from napari_segdl._sample_data import nuclei
 from napari_segdl.cli import build_parser, training_params
+from napari_segdl.core.schema import spec
 from napari_segdl.core.train.config import TrainConfig, parameters
 from napari_segdl.core.train.presets import PRESETS
-from napari_segdl.core.train.schema import spec
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("fresh_session")]
 

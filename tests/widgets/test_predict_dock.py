@@ -28,7 +28,7 @@ def test_many_layers_with_probability_maps_and_a_bad_one(dock, qtbot):
     b = viewer.add_image(make_blobs(seed=2)[0], name="b")
     rgb = viewer.add_image(np.dstack([make_blobs()[0]] * 3).astype(np.uint8), name="rgb")
     predict.images.value = [a, rgb, b]
-    predict.maps.value = True
+    predict.probabilities.value = True
     predict.threshold.value = 0.7
     predict.predict_button.native.click()
     qtbot.waitUntil(lambda: not predict.running, timeout=TIMEOUT)

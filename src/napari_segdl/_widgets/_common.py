@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from magicgui.widgets import ComboBox
 from napari.utils.notifications import show_error
 from psygnal import Signal
 
@@ -34,6 +35,17 @@ def labels_data(layer) -> np.ndarray:
 
 #: Where the channels of an image layer are: colour last (RGB) or none, or a numbered axis.
 CHANNEL_AXES = [("last (RGB) or none", "auto"), ("0", "0"), ("1", "1"), ("2", "2")]
+
+
+def channel_axis_combo(verb: str) -> ComboBox:
+    """The channel-axis choice of a dock whose stacks are ``verb`` ("trained") slice by slice."""
+    return ComboBox(
+        name="channel_axis",
+        label="channel axis",
+        choices=CHANNEL_AXES,
+        tooltip="Where the channels of a multichannel image layer are; Z/T stacks are "
+        f"{verb} slice by slice.",
+    )
 
 
 def channel_axis(choice: str) -> int | None:

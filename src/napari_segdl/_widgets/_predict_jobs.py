@@ -1,4 +1,5 @@
-"""The Predict dock's work: one layer after another on a Keras thread, as typed events."""
+"""The Predict dock's work: one layer after another in the worker process (a lazy layer in a
+thread of the viewer), as typed events."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class LayerFailed:
 @dataclass(frozen=True)
 class LayerPredicted:
     """The labels (and probabilities, or None) of one layer, ``number`` of ``total``; with
-    ``doubt`` also its uncertainty map and its least certain places (or None)."""
+    ``uncertainty`` asked for also its uncertainty map and its least certain places (or None);
+    and the engine that ran."""
 
     layer: Any
     labels: Any
@@ -37,6 +39,7 @@ class LayerPredicted:
     total: int
     uncertainty: Any = None
     places: list | None = None
+    engine: str = "tensorflow"
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,14 @@ def load_worker(process, path):
 
 
 @thread_worker
-def predict_worker(process, model, work: list[PredictJob], maps: bool, options: dict, doubt=False):
+def predict_worker(process, model, work: list[PredictJob], options):
     """Predict every job in turn in the worker process (a lazy layer here, where its result
     computes as it is viewed), yielding :class:`Progress`, :class:`LayerFailed` and
     :class:`LayerPredicted` (after :class:`ModelLoaded` for a bundled model loaded first);
     returns "completed", "cancelled", or the UserError of a worker process that died."""
     for number, job in enumerate(work, 1):
         name = f"image layer '{job.layer.name}'"
-        args = (job.image, maps, doubt)
+        args = (job.image, options, name, job.preprocess)
         try:
             if is_lazy(job.image):
                 if isinstance(model, str):  # a bundled model, read here for a lazy result
@@ -80,20 +83,11 @@ def predict_worker(process, model, work: list[PredictJob], maps: bool, options: 
                     if isinstance(model, UserError):
                         return model
                     yield ModelLoaded(jobs.file_backed(model))
-                result = keras_result(
-                    jobs.predict_layer,
-                    model,
-                    *args,
-                    name=name,
-                    preprocess=job.preprocess,
-                    **options,
-                )
+                result = keras_result(jobs.predict_layer, model, *args)
                 if isinstance(result, UserError):
                     raise result.error
             else:
-                calling = process.call(
-                    jobs.predict_one, model, *args, name=name, preprocess=job.preprocess, **options
-                )
+                calling = process.call(jobs.predict_one, model, *args)
                 while True:
                     try:
                         event = next(calling)
@@ -112,8 +106,16 @@ def predict_worker(process, model, work: list[PredictJob], maps: bool, options: 
             continue
         if result == "cancelled":
             return "cancelled"
-        labels, scores, uncertainty, places = result
-        yield LayerPredicted(job.layer, labels, scores, number, len(work), uncertainty, places)
+        yield LayerPredicted(
+            job.layer,
+            result.labels,
+            result.scores,
+            number,
+            len(work),
+            result.uncertainty,
+            result.places,
+            result.engine,
+        )
     return "completed"
 
 
@@ -123,10 +125,6 @@ def result_layers(layer, labels, scores, model, record: dict, channel_axis) -> l
     spatial = list(range(layer.ndim))
     if channel_axis is not None and len(spatial) > labels.ndim:  # the channel axis is gone
         del spatial[channel_axis]
-    if "engine" in record:  # the engine that ran, not "auto"
-        from ..core.infer.runners import resolve
-
-        record = {**record, "engine": resolve(record["engine"], int(labels.size))}
     place = {
         "scale": [layer.scale[i] for i in spatial],
         "translate": [layer.translate[i] for i in spatial],

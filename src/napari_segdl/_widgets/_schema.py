@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, SpinBox, Widget
 
-from ..core.train.schema import Spec, default, spec
+from ..core.schema import Spec, default, spec
 
 
 def make_widget(item) -> Widget:

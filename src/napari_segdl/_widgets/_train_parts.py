@@ -141,7 +141,7 @@ def option_widgets(checkpoint_dir) -> dict:
 
     from ..core.train.presets import PRESETS
     from ..core.train.rundata import DEFAULT_CAP_MIB
-    from ._common import CHANNEL_AXES
+    from ._common import channel_axis_combo
 
     return {
         "start_from": ComboBox(
@@ -169,12 +169,7 @@ def option_widgets(checkpoint_dir) -> dict:
             choices=[("custom", ""), *((name.replace("-", " "), name) for name in PRESETS)],
             tooltip="Sets the settings below to values that work together; edit them after.",
         ),
-        "channel_axis": ComboBox(
-            label="channel axis",
-            choices=CHANNEL_AXES,
-            tooltip="Where the channels of a multichannel image layer are; Z/T stacks are "
-            "trained slice by slice.",
-        ),
+        "channel_axis": channel_axis_combo("trained"),
         "checkpoints": FileEdit(
             label="checkpoints",
             mode="d",

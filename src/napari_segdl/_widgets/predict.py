@@ -17,7 +17,7 @@ from ..core.errors import SegDLError
 from ..core.infer.chunks import is_lazy
 from ..core.interop.zoo import ZooModel
 from ..core.preprocess import already_preprocessed
-from ._common import SESSION_MODELS, channel_axis, image_data, reported
+from ._common import SESSION_MODELS, image_data, reported
 from ._dock import Dock
 from ._export import ExportFields, start_export
 from ._predict_jobs import (
@@ -31,7 +31,7 @@ from ._predict_jobs import (
     recipe_of,
     result_layers,
 )
-from ._predict_options import option_widgets
+from ._predict_options import PredictOptionsPanel
 from ._zoo import start_zoo_prediction
 
 
@@ -59,9 +59,9 @@ class PredictWidget(Dock):
             "A napari-segdl .keras bundle, or a BioImage Model Zoo package (.zip or rdf.yaml)."
         )
         self.load_button = PushButton(name="load_button", text="Load model file")
-        self._options = option_widgets()
-        for widget in self._options:
-            setattr(self, widget.name, widget)
+        self.option_panel = PredictOptionsPanel()
+        for name, widget in self.option_panel.widgets.items():
+            setattr(self, name, widget)
         self._places: list[tuple] = []  # (image layer, place) of the last prediction
         self.places = Select(
             name="places", label="least certain", choices=self._place_choices, allow_multiple=False
@@ -76,7 +76,7 @@ class PredictWidget(Dock):
                 self.model,
                 self.model_file,
                 self.load_button,
-                *self._options,
+                *self.option_panel.all,
                 self.predict_button,
                 self.cancel_button,
                 self.end_button,
@@ -159,26 +159,21 @@ class PredictWidget(Dock):
                 )
                 for layer in layers
             ]
+            options = self.option_panel.options()
         except SegDLError as error:
             self.refuse(error)
             return
-        options = {
-            "tile": self.tile.value or None,
-            "threshold": self.threshold.value or None,
-            "tta": self.tta.value,
-            "channel_axis": channel_axis(self.channel_axis.value),
-            "scale": self.scale.value or None,
-            "seed_level": self.seed_level.value or None,
-            "extent_level": self.extent_level.value or None,
-            "link_slices": self.link_slices.value or None,
-            "engine": self.engine.value,
+        self._job = {
+            "model_name": self.model.value,
+            "model": model,
+            "added": [],
+            "options": options,
         }
-        self._job = {"model_name": self.model.value, "model": model, "added": [], **options}
         self._places = []
         message = f"Predicting {len(jobs)} layer(s)..."
         self._start_bar(message)
         self.run(
-            predict_worker(self.process, model, jobs, self.maps.value, options, self.doubt.value),
+            predict_worker(self.process, model, jobs, options),
             message=message,
             on_event=self._on_event,
             on_result=self._on_done,
@@ -220,17 +215,17 @@ class PredictWidget(Dock):
             show_info(f"Added {', '.join(repr(n) for n in added)}.")
 
     def _add_results(self, event: LayerPredicted) -> None:
-        job = self._job
+        job, options = self._job, self._job["options"]
         record = {
             "model": job["model_name"],
             "classes": job["model"].info.classes,
-            "tile": job["tile"] or "auto",
-            "tta": job["tta"],
-            "threshold": job["threshold"],
-            "engine": job["engine"],
+            "tile": options.tile or "auto",
+            "tta": options.tta,
+            "threshold": options.threshold,
+            "engine": event.engine,  # the engine that ran
         }
         for data, kwargs, kind in result_layers(
-            event.layer, event.labels, event.scores, job["model"], record, job["channel_axis"]
+            event.layer, event.labels, event.scores, job["model"], record, options.channel_axis
         ):
             self._viewer.add_layer(napari.layers.Layer.create(data, kwargs, kind))
         job["added"].append(f"{event.layer.name} prediction")

@@ -11,11 +11,11 @@ from magicgui.widgets import Container, FileEdit, Label, PushButton
 from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
+from ..core.schema import spec
 from ..core.train.checkpoints import default_checkpoint_dir
 from ..core.train.config import TrainConfig, parameters
 from ..core.train.presets import PRESETS
 from ..core.train.rundata import RunData
-from ..core.train.schema import spec
 from ..core.worker.jobs import Preview
 from . import _train_parts as parts
 from ._adapt import start_adapting

@@ -9,7 +9,7 @@ import os
 import sys
 
 from ..core.errors import SegDLError
-from .parser import build_parser, training_params
+from .parser import build_parser, prediction_options, training_params
 
 __all__ = ["build_parser", "main", "training_params"]
 
@@ -40,24 +40,9 @@ def _run(args: argparse.Namespace) -> int:
         said = training.get("kept_start") or _adapted(training.get("adapted"))
         print(f"saved {path}" + (f"; {said}" if said else ""))  # the last line says it
     elif args.command == "predict":
+        given = prediction_options(args)
         report = flows.files.predict_files(
-            args.model,
-            args.inputs,
-            args.out,
-            tile=args.tile,
-            probabilities=args.probabilities,
-            threshold=args.threshold,
-            tta=args.tta,
-            file_format=args.format,
-            scheduler=args.scheduler,
-            scale=args.scale,
-            diameter=args.diameter,
-            uncertainty=args.uncertainty,
-            seed_level=args.seed_level,
-            link_slices=args.link_slices,
-            extent_level=args.extent_level,
-            allow_code=args.allow_code,
-            engine=args.engine,
+            args.model, args.inputs, args.out, file_format=args.format, **given
         )
         done = report.inputs - len(report.failed)
         print(f"wrote {done} label image(s) to {args.out}")

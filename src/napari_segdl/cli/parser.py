@@ -8,10 +8,10 @@ import argparse
 from pathlib import Path
 
 from .. import __version__
-from ..core.infer.runners import ENGINES
-from ..core.train.config import parameters
+from ..core.infer.options import parameters as predict_parameters
+from ..core.schema import Spec, default, spec
+from ..core.train.config import parameters as train_parameters
 from ..core.train.presets import PRESETS
-from ..core.train.schema import Spec, default, spec
 from .export import add_export
 
 
@@ -43,10 +43,10 @@ def _help(about: Spec, value) -> str:
     return f"{about.help} (default: {shown})".replace("%", "%%")
 
 
-def _add_schema_flags(cmd) -> None:
-    """One flag per training parameter; a flag not given is left out, so the library's default
-    (or the preset's) applies."""
-    for item in parameters():
+def _add_schema_flags(cmd, items) -> None:
+    """One flag per schema field (training parameters, prediction options); a flag not given is
+    left out, so the library's default (or the preset's) applies."""
+    for item in items:
         about = spec(item)
         if not about.cli:
             continue
@@ -59,7 +59,7 @@ def _add_schema_flags(cmd) -> None:
             continue
         kind = {int: int, float: float}.get(about.kind, str)
         choices = list(about.choices) or None
-        metavar = "SECONDS" if item.name == "max_time" else None
+        metavar = about.metavar
         cmd.add_argument(
             flag, type=kind, choices=choices, metavar=metavar, help=_help(about, value), **common
         )
@@ -70,7 +70,7 @@ def _add_train(commands) -> None:
     cmd.add_argument("images", type=Path, help="an image file or a directory of images")
     cmd.add_argument("labels", type=Path, help="a label file or a directory, paired by file stem")
     cmd.add_argument("--out", type=Path, required=True, help="model bundle to write (.keras)")
-    _add_schema_flags(cmd)
+    _add_schema_flags(cmd, train_parameters())
     cmd.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -136,85 +136,12 @@ def _add_predict(commands) -> None:
     cmd.add_argument(
         "--out", type=Path, required=True, help="directory for <stem>.tif label images"
     )
-    cmd.add_argument(
-        "--tile",
-        type=_positive_int,
-        default=None,
-        help="largest tile side in pixels (default: from the free memory)",
-    )
-    cmd.add_argument(
-        "--probabilities", action="store_true", help="also write <stem>_probabilities (Y, X, K)"
-    )
-    cmd.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="models of two classes: the second class where its probability >= this",
-    )
-    cmd.add_argument(
-        "--tta", action="store_true", help="average the 8 flips and rotations (slower, smoother)"
-    )
-    for level, what in (
-        ("seed", "object interiors above it seed objects"),
-        ("extent", "pixels whose foreground probability is above it belong to objects"),
-    ):
-        cmd.add_argument(
-            f"--{level}-level",
-            type=float,
-            default=None,
-            metavar="LEVEL",
-            help=f"instance models: {what} (default: the level the model tuned)",
-        )
-    cmd.add_argument(
-        "--link-slices",
-        type=float,
-        default=None,
-        metavar="IOU",
-        help="instance models on stacks: objects of neighbouring slices overlapping by this IoU "
-        "become one object (3D IDs)",
-    )
-    cmd.add_argument(
-        "--uncertainty",
-        action="store_true",
-        help="also write <stem>_uncertainty (entropy of the class probabilities, 0 to 1)",
-    )
-    size = cmd.add_mutually_exclusive_group()
-    size.add_argument(
-        "--scale",
-        type=float,
-        default=None,
-        help="resize images by this factor first (0.5: objects twice the size the model learned)",
-    )
-    size.add_argument(
-        "--diameter",
-        type=float,
-        default=None,
-        metavar="PIXELS",
-        help="the objects' diameter: images are scaled so that they match the model's objects",
-    )
-    cmd.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="auto",
-        help="what runs the network: auto = OpenVINO (float32) when installed and the image has "
-        "a megapixel or more, else TensorFlow",
-    )
-    cmd.add_argument(
-        "--allow-code",
-        action="store_true",
-        help="Model Zoo packages: run pytorch_state_dict weights (Python code from the package)",
-    )
+    _add_schema_flags(cmd, predict_parameters())
     cmd.add_argument(
         "--format",
         choices=["tif", "zarr"],
         default="tif",
         help="output files: TIFF, or zarr stores written chunk by chunk",
-    )
-    cmd.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run on a dask.distributed cluster, e.g. tcp://host:8786",
     )
 
 
@@ -284,4 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def training_params(args: argparse.Namespace) -> dict:
     """The training parameters given on the command line (the others keep their defaults)."""
-    return {item.name: getattr(args, item.name) for item in parameters() if item.name in args}
+    return {
+        item.name: getattr(args, item.name) for item in train_parameters() if item.name in args
+    }
+
+
+def prediction_options(args: argparse.Namespace) -> dict:
+    """The prediction options given on the command line (the others keep their defaults)."""
+    return {
+        item.name: getattr(args, item.name) for item in predict_parameters() if item.name in args
+    }

@@ -91,95 +91,71 @@ def predict_files(
     model,
     inputs: Sequence[str | os.PathLike],
     out: str | os.PathLike,
+    options=None,
     *,
-    tile: int | None = None,
-    probabilities: bool = False,
-    threshold: float | None = None,
-    tta: bool = False,
     file_format: str = "tif",
-    scheduler: str | None = None,
     progress: bool = True,
-    scale: float | None = None,
-    diameter: float | None = None,
-    uncertainty: bool = False,
-    seed_level: float | None = None,
-    extent_level: float | None = None,
-    link_slices: float | None = None,
-    allow_code: bool = False,
-    engine: str = "auto",
+    **keywords,
 ) -> FilesReport:
     """Predict image files and folders (zarr stores, big TIFFs lazily) into ``out/<stem>.tif``.
 
-    Options are checked and the folder (and scheduler) reached before any work; a bad input is
-    reported on stderr and skipped, and the others finish. ``model`` may be a BioImage Model Zoo
-    package (see :func:`predict_zoo_files`).
+    ``options`` (:class:`~napari_segdl.core.infer.options.PredictOptions`) and ``keywords`` of
+    the same names say how; ``probabilities`` and ``uncertainty`` also write
+    ``<stem>_probabilities`` and ``<stem>_uncertainty``. Options are checked and the folder
+    (and scheduler) reached before any work; a bad input is reported on stderr and skipped, and
+    the others finish. ``model`` may be a BioImage Model Zoo package (see
+    :func:`predict_zoo_files`).
     """
+    from ..core.infer.options import PredictOptions
     from ..core.interop.zoo import is_zoo_package
 
+    options = PredictOptions.of(options, **keywords)
     if is_zoo_package(model):
-        return predict_zoo_files(model, inputs, out, allow_code=allow_code, progress=progress)
+        return predict_zoo_files(
+            model, inputs, out, allow_code=options.allow_code, progress=progress
+        )
     from ..core.bundle import SegModel, load_model
-    from ..core.infer.engine import check_levels, check_threshold
-    from ..core.infer.runners import check_engine
-    from ..core.infer.scale import scale_for
-    from ..core.infer.tiles import check_tile
     from ..core.paths import writable_folder
     from ..io.chunked import is_zarr
 
     if not isinstance(model, SegModel):
         model = load_model(model)
-    check_threshold(model, threshold)
-    check_tile(tile, model.geometry)
-    scale_for(model, scale, diameter)  # a bad scale or diameter fails before any file is read
+    options.check_for(model)  # the one check, before any file is read
     files = [f for path in inputs for f in ([Path(path)] if is_zarr(path) else list_images(path))]
     out = writable_folder(out, "predictions")
-    if scheduler:  # reachable before any work
+    if options.scheduler:  # reachable before any work
         from ..core.infer.chunks import connect
 
-        connect(scheduler).close()
-    options = {"tile": tile, "tta": tta, "scheduler": scheduler, "threshold": threshold}
-    options.update(
-        scale=scale,
-        diameter=diameter,
-        seed_level=seed_level,
-        extent_level=extent_level,
-        link_slices=link_slices,
-        engine=check_engine(engine),
-    )
-    levels = {"seed": seed_level, "extent": extent_level}
-    check_levels(model, {k: v for k, v in levels.items() if v is not None})
+        connect(options.scheduler).close()
     report = FilesReport(inputs=len(files))
     for path in tqdm(files, unit="image", desc="predicting", disable=not progress):
         try:
-            report.written += _predict_file(
-                model, path, out, f".{file_format}", (probabilities, uncertainty), options
-            )
+            report.written += _predict_file(model, path, out, f".{file_format}", options)
         except SegDLError as error:  # a bad file is reported and skipped; the others finish
             report.failed[path.name] = str(error)
             tqdm.write(f"napari-segdl: error: {error} (skipped)", file=sys.stderr)
     return report
 
 
-def _predict_file(model, path: Path, out: Path, suffix, extras, options) -> list[Path]:
+def _predict_file(model, path: Path, out: Path, suffix, options) -> list[Path]:
     """Predict one input and write its labels (and probabilities, uncertainty); lazily when it
     is big."""
-    from ..core.infer.predict import labels_and_probabilities, predict
-    from ..core.infer.runners import resolve
+    from ..core.infer.predict import labels_and_probabilities, run
     from ..core.infer.uncertainty import uncertainty_map
     from ..io.chunked import open_lazy, wants_lazy
 
-    probabilities, uncertainty = extras
     image = open_lazy(path) if wants_lazy(path) else read_picture(path)
     name, stem = f"'{path}'", file_stem(path)
-    ran = {"engine": resolve(options["engine"], int(np.size(image)))}  # in the TIFF's metadata
-    if not (probabilities or uncertainty):
-        labels = predict(model, image, name=name, **options)
+    options = options.resolved(model, image)
+    ran = {"engine": options.engine}  # in the TIFF's metadata: the engine that runs
+    if not (options.probabilities or options.uncertainty):
+        labels = run(model, image, options, name)
         return [_write_labels(path, out, suffix, labels, ran)]
-    labels, scores = labels_and_probabilities(model, image, name=name, **options)
+    labels, scores = labels_and_probabilities(model, image, options, name)
     written = [_write_labels(path, out, suffix, labels, ran)]
-    if probabilities:
+    if options.probabilities:
         written.append(_write(out / f"{stem}_probabilities{suffix}", scores))
-    if uncertainty:
+    if options.uncertainty:
         classes = model.class_map.num_classes
         if isinstance(scores, np.ndarray):
             doubt = uncertainty_map(scores, classes)

@@ -58,5 +58,5 @@ def test_auto_keeps_small_images_on_tensorflow():
 def test_an_unknown_engine_is_refused(model):
     with pytest.raises(SegDLError, match="Unknown engine 'cuda'; choose one of auto"):
         check_engine("cuda")
-    with pytest.raises(SegDLError, match="Unknown engine"):
+    with pytest.raises(SegDLError, match="engine must be one of auto, tensorflow"):
         predict(model, IMAGE, engine="tpu")

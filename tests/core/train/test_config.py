@@ -4,9 +4,9 @@ import pytest
 
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.models import check_patch
+from napari_segdl.core.schema import default, spec
 from napari_segdl.core.train.config import TrainConfig, parameters
 from napari_segdl.core.train.presets import PRESETS
-from napari_segdl.core.train.schema import default, spec
 
 
 def test_every_parameter_has_a_label_help_and_a_valid_default():

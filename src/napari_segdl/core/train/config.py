@@ -12,8 +12,8 @@ from dataclasses import Field, asdict, dataclass, fields
 from ..errors import SegDLError
 from ..labels import LABEL_MODES
 from ..models import ARCHITECTURES, check_patch
+from ..schema import check_value, group
 from .presets import PRESETS
-from .schema import check_value, group
 
 #: Training losses: masked cross-entropy, or with a soft Dice term added.
 LOSSES = ("crossentropy", "crossentropy+dice")
@@ -128,6 +128,7 @@ class TrainConfig:
         "Stop after this many seconds, keeping the best weights so far.",
         low=1,
         high=30 * 24 * 3600,
+        metavar="SECONDS",
         step=60,
         none_text="no limit",
     )

@@ -111,12 +111,24 @@ def _preview(event, source) -> Preview | None:
         return None
 
 
-def predict_layer(model, image, maps: bool, doubt: bool, **options):
-    """Labels, probabilities (when ``maps``), and uncertainty and its ranked places (when
-    ``doubt``) of one image, with :class:`Progress` events; Cancel raises
-    :class:`Cancelled`."""
-    from ..infer.predict import labels_and_probabilities
-    from ..infer.predict import predict as predict_image
+@dataclass(frozen=True)
+class LayerResult:
+    """What predicting one image gives: its labels, probabilities (when asked for, else None),
+    uncertainty map and least certain places (when asked for, else None), and the engine
+    that ran the network."""
+
+    labels: Any
+    scores: Any
+    uncertainty: Any
+    places: list | None
+    engine: str
+
+
+def predict_layer(model, image, options, name: str, preprocess: bool) -> LayerResult:
+    """Labels, probabilities (``options.probabilities``), and uncertainty and its ranked places
+    (``options.uncertainty``) of one image, with :class:`Progress` events; Cancel raises
+    :class:`Cancelled`. The options are checked for the model here, once."""
+    from ..infer.predict import labels_and_probabilities, run
     from ..infer.uncertainty import rank_uncertain, uncertainty_map
 
     def on_tile(done, total):
@@ -124,26 +136,28 @@ def predict_layer(model, image, maps: bool, doubt: bool, **options):
             raise Cancelled
         child.emit(Progress(done, total))
 
+    options = options.check_for(model).resolved(model, image)
+    engine, maps, doubt = options.engine, options.probabilities, options.uncertainty
     if not (maps or doubt):
-        return predict_image(model, image, on_tile=on_tile, **options), None, None, None
-    labels, scores = labels_and_probabilities(model, image, on_tile=on_tile, **options)
+        return LayerResult(run(model, image, options, name, on_tile, preprocess), None, None, None, engine)  # fmt: skip
+    labels, scores = labels_and_probabilities(model, image, options, name, on_tile, preprocess)
     if not doubt or not isinstance(labels, np.ndarray):  # lazy results stay lazy
-        return labels, scores if maps else None, None, None
+        return LayerResult(labels, scores if maps else None, None, None, engine)
     classes = model.class_map
     doubt_map = uncertainty_map(scores, classes.num_classes)
     background = 0 if classes.mode == "instance" else classes.values[0]
     places = rank_uncertain(labels, doubt_map, background)
-    return labels, scores if maps else None, doubt_map, places
+    return LayerResult(labels, scores if maps else None, doubt_map, places, engine)
 
 
-def predict_one(model, image, maps: bool, doubt: bool, **options):
+def predict_one(model, image, options, name: str, preprocess: bool):
     """:func:`predict_layer` in the worker process: a :class:`ModelLoaded` event first for a
     bundled model given by name; returns "cancelled" when Cancel was pressed."""
     if isinstance(model, str):
         model = loaded(model)
         yield ModelLoaded(file_backed(model))
     try:
-        return predict_layer(model, image, maps, doubt, **options)
+        return predict_layer(model, image, options, name, preprocess)
     except Cancelled:
         return "cancelled"
 

@@ -1,14 +1,15 @@
 """A parameter schema: dataclass fields that carry their label, help, range and choices.
 
-:mod:`.config` declares the training parameters with it; the CLI's flags and the Train dock's
-widgets are generated from the same fields, and :func:`check_value` validates any of them.
+``train.config`` declares the training parameters with it and ``infer.options`` the prediction
+options; the CLI's flags and the docks' widgets are generated from the same fields, and
+:func:`check_value` validates any of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import MISSING, Field, dataclass, field
 
-from ..errors import SegDLError
+from .errors import SegDLError
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,9 @@ class Spec:
     ``kind`` is its Python type (``int``, ``float``, ``bool``, ``str``); ``optional`` parameters
     take None, which ``none_text`` names in the dock and the CLI help (a 0 in the dock's box).
     ``choices`` are the allowed values, ``choice_text`` how the dock shows them. ``group`` is
-    "network", "training" or "device"; ``advanced`` folds it behind the dock's checkbox;
-    ``cli`` and ``dock`` say where it is offered.
+    "network", "training" or "device" (prediction: "where", "objects", "outputs");
+    ``advanced`` folds it behind the dock's checkbox; ``cli``, ``dock`` and ``api`` say where it
+    is offered; ``metavar`` names the CLI flag's value.
     """
 
     kind: type
@@ -35,6 +37,8 @@ class Spec:
     advanced: bool = False
     cli: bool = True
     dock: bool = True
+    api: bool = True
+    metavar: str | None = None
 
     @property
     def optional(self) -> bool:
