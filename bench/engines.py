@@ -23,7 +23,7 @@ import numpy as np
 from _common import load, machine, today
 from napari_segdl import load_model
 from napari_segdl._sample_data import nuclei_arrays
-from napari_segdl.core.interop.weights import write_onnx
+from napari_segdl.core.models.onnx import write_onnx
 
 
 def engines(network, onnx_path: Path) -> dict:

@@ -1,6 +1,7 @@
 """The dependency rule of docs/architecture.md, enforced.
 
 - no import cycle between the package's modules, imports inside functions included;
+- imports only go down the layers drawn there (:data:`LAYERS`);
 - ``core/`` and ``io/`` never import napari, Qt or magicgui (absolute or relative imports);
 - no source file over 300 lines.
 """
@@ -17,6 +18,23 @@ import napari_segdl
 PACKAGE = Path(napari_segdl.__file__).resolve().parent
 FORBIDDEN = {"napari", "qtpy", "PyQt5", "PyQt6", "PySide2", "PySide6", "magicgui", "superqt"}
 GUI_MODULES = {"napari_segdl._widgets", "napari_segdl._reader", "napari_segdl._sample_data"}
+
+
+#: The layers of docs/architecture.md, lowest first. A part may import itself and the parts of
+#: lower layers, never a part of its own layer or above (the package's top, which only holds
+#: the version and the lazy API, is importable from anywhere).
+LAYERS = [
+    {"core.errors"},
+    {"core.paths", "core.images", "core.schema", "core.backend"},
+    {"core.stacks", "core.evaluate", "core.preprocess", "core.models", "io", "_sample_data"},
+    {"core.labels"},
+    {"core.bundle"},
+    {"core.infer"},
+    {"core.interop", "core.train"},
+    {"core.worker"},
+    {"flows", "_widgets", "_reader"},
+    {"cli"},
+]
 
 
 def _module_name(path: Path) -> str:
@@ -106,6 +124,37 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycles():
     assert _cycles(_graph()) == []
+
+
+def _part(module: str) -> str:
+    """``core.infer`` for ``napari_segdl.core.infer.predict``, ``io`` for ``napari_segdl.io.x``."""
+    parts = module.split(".")[1:]
+    return ".".join(parts[:2]) if parts[:1] == ["core"] else parts[0]
+
+
+def _layer(part: str) -> int:
+    found = [n for n, layer in enumerate(LAYERS) if part in layer]
+    assert found, f"{part} is in no layer of LAYERS: draw it in docs/architecture.md and here"
+    return found[0]
+
+
+def test_imports_only_go_down_the_layers():
+    upward = sorted(
+        f"{source} imports {target}"
+        for source, targets in _graph().items()
+        for target in targets
+        if "napari_segdl" not in (source, target)
+        and _part(source) != _part(target)
+        and _layer(_part(target)) >= _layer(_part(source))
+    )
+    assert upward == []
+
+
+def test_the_layer_check_sees_an_upward_import():
+    assert _layer(_part("napari_segdl.core.interop.zoo")) > _layer(
+        _part("napari_segdl.core.infer.predict")
+    )
+    assert _part("napari_segdl._widgets.predict") == "_widgets"
 
 
 def test_the_cycle_finder_finds_a_cycle():

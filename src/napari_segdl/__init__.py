@@ -28,8 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core.bundle import SegModel, load_model
     from .core.errors import SegDLError
     from .core.evaluate.semantic import evaluate
-    from .core.infer.predict import predict
     from .core.interop import export_bioimageio
+    from .core.interop.predicting import predict
     from .core.preprocess import Recipe, preprocess
     from .core.train.adapt import adapt
     from .core.train.api import train
@@ -40,7 +40,7 @@ _LAZY = {
     "load_model": ".core.bundle",
     "evaluate": ".core.evaluate.semantic",
     "export_bioimageio": ".core.interop",
-    "predict": ".core.infer.predict",
+    "predict": ".core.interop.predicting",
     "preprocess": ".core.preprocess",
     "Recipe": ".core.preprocess",
     "train": ".core.train.api",

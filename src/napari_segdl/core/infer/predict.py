@@ -35,10 +35,9 @@ def predict(
     Parameters
     ----------
     model : SegModel, path or name
-        A trained model, the path of a saved bundle, or a bundled model's name ("nuclei"); or
-        a BioImage Model Zoo package (``.zip`` or ``rdf.yaml``), run with its own pre- and
-        postprocessing (``bioimageio.core``): labels when its output is class probabilities
-        or a mask, else (and with ``probabilities``) its first output.
+        A trained model, the path of a saved bundle, or a bundled model's name ("nuclei").
+        (The public ``napari_segdl.predict`` also runs BioImage Model Zoo packages: see
+        :func:`napari_segdl.core.interop.predicting.predict`.)
     image : array
         (Y, X) or (Y, X, C), any size and numeric dtype; channels must match the model.
         Stacks (Z/T, Y, X[, C]) are predicted slice by slice by 2D models; 3D models predict
@@ -70,16 +69,12 @@ def predict(
         or probabilities, of the shape of ``image`` (stacks: (Z/T, Y, X) and
         (Z/T, Y, X, K)); a dask array for lazy input.
     """
-    from ..interop.zoo import ZooModel, is_zoo_package
-
     options = PredictOptions.of(options, **keywords)
     if options.uncertainty:
         raise SegDLError(
             "uncertainty is an output of the Predict dock and of predict_files; here, give "
             "probabilities=True and pass them to core.infer.uncertainty.uncertainty_map."
         )
-    if isinstance(model, ZooModel) or is_zoo_package(model):
-        return _predict_zoo(model, image, options.probabilities, name, options.allow_code)
     if not isinstance(model, SegModel):
         model = load_model(model)
     return run(model, image, options.check_for(model), name, on_tile, preprocess)
@@ -134,17 +129,6 @@ def run(model: SegModel, image, options: PredictOptions, name: str, on_tile=None
             np.promote_types(results.dtype, np.uint32), copy=False
         )
     return results
-
-
-def _predict_zoo(model, image, probabilities: bool, name: str, allow_code: bool):
-    """A Model Zoo package on one image: its labels, or its first output."""
-    from ..interop.zoo import ZooModel, labels_from_outputs, load_zoo_model, predict_zoo
-
-    if not isinstance(model, ZooModel):
-        model = load_zoo_model(model, allow_code=allow_code)
-    outputs = predict_zoo(model, image, name)
-    labels = None if probabilities else labels_from_outputs(model, outputs)
-    return labels if labels is not None else next(iter(outputs.values()))
 
 
 def _predict_3d(model, image, name, on_tile, preprocess, scheduler, **options):

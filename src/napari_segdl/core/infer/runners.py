@@ -74,7 +74,7 @@ class CompiledNetwork:
     """The network as ONNX in ONNX Runtime or OpenVINO, called like a Keras model."""
 
     def __init__(self, network, engine: str):
-        from ..interop.weights import write_onnx
+        from ..models.onnx import write_onnx
 
         self.output_shape = network.output_shape
         self.engine = engine

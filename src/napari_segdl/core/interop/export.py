@@ -21,15 +21,13 @@ import numpy as np
 
 from ..bundle import SegModel, load_model
 from ..errors import SegDLError
+from ..models.onnx import ONNX_OPSET, quiet, write_onnx
 from .card import cover_picture, model_card, unsupported_steps
 from .weights import (
-    ONNX_OPSET,
     custom_layers,
     keep_keras_backend,
-    quiet,
     tensorflow_version,
     write_keras,
-    write_onnx,
     write_saved_model,
 )
 

@@ -1,4 +1,5 @@
-"""A trained network in the weight formats other tools run: Keras v3, ONNX, TensorFlow SavedModel.
+"""A trained network in the weight formats other tools run: Keras v3, TensorFlow SavedModel (ONNX:
+:mod:`napari_segdl.core.models.onnx`, which the engines use too).
 
 Each writer takes the Keras network of a :class:`~napari_segdl.core.bundle.SegModel` and writes
 one file (the SavedModel as a zip, as the BioImage Model Zoo packs it); a format whose
@@ -7,17 +8,13 @@ converter is not installed is refused with the package to install.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import tempfile
 import zipfile
 from pathlib import Path
 
 from ..backend import load_keras
 from ..errors import SegDLError
-
-#: The ONNX operator set written; ONNX Runtime and OpenVINO of 2023 on run it.
-ONNX_OPSET = 17
+from ..models.onnx import quiet
 
 
 def keep_keras_backend() -> None:
@@ -94,27 +91,6 @@ def write_saved_model(network, path: Path) -> Path:
                 if file.is_file():
                     archive.write(file, file.relative_to(saved).as_posix())
     return path
-
-
-def write_onnx(network, path: Path) -> Path:
-    """``network`` as ONNX (through tf2onnx), with free batch and spatial sizes."""
-    needs("tf2onnx", "tf2onnx", "Writing ONNX weights")
-    keras = load_keras()
-    with quiet():
-        spec = [
-            keras.InputSpec(shape=(None, *network.input_shape[1:]), dtype="float32")
-        ]  # the sizes the network takes: any batch, any multiple of its grid
-        network.export(
-            path, format="onnx", verbose=False, input_signature=spec, opset_version=ONNX_OPSET
-        )
-    return path
-
-
-@contextlib.contextmanager
-def quiet():
-    """Keep the converters' progress lines off the terminal."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
 
 
 def tensorflow_version() -> str:
