@@ -4,7 +4,7 @@ import pytest
 import tifffile
 
 from napari_segdl.core.errors import SegDLError
-from napari_segdl.io.files import list_images, pair_by_stem, read_image, write_labels
+from napari_segdl.io.files import list_images, pair_by_stem, read_image, write_tiff
 
 
 def test_pairs_by_stem_across_formats(tmp_path):
@@ -40,8 +40,8 @@ def test_file_that_is_not_an_image(tmp_path):
         read_image(fake)
 
 
-def test_write_labels_is_atomic_and_lossless(tmp_path):
+def test_write_tiff_is_atomic_and_lossless(tmp_path):
     labels = np.arange(12, dtype=np.uint16).reshape(3, 4) * 1000
-    path = write_labels(tmp_path / "out" / "a.tif", labels)
+    path = write_tiff(tmp_path / "out" / "a.tif", labels)
     np.testing.assert_array_equal(tifffile.imread(path), labels)
     assert [p.name for p in path.parent.iterdir()] == ["a.tif"]

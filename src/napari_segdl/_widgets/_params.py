@@ -23,7 +23,7 @@ def param_widget(param: Param, value) -> Widget:
     return FloatSpinBox(value=value, min=low, max=param.maximum, step=step, **common)
 
 
-def widget_value(param: Param, widget: Widget):
+def param_value(param: Param, widget: Widget):
     """The parameter value a widget holds (0 -> None for optional numbers)."""
     value = widget.value
     if param.kind is tuple:

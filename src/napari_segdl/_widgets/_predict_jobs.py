@@ -140,7 +140,7 @@ def result_layers(layer, labels, scores, model, record: dict, channel_axis) -> l
     return out
 
 
-def recipe_of(model) -> dict:
+def model_recipe(model) -> dict:
     """A model's recipe; for a bundled model not loaded yet, from its metadata (no TensorFlow)."""
     if not isinstance(model, str):
         return model.info.recipe

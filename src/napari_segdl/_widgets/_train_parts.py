@@ -1,4 +1,5 @@
-"""Parts of the Train dock: image/labels rows, the live curves and the live preview."""
+"""Parts of the Train dock: the image/labels rows, the option widgets beside the schema's
+(regions, preset, channel axis, checkpoints, preview, run data) and the checked regions."""
 
 from __future__ import annotations
 

@@ -27,8 +27,8 @@ from ._predict_jobs import (
     PredictJob,
     Progress,
     load_worker,
+    model_recipe,
     predict_worker,
-    recipe_of,
     result_layers,
 )
 from ._predict_options import PredictOptionsPanel
@@ -150,7 +150,7 @@ class PredictWidget(Dock):
             if isinstance(model, ZooModel):
                 start_zoo_prediction(self, model, layers)
                 return
-            recipe = recipe_of(model)
+            recipe = model_recipe(model)
             jobs = [
                 PredictJob(
                     layer,

@@ -19,7 +19,7 @@ from ..core.errors import SegDLError
 from ..core.preprocess import OPERATIONS, Recipe, Step, provenance
 from ._common import reported
 from ._dock import Dock
-from ._params import param_widget, widget_value
+from ._params import param_value, param_widget
 from ._preprocess_parts import Preprocessed, apply_worker, describe, placement, preview_worker
 
 PREVIEW_SUFFIX = " preview"
@@ -154,7 +154,7 @@ class PreprocessWidget(Dock):
         index = self.selected
         step = self.recipe.steps[index]
         try:
-            values = {p.name: widget_value(p, self.params[p.name]) for p in step.operation.params}
+            values = {p.name: param_value(p, self.params[p.name]) for p in step.operation.params}
             edited = Step(step.op, values)
         except SegDLError as error:
             self.status.value = str(error)

@@ -38,7 +38,7 @@ def correction_demo(out: str | os.PathLike, seconds: float = 60.0) -> dict:
     from ..core.infer.predict import predict
     from ..core.train.adapt import adapt
     from ..core.train.api import train
-    from ..io.files import write_labels
+    from ..io.files import write_tiff
 
     samples = [tissue_arrays(i) for i in range(TISSUE_COUNT)]
     corrected, tests = samples[0], samples[1:]
@@ -76,8 +76,8 @@ def correction_demo(out: str | os.PathLike, seconds: float = 60.0) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tuned.save(out / "nuclei-fine-tuned.keras")
-    write_labels(out / "tissue_1_bundled.tif", before[0])
-    write_labels(out / "tissue_1_fine_tuned.tif", after[0])
+    write_tiff(out / "tissue_1_bundled.tif", before[0])
+    write_tiff(out / "tissue_1_fine_tuned.tif", after[0])
     print(
         f"After one correction round: F1@0.5 {second['f1_50']:.3f} (was {first['f1_50']:.3f}), "
         f"AP 0.5:0.95 {second['ap50_95']:.3f} (was {first['ap50_95']:.3f}); on the "
@@ -97,7 +97,7 @@ def demo(out: str | os.PathLike, epochs: int = 40, max_time: float = 180.0) -> d
     from ..core.evaluate.semantic import evaluate
     from ..core.infer.predict import predict
     from ..core.train.api import train
-    from ..io.files import write_labels
+    from ..io.files import write_tiff
 
     samples = [nuclei_arrays(i) for i in range(SAMPLE_COUNT)]
     train_set, test = samples[1:], samples[0]
@@ -120,7 +120,7 @@ def demo(out: str | os.PathLike, epochs: int = 40, max_time: float = 180.0) -> d
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "nuclei-unet.keras")
-    write_labels(out / "nuclei_0_prediction.tif", prediction)
+    write_tiff(out / "nuclei_0_prediction.tif", prediction)
     print(
         f"Held-out image nuclei_0: nucleus IoU {score['iou']['per_class']['1']:.3f}, "
         f"mean IoU {score['iou']['mean']:.3f}, pixel accuracy "

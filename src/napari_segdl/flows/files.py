@@ -22,7 +22,7 @@ from ..io.files import (
     pair_by_stem,
     read_labels,
     read_picture,
-    write_labels,
+    write_tiff,
 )
 from ..io.nifti import is_nifti
 from .console import TrainingBar
@@ -181,7 +181,7 @@ def _write(path: Path, data, metadata: dict | None = None) -> Path:
     from ..io.chunked import write_lazy
 
     if path.suffix == ".tif" and isinstance(data, np.ndarray):
-        return write_labels(path, data, metadata)
+        return write_tiff(path, data, metadata)
     if isinstance(data, np.ndarray):
         import dask.array as da
 
@@ -204,7 +204,7 @@ def preprocess_files(
     for path in tqdm(files, unit="image", desc="preprocessing", disable=not progress):
         result = preprocess(read_picture(path), recipe, name=f"'{path}'")
         metadata = provenance(recipe, source=str(path))
-        written.append(write_labels(out / f"{path.stem}.tif", result, metadata=metadata))
+        written.append(write_tiff(out / f"{path.stem}.tif", result, metadata=metadata))
     return written
 
 
@@ -267,8 +267,8 @@ def predict_zoo_files(model, inputs, out, *, allow_code: bool = False, progress:
             continue
         stem = file_stem(path)
         report.written.append(
-            write_labels(out / f"{stem}.tif", labels_from_outputs(package, outputs))
+            write_tiff(out / f"{stem}.tif", labels_from_outputs(package, outputs))
         )
         for name, array in outputs.items():
-            report.written.append(write_labels(out / f"{stem}_{name}.tif", array))
+            report.written.append(write_tiff(out / f"{stem}_{name}.tif", array))
     return report

@@ -137,10 +137,9 @@ def colour_values(rgb: np.ndarray) -> tuple[np.ndarray, dict]:
     return values, mapping
 
 
-def write_labels(
-    path: str | os.PathLike, labels: np.ndarray, metadata: dict | None = None
-) -> Path:
-    """Write a label (or any) image as TIFF atomically: temp file, then rename.
+def write_tiff(path: str | os.PathLike, array: np.ndarray, metadata: dict | None = None) -> Path:
+    """Write an array (labels, a preprocessed image, probabilities) as a zlib-compressed TIFF
+    atomically: temp file, then rename.
 
     ``metadata`` (JSON-ready) is stored in the TIFF description, as tifffile's shaped metadata.
     """
@@ -149,7 +148,7 @@ def write_labels(
     path = Path(path)
     writable_folder(path.parent, "images")
     with atomic_write(path, "the image") as temp:
-        tifffile.imwrite(temp, labels, compression="zlib", metadata=metadata or {})
+        tifffile.imwrite(temp, array, compression="zlib", metadata=metadata or {})
     return path
 
 
