@@ -35,7 +35,7 @@ def test_given_levels_win_over_the_tuned_ones(instance_model):
 @pytest.mark.parametrize("level", [0, 1, 1.5, -0.1])
 def test_levels_outside_zero_to_one_are_refused(instance_model, level):
     model, image = instance_model
-    with pytest.raises(SegDLError, match="the seed level must be between 0 and 1"):
+    with pytest.raises(SegDLError, match=r"seed_level must be between 0\.01 and 0\.99"):
         predict(model, image, seed_level=level)
 
 

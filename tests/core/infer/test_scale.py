@@ -24,8 +24,8 @@ def test_scale_and_diameter_resize_and_return_masks_at_the_image_size(trained_mo
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"scale": 0}, "scale must be a number > 0; received 0"),
-        ({"scale": -1.5}, "scale must be a number > 0"),
+        ({"scale": 0}, "scale must be between 0.01 and 100; received 0"),
+        ({"scale": -1.5}, "scale must be between 0.01 and 100; received -1.5"),
         ({"scale": 0.5, "diameter": 10}, "Give a scale or an object diameter, not both"),
         ({"diameter": 10}, "does not record the size of the objects it learned"),
         ({"scale": 0.01}, r"makes image 1 x 1 pixels, smaller than one network input \(4 x 4\)"),

@@ -84,7 +84,7 @@ def test_threshold_for_two_class_models(trained_model, blobs):
     scores = predict(trained_model, image, probabilities=True)
     strict = predict(trained_model, image, threshold=0.9)
     np.testing.assert_array_equal(strict == 255, scores[..., 1] >= 0.9)
-    with pytest.raises(SegDLError, match="threshold must be between 0 and 1"):
+    with pytest.raises(SegDLError, match=r"threshold must be between 0\.01 and 0\.99"):
         predict(trained_model, image, threshold=1.5)
 
 

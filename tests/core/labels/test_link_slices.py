@@ -56,5 +56,5 @@ def test_predict_links_the_slices_of_an_instance_model(tmp_path):
     assert len(np.unique(linked[linked > 0])) <= len(np.unique(per_slice[0][per_slice[0] > 0]))
     with pytest.raises(SegDLError, match="needs a stack"):
         predict(model, image, link_slices=0.5)
-    with pytest.raises(SegDLError, match=r"an IoU in \(0, 1\]"):
+    with pytest.raises(SegDLError, match=r"link_slices must be between 0\.01 and 1"):
         predict(model, stack, link_slices=1.5)
