@@ -69,7 +69,10 @@ def _run(recipe: Recipe, pixels: np.ndarray, labels: bool, name: str) -> np.ndar
         if step.op == "resize":
             pixels = resize(pixels, **step.params, labels=labels)
         else:
-            pixels = step.operation.func(pixels, **step.params)
+            try:
+                pixels = step.operation.func(pixels, **step.params)
+            except SegDLError as error:  # what the step refused, named with the image
+                raise SegDLError(f"{name}: {step.operation.title}: {error}") from error
     return pixels
 
 

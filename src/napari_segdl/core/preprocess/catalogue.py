@@ -12,6 +12,7 @@ from .ops import (
     grey_to_rgb,
     median,
     nl_means,
+    nuclear_stain,
     percentile,
     pick_channels,
     picked_channels,
@@ -134,6 +135,13 @@ OPERATIONS: dict[str, Operation] = {
             "Colour: grey or RGB to grey",
             "colour",
             to_grey,
+            channels_out=lambda channels, params: None,
+        ),
+        Operation(
+            "nuclear_stain",
+            "Colour: nuclear stain (haematoxylin) or grey",
+            "colour",
+            nuclear_stain,
             channels_out=lambda channels, params: None,
         ),
         Operation(

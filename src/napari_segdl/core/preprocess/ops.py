@@ -177,6 +177,51 @@ def to_grey(x):
     return rgb_to_grey(x) if x.ndim == 3 else x.astype(np.float32)
 
 
+#: A stained brightfield image: a bright background (median luminance above this) ...
+STAINED_BACKGROUND = 0.5
+#: ... and colour (mean spread between the channels above this, on a 0-1 scale).
+STAINED_COLOUR = 0.04
+
+
+def unit_rgb(x) -> np.ndarray:
+    """The RGB channels of an RGB(A) image on a 0-1 scale (float32): integers over their
+    type's maximum, floats in [0, 1] as they are and floats in [0, 255] over 255."""
+    from ..errors import SegDLError
+
+    rgb = x[..., :3]
+    if np.issubdtype(rgb.dtype, np.integer):
+        return (rgb / np.iinfo(rgb.dtype).max).astype(np.float32)
+    low, high = float(np.min(rgb)), float(np.max(rgb))
+    if low < 0 or high > 255:
+        raise SegDLError(
+            f"a stained (RGB) image of floats must hold 0-1 or 0-255 values; this one runs from "
+            f"{low:g} to {high:g}: scale it to 0-1 first."
+        )
+    return (rgb / (255.0 if high > 1.0 else 1.0)).astype(np.float32)
+
+
+def is_stained(rgb: np.ndarray) -> bool:
+    """Whether a 0-1 RGB image looks like a stained brightfield slide (H&E, IHC): a bright
+    background and colour."""
+    spread = float(np.mean(rgb.max(axis=-1) - rgb.min(axis=-1)))
+    return float(np.median(rgb.mean(axis=-1))) > STAINED_BACKGROUND and spread > STAINED_COLOUR
+
+
+def nuclear_stain(x):
+    """Grey in which nuclei are bright wherever a stain marks them (float32): haematoxylin's
+    optical density (colour deconvolution, scikit-image's ``rgb2hed``, Ruifrok & Johnston
+    2001) for a stained brightfield RGB image; luminance for another RGB image; a grey image
+    as it is."""
+    if x.ndim != 3:
+        return x.astype(np.float32)
+    rgb = unit_rgb(x)
+    if not is_stained(rgb):
+        return rgb_to_grey(rgb)
+    from skimage.color import rgb2hed
+
+    return rgb2hed(rgb)[..., 0].astype(np.float32)
+
+
 def grey_to_rgb(x):
     return np.stack([x, x, x], axis=-1)
 
