@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "PredictOptions",
     "Recipe",
     "SegDLError",
     "SegModel",
@@ -21,6 +22,7 @@ __all__ = [
     "load_model",
     "predict",
     "preprocess",
+    "settings_of",
     "train",
 ]
 
@@ -28,11 +30,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core.bundle import SegModel, load_model
     from .core.errors import SegDLError
     from .core.evaluate.semantic import evaluate
+    from .core.infer.options import PredictOptions
     from .core.interop import export_bioimageio
     from .core.interop.predicting import predict
     from .core.preprocess import Recipe, preprocess
     from .core.train.adapt import adapt
     from .core.train.api import train
+    from .core.train.settings import settings_of
 
 _LAZY = {
     "SegDLError": ".core.errors",
@@ -45,6 +49,8 @@ _LAZY = {
     "Recipe": ".core.preprocess",
     "train": ".core.train.api",
     "adapt": ".core.train.adapt",
+    "PredictOptions": ".core.infer.options",
+    "settings_of": ".core.train.settings",
 }
 
 
