@@ -3,6 +3,7 @@ distances (StarDist's idea) and flow fields (cellpose's idea) on one U-Net backb
 
     python bench/representations.py --set dsb --rep boundary --steps 1200 --out FILE.jsonl
     python bench/representations.py --set usiigaci --usiigaci DIR --rep flow --steps 1200
+    python bench/representations.py --table FILE.jsonl      # the markdown table of the runs
 
 Only the targets, the network's last 1x1 convolution, the loss and the post-processing differ:
 the same 16-filter depth-4 U-Net (batch norm, mixed bfloat16 where the CPU has it), 256 x 256
@@ -171,6 +172,24 @@ def objects(rep: str, out: np.ndarray, levels: dict, min_size: int) -> np.ndarra
     return flows.group(_ENDS[key], mask, levels["gather"], min_size)
 
 
+def table(path: Path) -> str:
+    """The runs recorded in ``path`` (JSON lines) as a markdown table."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    out = [
+        "| set | representation | steps (patches) | training s | levels | F1@0.5 | AP 0.5:0.95 | "
+        "precision | recall | predict s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        levels = ", ".join(f"{k} {v}" for k, v in r["levels"].items())
+        out.append(
+            f"| {r['set']} | {r['rep']} | {r['steps']} ({r['patches']}) | {r['training_seconds']} "
+            f"| {levels} | {r['f1_50']:.3f} | {r['ap50_95']:.3f} | {r['precision_50']:.3f} | "
+            f"{r['recall_50']:.3f} | {r['predict_seconds']} |"
+        )
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dsb", "usiigaci"], default="dsb")
@@ -182,7 +201,11 @@ def main() -> None:
     parser.add_argument("--no-bf16", action="store_true", help="train in float32")
     parser.add_argument("--out", type=Path, help="append the result (one JSON line) here")
     parser.add_argument("--quick", action="store_true", help="a few images only: a smoke test")
+    parser.add_argument("--table", type=Path, help="print the runs of this JSONL file; no run")
     args = parser.parse_args()
+    if args.table:
+        print(table(args.table))
+        return
     import keras
 
     from napari_segdl import evaluate
