@@ -31,11 +31,14 @@ import numpy as np
 from _common import DATA, load, machine, today
 
 PATCH, BATCH, FILTERS, DEPTH = 256, 8, 16, 4
+_LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9)
 GRIDS = {
-    "boundary": [{"seed": s, "extent": e} for s in (0.3, 0.5, 0.7) for e in (0.3, 0.5, 0.7)],
-    "star": [{"prob": p, "nms": n} for p in (0.3, 0.4, 0.5, 0.6, 0.7) for n in (0.3, 0.4, 0.5)],
-    "flow": [{"prob": p, "gather": g} for p in (0.3, 0.5, 0.7) for g in (5, 10, 20)],
+    "boundary": [{"seed": s, "extent": e} for s in _LEVELS for e in _LEVELS],
+    "star": [{"prob": p, "nms": n} for p in _LEVELS for n in (0.3, 0.4, 0.5)],
+    "flow": [{"prob": p, "gather": g} for p in _LEVELS for g in (5, 10, 20)],
 }
+#: Where each run's trained weights are kept, so that ``--retune`` can score them again.
+WEIGHTS = Path.home() / ".cache" / "napari-segdl-bench"
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -190,6 +193,17 @@ def table(path: Path) -> str:
     return "\n".join(out)
 
 
+def fit(model, args, data) -> tuple[float, list]:
+    """Train ``args.steps`` steps; the seconds and the losses."""
+    stream = batches(args.rep, data, np.random.default_rng(args.seed))
+    started, losses = time.monotonic(), []
+    for step in range(1, args.steps + 1):
+        losses.append(float(model.train_on_batch(*next(stream))))
+        if step % 100 == 0:
+            print(f"step {step} loss {np.mean(losses[-100:]):.4f} {time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
+    return time.monotonic() - started, losses
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dsb", "usiigaci"], default="dsb")
@@ -202,6 +216,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="append the result (one JSON line) here")
     parser.add_argument("--quick", action="store_true", help="a few images only: a smoke test")
     parser.add_argument("--table", type=Path, help="print the runs of this JSONL file; no run")
+    parser.add_argument(
+        "--retune", action="store_true", help="no training: tune and score the kept weights"
+    )
     args = parser.parse_args()
     if args.table:
         print(table(args.table))
@@ -227,13 +244,15 @@ def main() -> None:
         weights = median_frequency_weights([t[..., 0] for _, t in data], 3)
     prepared = time.monotonic() - started
     model = network(args.rep, data[0][1].shape[-1], args.lr, args.steps, weights)
-    stream = batches(args.rep, data, np.random.default_rng(args.seed))
-    started, losses = time.monotonic(), []
-    for step in range(1, args.steps + 1):
-        losses.append(float(model.train_on_batch(*next(stream))))
-        if step % 100 == 0:
-            print(f"step {step} loss {np.mean(losses[-100:]):.4f} {time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
-    trained = time.monotonic() - started
+    kept = WEIGHTS / f"{args.set}-{args.rep}-{args.steps}-{args.seed}.weights.h5"
+    if args.retune:
+        model.load_weights(kept)
+        trained, losses = json.loads(kept.with_suffix(".json").read_text()).values()
+    else:
+        trained, losses = fit(model, args, data)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(kept)
+        kept.with_suffix(".json").write_text(json.dumps({"trained": trained, "losses": losses}))
     min_size = min_object_size([labels for _, _, labels in train])
     outputs = [infer(model, args.rep, image) for _, image, _ in val]
     tuning = []
