@@ -16,7 +16,8 @@ Sets:
   (every fifth id held out); images turned grey.
 - ``usiigaci``: the phase-contrast cells of ``oist/Usiigaci`` (MIT), folder ``Mask R-CNN``:
   ``DIR/images/{train,val}_setN.tif`` (each set's ``raw.tif``) and ``DIR/labels/…png`` (its
-  ``instances_ids.png``); train sets 1-45 train (every ninth validates), val sets 46-50 score.
+  ``instances_ids.png``), as ``bench/usiigaci.py`` lays them out from a clone; train sets 1-45
+  train (every ninth validates), val sets 46-50 score.
 """
 
 from __future__ import annotations
