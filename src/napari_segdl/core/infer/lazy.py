@@ -55,28 +55,22 @@ def _prepared(model: SegModel, image, name: str, recipe):
     return x, raw_yx
 
 
-def predict_lazy(
-    model: SegModel,
-    image,
-    *,
-    tile: int | None = None,
-    probabilities: bool = False,
-    threshold: float | None = None,
-    tta: bool = False,
-    name: str = "image",
-    recipe=None,
-    scheduler: str | None = None,
-    levels: dict | None = None,
-):
+def predict_lazy(model: SegModel, image, options=None, *, name: str = "image", recipe=None):
     """Predict a dask/zarr/memory-mapped image chunk by chunk; returns a lazy dask array.
 
-    Chunks are ``tile`` pixels on a side (by default from the free memory), extended by the
-    network's receptive margin (``dask.array.overlap``), so chunk borders leave no trace.
-    Instance models get IDs that are consistent across chunks (see :mod:`.stitch`). With a
-    ``scheduler`` address the work runs on that ``dask.distributed`` cluster and the result
-    is returned as numpy. ``recipe`` is applied to the image first (see
-    :func:`~napari_segdl.core.infer.scale.input_recipe`; by default the model's).
+    Chunks are ``options.tile`` pixels on a side (by default from the free memory), extended
+    by the network's receptive margin (``dask.array.overlap``), so chunk borders leave no
+    trace. Instance models get IDs that are consistent across chunks (see :mod:`.stitch`).
+    With ``options.scheduler`` the work runs on that ``dask.distributed`` cluster and the
+    result is returned as numpy. ``recipe`` is applied to the image first (see
+    :func:`~napari_segdl.core.infer.scale.input_recipe`; by default the model's). ``options``
+    are :class:`~.options.PredictOptions` (the defaults when None).
     """
+    from .options import PredictOptions
+
+    options = options or PredictOptions()
+    tile, probabilities, threshold = options.tile, options.probabilities, options.threshold
+    tta, scheduler, levels = options.tta, options.scheduler, options.levels
     if recipe is None:
         from .scale import input_recipe
 

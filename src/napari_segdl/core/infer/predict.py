@@ -85,38 +85,26 @@ def run(model: SegModel, image, options: PredictOptions, name: str, on_tile=None
     options = options.resolved(model, image)
     model = with_engine(model, options.engine)
     image = move_channels(image, options.channel_axis, name)
-    common = {
-        "tile": options.tile,
-        "probabilities": options.probabilities,
-        "threshold": options.threshold,
-        "tta": options.tta,
-        "levels": options.levels,
-    }
     scheduler = options.scheduler
     if model.geometry.dims == 3:
-        return _predict_3d(model, image, name, on_tile, preprocess, scheduler, **common)
+        return _predict_3d(model, image, options, name, on_tile, preprocess)
     factor = scale_for(model, options.scale, options.diameter)
     recipe = input_recipe(model, preprocess, factor)
     leading = stack_shape(np.shape(image), model.info.channels)
     link_slices = options.link_slices
     _check_linking(link_slices, leading, is_lazy(image) or scheduler is not None, name)
     if is_lazy(image) or scheduler is not None:
-        return predict_lazy(model, image, name=name, recipe=recipe, scheduler=scheduler, **common)
+        return predict_lazy(model, image, options, name=name, recipe=recipe)
     check_scaled_size(model, np.shape(image)[len(leading) : len(leading) + 2], factor, name)
     if not leading:
-        return _predict_2d(model, image, name, on_tile, recipe, **common)
+        return _predict_2d(model, image, options, name, on_tile, recipe)
     slices = list(np.ndindex(*leading))
     results = []
     for done, index in enumerate(slices):
         where = ", ".join(str(i) for i in index)
         results.append(
             _predict_2d(
-                model,
-                np.asarray(image[index]),
-                f"{name} slice {where}",
-                None,
-                recipe,
-                **common,
+                model, np.asarray(image[index]), options, f"{name} slice {where}", None, recipe
             )
         )
         if on_tile is not None:
@@ -131,16 +119,14 @@ def run(model: SegModel, image, options: PredictOptions, name: str, on_tile=None
     return results
 
 
-def _predict_3d(model, image, name, on_tile, preprocess, scheduler, **options):
+def _predict_3d(model, image, options: PredictOptions, name, on_tile, preprocess):
     """A volume (or a series of volumes) through a 3D model, in memory or lazily."""
     from .volume import predict_volume, predict_volume_lazy
 
     recipe = input_recipe(model, preprocess, None)
-    if is_lazy(image) or scheduler is not None:
-        return predict_volume_lazy(
-            model, image, name=name, recipe=recipe, scheduler=scheduler, **options
-        )
-    return predict_volume(model, image, name, on_tile, recipe, **options)
+    if is_lazy(image) or options.scheduler is not None:
+        return predict_volume_lazy(model, image, options, name=name, recipe=recipe)
+    return predict_volume(model, image, options, name, on_tile, recipe)
 
 
 def _check_linking(link_slices, leading, lazy: bool, name: str) -> None:
@@ -178,9 +164,7 @@ def labels_and_probabilities(
     return labels, scores
 
 
-def _predict_2d(
-    model, image, name, on_tile, recipe, *, tile, probabilities, threshold, tta, levels
-):
+def _predict_2d(model, image, options: PredictOptions, name, on_tile, recipe):
     """Labels or probabilities of one 2D image (Y, X[, C]), ``recipe`` applied first."""
     from ..preprocess import preprocess as apply_recipe
     from ..preprocess import restore
@@ -190,7 +174,8 @@ def _predict_2d(
         image = apply_recipe(np.asarray(image), recipe, channels=np.ndim(image) == 3, name=name)
     array = as_channels_last(image, name)
     array = check_channels(model, array, name)
-    scores = predict_probabilities(model, array, tile, on_tile=on_tile, tta=tta)
-    if probabilities:
+    scores = predict_probabilities(model, array, options.tile, on_tile=on_tile, tta=options.tta)
+    if options.probabilities:
         return restore(scores, raw_yx, labels=False)
-    return restore(labels_from_probabilities(model, scores, threshold, levels), raw_yx)
+    labels = labels_from_probabilities(model, scores, options.threshold, options.levels)
+    return restore(labels, raw_yx)

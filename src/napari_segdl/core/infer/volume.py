@@ -29,11 +29,10 @@ def volume_axes(model: SegModel, shape: tuple[int, ...], name: str) -> tuple[tup
     return tuple(shape[: spatial - 3]), channels
 
 
-def predict_volume(
-    model, image, name, on_tile, recipe, *, tile, probabilities, threshold, tta, levels
-):
+def predict_volume(model, image, options, name, on_tile, recipe):
     """Labels or probabilities of a volume (or a series of volumes), ``recipe`` applied to
-    every slice first and undone after."""
+    every slice first and undone after; ``options`` are :class:`~.options.PredictOptions`."""
+    probabilities, threshold, levels = options.probabilities, options.threshold, options.levels
     leading, channels = volume_axes(model, np.shape(image), name)
     results = []
     for done, index in enumerate(np.ndindex(*leading)):
@@ -43,7 +42,7 @@ def predict_volume(
         volume = _through_recipe(volume, recipe, channels, where)
         volume = check_channels(model, volume, where)
         scores = predict_probabilities(
-            model, volume, tile, on_tile=None if leading else on_tile, tta=tta
+            model, volume, options.tile, on_tile=None if leading else on_tile, tta=options.tta
         )
         out = (
             scores
@@ -80,21 +79,11 @@ def _restored(result: np.ndarray, raw_yx, *, labels: bool) -> np.ndarray:
     return np.stack([restore(s, raw_yx, labels=labels) for s in result])
 
 
-def predict_volume_lazy(
-    model: SegModel,
-    image,
-    *,
-    tile: int | None = None,
-    probabilities: bool = False,
-    threshold: float | None = None,
-    tta: bool = False,
-    name: str = "image",
-    recipe=None,
-    scheduler: str | None = None,
-    levels: dict | None = None,
-):
+def predict_volume_lazy(model: SegModel, image, options, *, name: str = "image", recipe=None):
     """A lazy (dask) volume predicted in in-plane chunks of the whole depth; a dask array back
-    (numpy with a ``scheduler``)."""
+    (numpy with ``options.scheduler``); ``options`` are :class:`~.options.PredictOptions`."""
+    tile, probabilities, threshold = options.tile, options.probabilities, options.threshold
+    tta, scheduler, levels = options.tta, options.scheduler, options.levels
     from .chunks import (
         ModelRef,
         as_dask,
