@@ -23,6 +23,14 @@ from .runners import ENGINES, check_engine, resolve
 _where, _objects, _outputs = group("where"), group("objects"), group("outputs")
 
 
+def _level(label: str, help: str):
+    """An instance model's post-processing level (its tuned one when None)."""
+    return _objects(
+        None, float, label, help, low=0.01, high=0.99, step=0.05, none_text="as tuned",
+        metavar="LEVEL", advanced=True,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PredictOptions:
     """How to predict; see :func:`parameters` for the fields, their defaults and ranges."""
@@ -83,31 +91,15 @@ class PredictOptions:
         metavar="PIXELS",
         advanced=True,
     )
-    seed_level: float | None = _objects(
-        None,
-        float,
+    seed_level: float | None = _level(
         "seed level",
         "Instance models: object interiors above this seed objects (lower: fewer merges, more "
         "splits). The model's own level was tuned on its validation data.",
-        low=0.01,
-        high=0.99,
-        step=0.05,
-        none_text="as tuned",
-        metavar="LEVEL",
-        advanced=True,
     )
-    extent_level: float | None = _objects(
-        None,
-        float,
+    extent_level: float | None = _level(
         "extent level",
         "Instance models: pixels whose foreground probability is above this belong to an "
         "object (lower: larger objects).",
-        low=0.01,
-        high=0.99,
-        step=0.05,
-        none_text="as tuned",
-        metavar="LEVEL",
-        advanced=True,
     )
     link_slices: float | None = _objects(
         None,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .instances import finished
+
 #: Default levels of the post-processing: object probability, the fewest pixels ending at a
 #: place for it to be an object's centre.
 DEFAULT_LEVELS = {"prob": 0.5, "gather": 10}
@@ -130,7 +132,7 @@ def group(
     :func:`instances_from_flows`."""
     from scipy import ndimage as ndi
     from skimage.measure import label
-    from skimage.segmentation import relabel_sequential, watershed
+    from skimage.segmentation import watershed
 
     objects = np.zeros(mask.shape, np.int32)
     if len(ends):
@@ -141,10 +143,4 @@ def group(
         peaks = (spread == ndi.maximum_filter(spread, 5)) & (spread >= gather)
         basins = watershed(-spread, markers=label(peaks), mask=spread > 0)
         objects[mask] = basins[ends[:, 0], ends[:, 1]]
-    sizes = np.bincount(objects.ravel())
-    small = sizes < min_size
-    small[0] = False
-    objects[small[objects]] = 0
-    objects = relabel_sequential(objects)[0]
-    count = int(objects.max())
-    return objects.astype(np.promote_types(dtype, np.min_scalar_type(max(count, 1))))
+    return finished(objects, min_size, dtype)

@@ -118,17 +118,24 @@ def instances_from_probabilities(
     boundary (1 - background) above ``extent``; objects under ``min_size`` pixels are dropped.
     """
     from skimage.measure import label
-    from skimage.segmentation import relabel_sequential, watershed
+    from skimage.segmentation import watershed
 
     foreground = 1.0 - scores[..., 0]
     peaks = scores[..., 3] if scores.shape[-1] > 3 else scores[..., 1]
     mask = foreground > extent
     seeds = label((peaks > seed) & mask, connectivity=1)
-    objects = watershed(-peaks, markers=seeds, mask=mask)
+    return finished(watershed(-peaks, markers=seeds, mask=mask), min_size, dtype)
+
+
+def finished(objects: np.ndarray, min_size: int, dtype: str) -> np.ndarray:
+    """Objects under ``min_size`` pixels dropped, the others numbered 1..N, in ``dtype`` (or a
+    wider type when N needs it): the last step of every instance post-processing."""
+    from skimage.segmentation import relabel_sequential
+
     sizes = np.bincount(objects.ravel())  # (remove_small_objects renamed its argument in 0.26)
     small = sizes < min_size
     small[0] = False
-    objects[small[objects]] = 0
+    objects = np.where(small[objects], 0, objects)
     objects = relabel_sequential(objects)[0]
     count = int(objects.max())
     return objects.astype(np.promote_types(dtype, np.min_scalar_type(max(count, 1))))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .instances import distance_targets
+from .instances import distance_targets, finished
 
 #: Rays per pixel (StarDist's default for 2D).
 RAYS = 32
@@ -100,7 +100,6 @@ def instances_from_stars(
     yet. Objects under ``min_size`` pixels are dropped.
     """
     from skimage.draw import polygon
-    from skimage.segmentation import relabel_sequential
 
     probability = np.asarray(probability, np.float32)
     shape = probability.shape
@@ -125,10 +124,4 @@ def instances_from_stars(
         free = held == 0
         objects[rows[free], cols[free]] = len(areas)
         areas.append(int(free.sum()))
-    sizes = np.bincount(objects.ravel(), minlength=len(areas))
-    small = sizes < min_size
-    small[0] = False
-    objects[small[objects]] = 0
-    objects = relabel_sequential(objects)[0]
-    count = int(objects.max())
-    return objects.astype(np.promote_types(dtype, np.min_scalar_type(max(count, 1))))
+    return finished(objects, min_size, dtype)
