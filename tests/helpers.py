@@ -13,6 +13,22 @@ TINY = {
 }
 
 
+def untrained_model(channels: int = 1):
+    """A two-class U-Net of depth 2 and 4 filters, untrained: enough to test what runs it."""
+    from napari_segdl.core.bundle import ModelInfo, SegModel
+    from napari_segdl.core.models import build_model
+
+    info = ModelInfo(
+        arch="unet",
+        arch_params={"depth": 2, "filters": 4},
+        classes={"mode": "dense", "values": [0, 1], "names": ["0", "1"]},
+        channels=channels,
+        normalization={"method": "percentile", "low": 1.0, "high": 99.8},
+        patch=32,
+    )
+    return SegModel(build_model("unet", channels, 2, depth=2, filters=4), info)
+
+
 def make_blobs(shape=(96, 128), count=12, value=255, seed=0):
     """A noisy image of bright discs and its dense labels (0 = background, ``value`` = disc)."""
     from skimage.draw import disk

@@ -5,11 +5,10 @@ import dask.array as da
 import numpy as np
 import pytest
 
+from helpers import untrained_model
 from napari_segdl import predict
-from napari_segdl.core.bundle import ModelInfo, SegModel
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.infer.runners import AUTO_MIN_PIXELS, check_engine, resolve
-from napari_segdl.core.models import build_model
 
 
 @pytest.fixture(scope="module")
@@ -17,15 +16,7 @@ def model():
     import keras
 
     keras.utils.set_random_seed(3)
-    info = ModelInfo(
-        arch="unet",
-        arch_params={"depth": 2, "filters": 4},
-        classes={"mode": "dense", "values": [0, 1], "names": ["0", "1"]},
-        channels=1,
-        normalization={"method": "percentile", "low": 1.0, "high": 99.8},
-        patch=32,
-    )
-    return SegModel(build_model("unet", 1, 2, depth=2, filters=4), info)
+    return untrained_model()
 
 
 IMAGE = np.random.default_rng(0).random((200, 184)).astype(np.float32)

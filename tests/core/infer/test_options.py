@@ -10,14 +10,13 @@ import pytest
 import tifffile
 
 import napari_segdl
+from helpers import untrained_model
 from napari_segdl.cli import parser as parser_module
 from napari_segdl.cli.parser import build_parser, prediction_options
-from napari_segdl.core.bundle import ModelInfo, SegModel
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.infer import predict as predict_module
 from napari_segdl.core.infer.options import PredictOptions, parameters
 from napari_segdl.core.infer.runners import AUTO_MIN_PIXELS
-from napari_segdl.core.models import build_model
 from napari_segdl.core.worker import jobs
 from napari_segdl.flows.files import predict_files
 
@@ -28,15 +27,7 @@ NAMES = [item.name for item in parameters()]
 @pytest.fixture(scope="module")
 def rgb_model():
     """An untrained three-channel network: enough to see which engine runs it."""
-    info = ModelInfo(
-        arch="unet",
-        arch_params={"depth": 2, "filters": 4},
-        classes={"mode": "dense", "values": [0, 1], "names": ["0", "1"]},
-        channels=3,
-        normalization={"method": "percentile", "low": 1.0, "high": 99.8},
-        patch=32,
-    )
-    return SegModel(build_model("unet", 3, 2, depth=2, filters=4), info)
+    return untrained_model(channels=3)
 
 
 def test_no_prediction_option_is_declared_twice():
