@@ -60,3 +60,21 @@ def test_the_sample_is_shown_with_stretched_contrast(make_napari_viewer):
     viewer.open_sample("napari-segdl", "nuclei")
     low, high = viewer.layers["nuclei"].contrast_limits
     assert high < 128 and low < high
+
+
+def test_the_predict_dock_folds_the_rare_options_and_starts_at_the_api_defaults(
+    make_napari_viewer,
+):
+    from napari_segdl.core.infer.options import PredictOptions
+
+    viewer = make_napari_viewer()
+    panel = _dock(viewer, "Predict").option_panel
+    folded = {widget.name for widget in panel.advanced}
+    assert {"engine", "diameter", "seed_level", "extent_level", "link_slices"} <= folded
+    assert "channel_axis" in folded and "tile" not in folded
+    assert panel.advanced.native.isHidden()
+    panel.show_advanced.value = True
+    assert not panel.advanced.native.isHidden()
+    assert panel.options() == PredictOptions()
+    panel.widgets["seed_level"].value = 0.4
+    assert panel.options().seed_level == 0.4
