@@ -25,10 +25,14 @@ def make_widget(item) -> Widget:
     if about.kind is bool:  # a check box shows its label as its text
         return CheckBox(value=value, name=item.name, text=about.label, tooltip=about.help)
     low = 0 if about.optional else about.low
-    box = SpinBox if about.kind is int else FloatSpinBox
+    # magicgui's integer box (superqt's QLargeIntSpinBox) shows no special-value text: an
+    # optional whole number is a float box without decimals, read back as an int
+    box = SpinBox if about.kind is int and not about.optional else FloatSpinBox
     step = about.step or 1
     widget = box(value=value or 0, min=low, max=about.high, step=step, **common)
     if about.optional:
+        if about.kind is int:
+            widget.native.setDecimals(0)
         widget.native.setSpecialValueText(about.none_text)
     return widget
 

@@ -60,11 +60,12 @@ class PredictOptions:
         None,
         float,
         "threshold",
-        "Models of two classes: the second class where its probability is at least this.",
+        "Models of two classes: the second class where its probability is at least this. "
+        "None: the most probable class.",
         low=0.01,
         high=0.99,
         step=0.05,
-        none_text="none (the most probable class)",
+        none_text="none",
     )
     scale: float | None = _objects(
         None,
