@@ -39,7 +39,7 @@ def test_many_layers_with_probability_maps_and_a_bad_one(dock, qtbot):
         np.testing.assert_array_equal(labels.scale, layer.scale)
         np.testing.assert_array_equal(labels.translate, layer.translate)
         record = labels.metadata["napari_segdl"]
-        assert record["engine"] == "tensorflow"  # auto keeps small images on TensorFlow
+        assert record["engine"] == "keras"  # auto keeps small images on Keras
         assert (record["model"], record["threshold"], record["source"]) == (
             "blobs",
             0.7,

@@ -39,7 +39,7 @@ class LayerPredicted:
     total: int
     uncertainty: Any = None
     places: list | None = None
-    engine: str = "tensorflow"
+    engine: str = "keras"
 
 
 @dataclass(frozen=True)

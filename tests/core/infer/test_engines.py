@@ -1,4 +1,4 @@
-"""ONNX Runtime and OpenVINO run the same network as TensorFlow: the same probabilities within
+"""ONNX Runtime and OpenVINO run the same network as Keras: the same probabilities within
 1e-4 in float32, through tiles, test-time augmentation and lazy chunks."""
 
 import dask.array as da
@@ -23,25 +23,25 @@ IMAGE = np.random.default_rng(0).random((200, 184)).astype(np.float32)
 
 
 @pytest.mark.parametrize("engine", ["onnxruntime", "openvino"])
-def test_float32_engines_match_tensorflow(model, engine):
-    expected = predict(model, IMAGE, probabilities=True, engine="tensorflow")
+def test_float32_engines_match_keras(model, engine):
+    expected = predict(model, IMAGE, probabilities=True, engine="keras")
     for options in ({}, {"tile": 160}, {"tta": True}):
-        reference = predict(model, IMAGE, probabilities=True, engine="tensorflow", **options)
+        reference = predict(model, IMAGE, probabilities=True, engine="keras", **options)
         scores = predict(model, IMAGE, probabilities=True, engine=engine, **options)
         assert np.abs(scores - reference).max() < 1e-4, options
     lazy = predict(model, da.from_array(IMAGE, chunks=100), probabilities=True, engine=engine)
     assert np.abs(lazy.compute() - expected).max() < 1e-4
-    assert getattr(model, "engine", "tensorflow") == "tensorflow"  # the caller's model unchanged
+    assert getattr(model, "engine", "keras") == "keras"  # the caller's model unchanged
 
 
 def test_reduced_precision_runs_close_to_float32(model):
-    reference = predict(model, IMAGE, probabilities=True, engine="tensorflow")
+    reference = predict(model, IMAGE, probabilities=True, engine="keras")
     scores = predict(model, IMAGE, probabilities=True, engine="openvino-bf16")
     assert scores.shape == reference.shape and np.abs(scores - reference).max() < 0.05
 
 
-def test_auto_keeps_small_images_on_tensorflow():
-    assert resolve("auto", 100 * 100) == "tensorflow"
+def test_auto_keeps_small_images_on_keras():
+    assert resolve("auto", 100 * 100) == "keras"
     assert resolve("auto", AUTO_MIN_PIXELS) == "openvino"  # installed with the test extras
     assert resolve("onnxruntime", 10) == "onnxruntime"
 
@@ -49,5 +49,5 @@ def test_auto_keeps_small_images_on_tensorflow():
 def test_an_unknown_engine_is_refused(model):
     with pytest.raises(SegDLError, match="Unknown engine 'cuda'; choose one of auto"):
         check_engine("cuda")
-    with pytest.raises(SegDLError, match="engine must be one of auto, tensorflow"):
+    with pytest.raises(SegDLError, match="engine must be one of auto, keras"):
         predict(model, IMAGE, engine="tpu")

@@ -103,9 +103,9 @@ def test_the_engine_counts_pixels_not_values(rgb_model):
     side = int(np.sqrt(AUTO_MIN_PIXELS)) - 24  # under the threshold in pixels, over it in values
     rgb = np.zeros((side, side, 3), np.uint8)
     assert rgb.size >= AUTO_MIN_PIXELS > side * side
-    assert PredictOptions().resolved(rgb_model, rgb).engine == "tensorflow"
+    assert PredictOptions().resolved(rgb_model, rgb).engine == "keras"
     first = np.moveaxis(rgb, -1, 0)
-    assert PredictOptions(channel_axis=0).resolved(rgb_model, first).engine == "tensorflow"
+    assert PredictOptions(channel_axis=0).resolved(rgb_model, first).engine == "keras"
 
 
 @pytest.mark.slow
@@ -116,7 +116,7 @@ def test_the_engine_recorded_is_the_engine_that_ran(tmp_path, rgb_model):
     rng = np.random.default_rng(0)
     for name, size in (("under", side - 24), ("over", side + 24)):
         tifffile.imwrite(tmp_path / f"{name}.tif", rng.integers(0, 255, (size, size, 3), np.uint8))
-    for name, expected in (("under", "tensorflow"), ("over", "openvino")):
+    for name, expected in (("under", "keras"), ("over", "openvino")):
         runners = rgb_model.keras_model.__dict__.get("_segdl_runners", {})
         assert "openvino" not in runners or expected == "openvino"
         predict_files(rgb_model, [tmp_path / f"{name}.tif"], tmp_path / name, progress=False)

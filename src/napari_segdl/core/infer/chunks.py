@@ -51,7 +51,7 @@ class ModelRef:
         if self._state is None:  # serialised once; a worker passes the same bytes on
             with tempfile.TemporaryDirectory() as folder:
                 data = Path(self._model.save(Path(folder) / "model.keras")).read_bytes()
-            engine = getattr(self._model, "engine", "tensorflow")
+            engine = getattr(self._model, "engine", "keras")
             self._state = {"data": data, "key": hashlib.sha256(data).hexdigest(), "engine": engine}
         return self._state
 
@@ -71,7 +71,7 @@ class ModelRef:
                     _LOADED[key] = load_model(path)
                 while len(_LOADED) > _LOADED_KEPT:  # the oldest first
                     del _LOADED[next(iter(_LOADED))]
-            self._model = with_engine(_LOADED[key], self._state.get("engine", "tensorflow"))
+            self._model = with_engine(_LOADED[key], self._state.get("engine", "keras"))
         return self._model
 
 

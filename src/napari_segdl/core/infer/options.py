@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import SegDLError
 from ..schema import check_value, group
 from ..stacks import has_channels
-from .runners import ENGINES, check_engine, resolve
+from .runners import ALIASES, ENGINES, check_engine, resolve
 
 _where, _objects, _outputs = group("where"), group("objects"), group("outputs")
 
@@ -51,7 +51,7 @@ class PredictOptions:
         str,
         "engine",
         "What runs the network: auto = OpenVINO (float32) when installed and the image has a "
-        "megapixel or more, else TensorFlow; openvino-bf16 is about twice as fast on CPUs with "
+        "megapixel or more, else Keras (on TensorFlow or PyTorch); openvino-bf16 is about twice as fast on CPUs with "
         "bfloat16, probabilities within about 1e-2.",
         choices=ENGINES,
         advanced=True,
@@ -167,6 +167,7 @@ class PredictOptions:
     )
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "engine", ALIASES.get(self.engine, self.engine))
         for item in fields(self):
             check_value(item, getattr(self, item.name))
         if self.scale is not None and self.diameter is not None:

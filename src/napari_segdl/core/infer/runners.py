@@ -1,6 +1,7 @@
-"""Which engine runs the network: TensorFlow (Keras), ONNX Runtime or OpenVINO.
+"""Which engine runs the network: Keras (on its backend, TensorFlow or PyTorch), ONNX Runtime
+or OpenVINO.
 
-The same network, converted once per model to ONNX (tf2onnx), runs in ONNX Runtime or OpenVINO
+The same network, converted once per model to ONNX (:mod:`..models.onnx`), runs in ONNX Runtime or OpenVINO
 behind the interface prediction uses (``predict_on_batch``, ``output_shape``), so tiles, lazy
 chunks, clusters and test-time augmentation work with every engine. OpenVINO is held to float32
 (``openvino``), or left to the CPU's reduced precision (``openvino-bf16``, bfloat16 on CPUs that
@@ -19,16 +20,19 @@ import numpy as np
 
 from ..errors import SegDLError
 
-ENGINES = ("auto", "tensorflow", "onnxruntime", "openvino", "openvino-bf16")
-#: Images smaller than this (pixels) stay on TensorFlow with ``auto``: converting the network
+ENGINES = ("auto", "keras", "onnxruntime", "openvino", "openvino-bf16")
+#: Earlier names of engines, still understood: "tensorflow" ran Keras before PyTorch could.
+ALIASES = {"tensorflow": "keras"}
+#: Images smaller than this (pixels) stay on Keras with ``auto``: converting the network
 #: (about 3 s) would cost more than the faster engine saves.
 AUTO_MIN_PIXELS = 2**20
 _PACKAGES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "openvino-bf16": "openvino"}
 
 
 def check_engine(engine: str | None) -> str:
-    """The engine asked for ("auto" when None); an unknown or missing one is refused."""
-    engine = engine or "auto"
+    """The engine asked for ("auto" when None, an earlier name as today's); an unknown or
+    missing one is refused."""
+    engine = ALIASES.get(engine, engine or "auto")
     if engine not in ENGINES:
         raise SegDLError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
     package = _PACKAGES.get(engine)
@@ -42,17 +46,17 @@ def check_engine(engine: str | None) -> str:
 
 def resolve(engine: str, pixels: int) -> str:
     """The engine that runs: ``auto`` is OpenVINO in float32 when it is installed and the image
-    is large enough to pay for the conversion, else TensorFlow."""
+    is large enough to pay for the conversion, else Keras."""
     if engine != "auto":
         return engine
     if pixels >= AUTO_MIN_PIXELS and importlib.util.find_spec("openvino") is not None:
         return "openvino"
-    return "tensorflow"
+    return "keras"
 
 
 def with_engine(model, engine: str):
     """A copy of ``model`` (sharing its network) that predicts with ``engine``."""
-    if getattr(model, "engine", "tensorflow") == engine:
+    if getattr(model, "engine", "keras") == engine:
         return model
     clone = copy.copy(model)
     clone.engine = engine
@@ -60,9 +64,9 @@ def with_engine(model, engine: str):
 
 
 def network_for(model):
-    """What runs ``model``'s network with its engine (the Keras model for TensorFlow)."""
-    engine = getattr(model, "engine", "tensorflow")
-    if engine == "tensorflow":
+    """What runs ``model``'s network with its engine (the Keras model for Keras)."""
+    engine = getattr(model, "engine", "keras")
+    if engine == "keras":
         return model.keras_model
     cache = model.keras_model.__dict__.setdefault("_segdl_runners", {})
     if engine not in cache:
