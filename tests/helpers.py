@@ -1,6 +1,14 @@
 """What many tests share: a tiny network's hyper-parameters, synthetic blobs, notifications."""
 
 import numpy as np
+import pytest
+
+from napari_segdl.core.backend import wanted_backend
+
+#: For tests of TensorFlow's own behaviour (its log lines, its distribution strategies).
+tensorflow_only = pytest.mark.skipif(
+    wanted_backend() != "tensorflow", reason="TensorFlow's own behaviour: its backend only"
+)
 
 #: Hyper-parameters of a network small enough to train in seconds on two CPU cores.
 TINY = {
@@ -13,20 +21,21 @@ TINY = {
 }
 
 
-def untrained_model(channels: int = 1):
-    """A two-class U-Net of depth 2 and 4 filters, untrained: enough to test what runs it."""
+def untrained_model(channels: int = 1, arch: str = "unet"):
+    """A two-class U-Net (or SegNet) of depth 2 and 4 filters, untrained: enough to test what
+    runs it."""
     from napari_segdl.core.bundle import ModelInfo, SegModel
     from napari_segdl.core.models import build_model
 
     info = ModelInfo(
-        arch="unet",
+        arch=arch,
         arch_params={"depth": 2, "filters": 4},
         classes={"mode": "dense", "values": [0, 1], "names": ["0", "1"]},
         channels=channels,
         normalization={"method": "percentile", "low": 1.0, "high": 99.8},
         patch=32,
     )
-    return SegModel(build_model("unet", channels, 2, depth=2, filters=4), info)
+    return SegModel(build_model(arch, channels, 2, depth=2, filters=4), info)
 
 
 def make_blobs(shape=(96, 128), count=12, value=255, seed=0):

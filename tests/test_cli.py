@@ -10,7 +10,7 @@ import tifffile
 from PIL import Image
 
 from capture_files import camera_exif
-from helpers import make_blobs
+from helpers import make_blobs, tensorflow_only
 from napari_segdl.cli import main
 
 TINY_ARGS = [
@@ -59,7 +59,7 @@ def test_train_then_predict(dataset, capsys):
     labels = tifffile.imread(out / "a.tif")
     assert labels.shape == (96, 128) and set(np.unique(labels)) <= {0, 255}
     with tifffile.TiffFile(out / "a.tif") as written:
-        assert written.shaped_metadata[0]["engine"] == "tensorflow"  # auto: a small image
+        assert written.shaped_metadata[0]["engine"] == "keras"  # auto: a small image
     again = dataset / "again"
     assert (
         main(
@@ -313,6 +313,7 @@ def test_a_folder_given_as_the_model_says_so(dataset, capsys):
 
 
 @pytest.mark.slow
+@tensorflow_only
 def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_verbose(tmp_path, trained_model):
     model = trained_model.save(tmp_path / "m.keras")
     image, _ = make_blobs()

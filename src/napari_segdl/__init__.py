@@ -1,12 +1,17 @@
 """napari-segdl: train U-Net segmentation models from painted labels, in napari or headless.
 
 The public headless API lives here. Nothing heavy is imported at import time:
-TensorFlow/Keras load on the first call that needs them.
+TensorFlow/Keras load on the first call that needs them. ``NAPARI_SEGDL_BACKEND`` chooses Keras'
+backend from here on, for a Keras imported after this package too.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .core.backend import apply_backend_setting
+
+apply_backend_setting()
 
 __version__ = "0.1.0"
 

@@ -137,9 +137,11 @@ def start_choices(_widget=None) -> list[tuple[str, str]]:
 
 def option_widgets(checkpoint_dir) -> dict:
     """The dock's settings that are not training parameters: where to start, a preset, the
-    channel axis, the checkpoint folder, the live preview and the advanced-settings toggle."""
+    channel axis, the checkpoint folder, the live preview, Keras' backend and the
+    advanced-settings toggle."""
     from magicgui.widgets import CheckBox, ComboBox, FileEdit, SpinBox
 
+    from ..core.backend import FRAMEWORKS, installed_backends, wanted_backend
     from ..core.train.presets import PRESETS
     from ..core.train.rundata import DEFAULT_CAP_MIB
     from ._common import channel_axis_combo
@@ -191,6 +193,16 @@ def option_widgets(checkpoint_dir) -> dict:
             tooltip="Each run keeps the images and labels it trained on, compressed, beside "
             "its model (the Runs dock reopens them); runs with more data than this are not kept "
             "(you are told). 0: keep none.",
+        ),
+        "backend": ComboBox(
+            label="backend",
+            choices=[
+                (f"default ({wanted_backend()})", ""),
+                *((FRAMEWORKS[name], name) for name in installed_backends()),
+            ],
+            tooltip="The framework Keras trains on, in this dock's worker process (a change "
+            "starts a new one at the next run). The model is the same Keras file whichever "
+            "trained it, and predicts on any of them.",
         ),
         "show_advanced": CheckBox(text="advanced settings"),
     }

@@ -54,7 +54,7 @@ class TrainWidget(Dock):
         self.advanced = Container(
             name="advanced",
             visible=False,
-            widgets=[*advanced, self.channel_axis, self.checkpoints, self.keep_data],
+            widgets=[*advanced, self.channel_axis, self.checkpoints, self.keep_data, self.backend],
         )
         self.adapt_button = PushButton(
             name="adapt_button",
@@ -108,6 +108,13 @@ class TrainWidget(Dock):
         self.pairs.changed.connect(lambda *_: parts.offer_dims(self))
         self.dims.changed.connect(lambda *_: parts.suggest_volume_settings(self))
         parts.offer_dims(self)
+
+    @property
+    def process(self):
+        """This dock's worker process, on the backend the dock shows."""
+        process = super().process
+        process.backend = self.backend.value or None
+        return process
 
     def closing(self) -> None:
         """The viewer closed: its worker process ends with it (checkpoints stay on disk)."""

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 
+from ..core.backend import choose_backend
 from ..core.errors import SegDLError
 from .parser import build_parser, prediction_options, training_params
 
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         os.environ["NAPARI_SEGDL_VERBOSE"] = "1"
     try:
+        if args.backend:
+            choose_backend(args.backend)
         return _run(args)
     except SegDLError as error:
         print(f"napari-segdl: error: {error}", file=sys.stderr)

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from .. import __version__
+from ..core.backend import BACKEND_ENV, BACKENDS, backend_line
 from ..core.infer.options import parameters as predict_parameters
 from ..core.schema import Spec, default, spec
 from ..core.train.config import parameters as train_parameters
@@ -198,7 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="napari-segdl",
         description="Train U-Net segmentation models on painted labels and predict label images.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}; {backend_line()}"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        help=f"Keras' backend for this command (default: ${BACKEND_ENV}, else $KERAS_BACKEND, "
+        "else tensorflow); models trained on one load on the others",
+    )
     parser.add_argument(
         "--verbose", action="store_true", help="show TensorFlow's own start-up and log lines"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import TINY
+from helpers import TINY, tensorflow_only
 from napari_segdl import load_model, predict, train
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.train.devices import out_of_memory_advice, wants_mixed_precision
@@ -44,6 +44,7 @@ print(json.dumps({{
 
 
 @pytest.mark.slow
+@tensorflow_only
 def test_two_devices_train_one_model_with_mirrored_strategy():
     script = MIRRORED.format(tests=str(TESTS))
     done = subprocess.run(
@@ -107,6 +108,7 @@ def test_unknown_device_settings_are_refused(blobs, field, value):
 
 
 @pytest.mark.slow
+@pytest.mark.both_backends
 def test_bfloat16_trains_with_float32_outputs(blobs):
     from napari_segdl.core.train.devices import wants_mixed_precision
 
@@ -117,3 +119,17 @@ def test_bfloat16_trains_with_float32_outputs(blobs):
     assert model.info.training["mixed_precision"] == "mixed_bfloat16"
     scores = predict(model, image, probabilities=True)
     assert scores.dtype == np.float32 and np.allclose(scores.sum(-1), 1, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("message", "device"),
+    [
+        ("CUDA out of memory. Tried to allocate 2.00 GiB", "The CUDA GPU (PyTorch)"),
+        ("MPS backend out of memory (MPS allocated: 17.00 GB)", "The Apple GPU (PyTorch's MPS)"),
+    ],
+)
+def test_pytorch_out_of_memory_says_so_in_pytorch_words(message, device):
+    advice = out_of_memory_advice(RuntimeError(message), 16, 512)
+    assert str(advice).startswith(f"{device} ran out of memory training batches of 16")
+    assert "smaller batch (e.g. 8) or patch (256)" in str(advice)
+    assert "PyTorch keeps memory it freed for reuse" in str(advice)

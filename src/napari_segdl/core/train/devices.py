@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ..backend import gpu_names, load_keras
+from ..backend import gpu_names, gpu_prefers_bfloat16, load_keras
 from ..errors import SegDLError
 
 
@@ -77,14 +77,20 @@ class Devices:
 
 def wants_mixed_precision(setting: str) -> str | None:
     """The Keras dtype policy of a setting (None: float32): "on" float16, "bfloat16", "off"
-    none; "auto" float16 when a GPU trains, bfloat16 on a CPU with bfloat16 instructions
-    (AVX-512 BF16 or AMX) under TensorFlow, where it trains 1.6x the patches in the same time
-    at the same quality (docs/benchmarks.md), else none."""
+    none; "auto" on a GPU bfloat16 where it is as fast as float16 (CUDA GPUs from Ampere on,
+    TensorFlow or PyTorch: no loss scaling) else float16; on a CPU with bfloat16 instructions
+    (AVX-512 BF16 or AMX) bfloat16 under TensorFlow, where it trains 1.6x the patches in the
+    same time at the same quality, not under PyTorch, where it trained no faster
+    (docs/benchmarks.md); else none."""
     if setting == "bfloat16":
         return "mixed_bfloat16"
-    if setting == "on" or (setting == "auto" and gpu_names()):
+    if setting == "on":
         return "mixed_float16"
-    if setting == "auto" and cpu_has_bfloat16() and load_keras().backend.backend() == "tensorflow":
+    if setting != "auto":
+        return None
+    if gpu_names():
+        return "mixed_bfloat16" if gpu_prefers_bfloat16() else "mixed_float16"
+    if cpu_has_bfloat16() and load_keras().backend.backend() == "tensorflow":
         return "mixed_bfloat16"
     return None
 
@@ -126,9 +132,22 @@ def out_of_memory_advice(error: BaseException, batch: int, patch: int) -> SegDLE
     if not any(marker in text for marker in _OOM_MARKERS):
         return None
     smaller_patch = max(patch // 2, 32)
+    device = "The device"
+    if "MPS" in text:  # PyTorch on an Apple GPU, which shares the Mac's memory
+        device = "The Apple GPU (PyTorch's MPS)"
+    elif "CUDA out of memory" in text or "OutOfMemoryError" in text:
+        device = "The CUDA GPU (PyTorch)"
+    torch = (
+        ""
+        if device == "The device"
+        else (
+            " PyTorch keeps memory it freed for reuse: close other GPU programs, or free this "
+            "one's memory (the dock's Free memory) before training again."
+        )
+    )
     return SegDLError(
-        f"The device ran out of memory training batches of {batch} patches of {patch}x{patch} "
+        f"{device} ran out of memory training batches of {batch} patches of {patch}x{patch} "
         f"pixels. Use a smaller batch (e.g. {max(batch // 2, 1)}) or patch ({smaller_patch}), "
         "fewer filters, or mixed precision on a GPU; the best model so far is in the "
-        "checkpoint folder if one was set."
+        f"checkpoint folder if one was set.{torch}"
     )

@@ -62,12 +62,16 @@ def _settle_in(folder: str) -> None:
     os.environ["TMPDIR"] = tempfile.tempdir = folder
 
 
-def serve(jobs, events, stop, inbox, folder: str) -> None:
+def serve(jobs, events, stop, inbox, folder: str, backend: str | None = None) -> None:
     """Say that it is ready, then run jobs from ``jobs`` until ``None`` comes or the viewer's
-    process ends."""
+    process ends; Keras, when a job loads it, runs on ``backend`` (None: the inherited choice)."""
     global _events, _stop, _inbox
     _events, _stop, _inbox = events, stop, inbox
     _settle_in(folder)
+    if backend:
+        from ..backend import BACKEND_ENV
+
+        os.environ[BACKEND_ENV] = os.environ["KERAS_BACKEND"] = backend
     threading.Thread(
         target=_leave_with_parent, args=(folder,), daemon=True, name="segdl-parent-watch"
     ).start()

@@ -6,20 +6,18 @@ to its standard error. The child stays alive between jobs (a second prediction d
 TensorFlow again) and ends with :meth:`close` — when the dock that owns it closes, on request
 ("free memory"), or with the Python process. It never runs the viewer's own script again,
 however the viewer was started (see :func:`main_module_hidden`), and its temporary files live in
-a folder of its own that goes with it.
+a folder of its own that goes with it. Its Keras runs on :attr:`WorkerProcess.backend` (None:
+the process's own choice, :func:`~napari_segdl.core.backend.wanted_backend`); a child on another
+backend is replaced at the next job.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
-import sys
 import tempfile
 import threading
 import time
-import types
 import weakref
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -28,14 +26,13 @@ from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
 from ..errors import SegDLError
+from .lifecycle import STDERR_NAME, death_message, main_module_hidden, stderr_tail, stderr_to
 
 #: Seconds without a word from a working child before it is reported as silent.
 HANG_SECONDS = 300.0
 #: Seconds a new child has to say it is ready (it imports only the standard library and
 #: napari_segdl's light modules before that) before it is reported as not starting.
 READY_SECONDS = 60.0
-#: The child's standard error, in its folder: its tail says why a child died.
-STDERR_NAME = "stderr.log"
 
 
 class ChildDied(SegDLError):
@@ -53,80 +50,6 @@ class Silent:
     seconds: float
 
 
-@contextlib.contextmanager
-def main_module_hidden():
-    """Start ``spawn`` children that do not run the parent's ``__main__`` again.
-
-    ``spawn`` re-imports the parent's main module in the child (by path, or by name under
-    ``python -m``), so a viewer made at module level in a script, in ``python -m``, or by the
-    ``napari`` command would be made again in the child, which then never serves a job (and
-    fails with multiprocessing's "bootstrapping phase" error if the script trains). The jobs
-    never live in ``__main__``, so while a child starts ``__main__`` is an empty module: the
-    child runs napari_segdl's code only. The parent's module is back when :meth:`start` returns.
-    """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
-
-
-@contextlib.contextmanager
-def stderr_to(path: Path):
-    """Give a child started meanwhile ``path`` as its standard error, from its first line on
-    (its interpreter's start and imports included). The parent's own standard error is back
-    when the child has started (a few milliseconds)."""
-    if sys.stderr is not None:  # None under pythonw
-        sys.stderr.flush()
-    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    saved = os.dup(2)
-    try:
-        os.dup2(log, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(log)
-
-
-def stderr_tail(folder, lines: int = 3, chars: int = 400) -> str:
-    """The last non-empty ``lines`` the child wrote to its standard error, on one line."""
-    try:
-        text = (Path(folder) / STDERR_NAME).read_text(errors="replace")
-    except OSError:
-        return ""
-    last = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
-    return " | ".join(last)[-chars:]
-
-
-def death_message(exitcode: int | None, ended: bool, last_words: str = "") -> str:
-    """How the child ended, in words (with the tail of its standard error, when it wrote)."""
-    if ended:
-        return "The worker process was ended on request"
-    said = f" (it wrote: {last_words})" if last_words else ""
-    if exitcode is not None and exitcode < 0:
-        number = -exitcode
-        name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
-        why = {
-            "SIGKILL": "killed (SIGKILL: out of memory, or ended from outside)",
-            "SIGSEGV": "crashed in native code (SIGSEGV)",
-            "SIGABRT": "aborted in native code (SIGABRT)",
-            "SIGBUS": "crashed in native code (SIGBUS)",
-            "SIGTERM": "terminated (SIGTERM)",
-        }.get(name, f"ended by signal {name}")
-        if name in ("SIGKILL", "SIGTERM"):  # from outside: what it wrote last is not why
-            said = ""
-        return f"The worker process was {why}{said}"
-    if last_words:
-        return f"The worker process exited unexpectedly (exit code {exitcode}){said}"
-    return (
-        f"The worker process exited unexpectedly (exit code {exitcode}; it wrote nothing to "
-        "its standard error)"
-    )
-
-
 class WorkerProcess:
     """One ``spawn`` child running jobs one at a time; thread-safe for one caller of
     :meth:`call` and any number of callers of :meth:`request_stop`, :meth:`send`, :meth:`end`.
@@ -137,7 +60,14 @@ class WorkerProcess:
     :class:`ChildFailed` with the child's traceback.
     """
 
-    def __init__(self, hang_seconds: float = HANG_SECONDS, ready_seconds: float = READY_SECONDS):
+    def __init__(
+        self,
+        hang_seconds: float = HANG_SECONDS,
+        ready_seconds: float = READY_SECONDS,
+        backend: str | None = None,
+    ):
+        self.backend = backend  # Keras' backend in the child (None: this process's choice)
+        self._started_on: str | None = None
         self.hang_seconds = hang_seconds
         self.ready_seconds = ready_seconds
         self._context = get_context("spawn")
@@ -222,8 +152,10 @@ class WorkerProcess:
         raise ChildDied(message)
 
     def _start(self) -> None:
-        if self.alive:
+        if self.alive and self._started_on == self.backend:
             return
+        if self.alive:  # a child on another backend leaves first
+            self._retire()
         from .child import serve
 
         self._remove_folder()  # of a child that ended between jobs
@@ -233,7 +165,7 @@ class WorkerProcess:
         self._events, events_in = self._context.Pipe(duplex=False)
         self._process = self._context.Process(
             target=serve,
-            args=(jobs_out, events_in, self._stop, self._inbox, str(self._folder)),
+            args=(jobs_out, events_in, self._stop, self._inbox, str(self._folder), self.backend),
             name="napari-segdl worker",
             daemon=True,  # multiprocessing ends it when this Python process exits
         )
@@ -241,6 +173,7 @@ class WorkerProcess:
             self._process.start()
         jobs_out.close()
         events_in.close()
+        self._started_on = self.backend
         self._wait_until_ready()
 
     def _wait_until_ready(self) -> None:
@@ -286,7 +219,14 @@ class WorkerProcess:
             self.end()
             return
         try:
-            process, self._process = self._process, None
+            self._retire(timeout)
+        finally:
+            self._lock.release()
+
+    def _retire(self, timeout: float = 5.0) -> None:
+        """Ask an idle child to leave (killed if it does not), and remove its folder."""
+        process, self._process = self._process, None
+        try:
             if process is None or not process.is_alive():
                 return
             with contextlib.suppress(OSError):
@@ -297,4 +237,3 @@ class WorkerProcess:
                 process.join(timeout)
         finally:
             self._remove_folder()
-            self._lock.release()

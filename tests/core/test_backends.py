@@ -1,0 +1,146 @@
+"""Keras' backend chosen per process (NAPARI_SEGDL_BACKEND, KERAS_BACKEND, --backend): refused
+with one line when its framework is missing; models cross between TensorFlow and PyTorch."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from helpers import untrained_model
+from napari_segdl import load_model, predict
+from napari_segdl.core.backend import (
+    FRAMEWORKS,
+    choose_backend,
+    describe_devices,
+    load_keras,
+    wanted_backend,
+)
+from napari_segdl.core.errors import SegDLError
+
+#: Runs the napari-segdl command with PyTorch hidden, as on a machine without it.
+WITHOUT_TORCH = """
+import sys
+sys.modules["torch"] = None
+from napari_segdl.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _other_backend() -> str:
+    other = "torch" if load_keras().backend.backend() == "tensorflow" else "tensorflow"
+    if importlib.util.find_spec(other) is None:
+        pytest.skip(f"{other} is not installed")
+    return other
+
+
+def _env(**changes) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND",)}
+    return env | changes
+
+
+def test_an_unknown_backend_is_refused():
+    with pytest.raises(SegDLError, match="Unknown backend 'mxnet'; choose one of tensorflow"):
+        choose_backend("mxnet")
+
+
+def test_keras_on_another_backend_is_refused_with_what_to_do():
+    other = "torch" if load_keras().backend.backend() == "tensorflow" else "tensorflow"
+    with pytest.raises(SegDLError, match=f"start again with NAPARI_SEGDL_BACKEND={other}"):
+        choose_backend(other)
+    assert choose_backend(None) == load_keras().backend.backend() == wanted_backend()
+
+
+@pytest.mark.parametrize("how", ["flag", "setting"])
+def test_a_backend_without_its_framework_is_one_line_of_advice(tmp_path, how):
+    image = tmp_path / "image.tif"
+    image.write_bytes(b"")  # never read: the backend is refused first
+    args = ["predict", "nuclei", str(image), "--out", str(tmp_path / "out")]
+    flag, env = (["--backend", "torch"], _env()) if how == "flag" else ([], _env())
+    if how == "setting":
+        env["NAPARI_SEGDL_BACKEND"] = "torch"
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TORCH, *flag, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "napari-segdl: error: The torch backend needs PyTorch, not installed: pip install "
+        "'napari-segdl[torch]' (docs/install.md: CPU-only or CUDA)."
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_version_and_the_device_line_name_the_backend():
+    for backend, framework in (("tensorflow", "TensorFlow"), ("torch", "PyTorch")):
+        done = subprocess.run(
+            [sys.executable, "-m", "napari_segdl.cli", "--version"],
+            capture_output=True,
+            text=True,
+            env=_env(NAPARI_SEGDL_BACKEND=backend),
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f" on {backend} ({framework}" in done.stdout, done.stdout
+    assert FRAMEWORKS[load_keras().backend.backend()] in describe_devices()
+
+
+CROSS = """
+import json, sys
+import numpy as np
+from napari_segdl import load_model, predict
+from napari_segdl.core.models import build_model
+import keras  # after napari_segdl: on the backend it was told
+image = np.load(sys.argv[1])
+report = {"backend": keras.backend.backend()}
+for arch in ("unet", "segnet"):
+    model = load_model(f"{sys.argv[2]}/{arch}-here.keras")
+    np.save(f"{sys.argv[2]}/{arch}-there.npy", predict(model, image, probabilities=True))
+    model.save(f"{sys.argv[2]}/{arch}-there.keras")
+    fresh = build_model(arch, 1, 2, depth=2, filters=4)
+    report[arch] = [fresh.count_params(), [type(layer).__name__ for layer in fresh.layers]]
+print(json.dumps(report))
+"""
+
+
+def test_models_cross_between_tensorflow_and_pytorch(tmp_path):
+    """Saved under this process's backend, loaded and saved again under the other: the same
+    probabilities (within 1e-4) both ways, the same network and parameter count."""
+    import keras
+
+    from napari_segdl.core.models import build_model
+
+    other = _other_backend()
+    keras.utils.set_random_seed(5)
+    image = np.random.default_rng(1).random((72, 88)).astype(np.float32)
+    np.save(tmp_path / "image.npy", image)
+    here = {}
+    for arch in ("unet", "segnet"):
+        model = untrained_model(arch=arch)
+        model.save(tmp_path / f"{arch}-here.keras")
+        here[arch] = predict(model, image, probabilities=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CROSS, str(tmp_path / "image.npy"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=_env(NAPARI_SEGDL_BACKEND=other),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["backend"] == other
+    for arch in ("unet", "segnet"):
+        there = np.load(tmp_path / f"{arch}-there.npy")
+        assert np.abs(there - here[arch]).max() < 1e-4, arch
+        back = predict(load_model(tmp_path / f"{arch}-there.keras"), image, probabilities=True)
+        assert np.abs(back - here[arch]).max() < 1e-4, arch
+        fresh = build_model(arch, 1, 2, depth=2, filters=4)
+        layers = [type(layer).__name__ for layer in fresh.layers]
+        assert report[arch] == [fresh.count_params(), layers], arch
