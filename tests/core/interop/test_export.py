@@ -9,10 +9,14 @@ import pytest
 
 from helpers import TINY, make_blobs
 from napari_segdl import export_bioimageio, train
+from napari_segdl.core.backend import wanted_backend
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.preprocess import Recipe
 
 pytestmark = pytest.mark.slow
+
+#: The weights a package gets from the backend it was exported on, beside ONNX and Keras.
+NATIVE = {"tensorflow": "tensorflow_saved_model_bundle", "torch": "torchscript"}[wanted_backend()]
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +40,11 @@ def _bioimageio_test(path, weight_format):
 @pytest.mark.parametrize(
     ("arch", "formats"),
     [
-        ("unet", ["onnx", "tensorflow_saved_model_bundle", "keras_v3"]),
-        ("segnet", ["onnx", "tensorflow_saved_model_bundle"]),
+        ("unet", ["onnx", NATIVE, "keras_v3"]),
+        ("segnet", ["onnx", NATIVE]),
     ],
 )
+@pytest.mark.both_backends
 def test_exports_pass_the_model_zoo_test_in_every_weight_format(models, tmp_path, arch, formats):
     path = tmp_path / f"{arch}.zip"
     report = export_bioimageio(
@@ -57,7 +62,7 @@ def test_exports_pass_the_model_zoo_test_in_every_weight_format(models, tmp_path
         assert any("SegNet" in w for w in report.warnings)
     # bioimageio.core's Keras backend sets KERAS_BACKEND for the process (torch by default),
     # which later subprocesses inherit: it stays the backend this Keras runs on
-    assert os.environ["KERAS_BACKEND"] == "tensorflow"
+    assert os.environ["KERAS_BACKEND"] == wanted_backend()
 
 
 def test_the_package_describes_sizes_halo_and_labels(models, tmp_path):
@@ -106,7 +111,7 @@ def test_the_command_exports_the_bundled_model_and_refuses_to_overwrite(tmp_path
     args = ["export", "nuclei", "--bioimageio", str(out), "--author", "Grace Hopper"]
     assert main([*args, "--cite", "DSB 2018=10.1038/s41592-019-0612-7"]) == 0
     assert (
-        f"wrote {out} (onnx, tensorflow_saved_model_bundle, keras_v3)" in capsys.readouterr().out
+        f"wrote {out} (onnx, {NATIVE}, keras_v3)" in capsys.readouterr().out
     )
     assert main(args) == 2
     assert "exists; choose another name or overwrite" in capsys.readouterr().err

@@ -36,6 +36,7 @@ def test_output_shape_for_any_multiple_of_two_to_the_depth(channels, classes, de
 
 
 @pytest.mark.slow
+@pytest.mark.both_backends
 def test_segnet_trains_saves_and_loads_in_safe_mode(tmp_path):
     image, labels = make_blobs()
     model = train(image, labels, arch="segnet", epochs=2, **TINY)

@@ -9,6 +9,7 @@ from napari_segdl.core.errors import SegDLError
 
 
 @pytest.mark.slow
+@pytest.mark.both_backends
 def test_dense_training_learns_and_reports_events(blobs):
     image, labels = blobs
     original = image.copy(), labels.copy()
@@ -171,6 +172,7 @@ def test_presets_are_valid_configs_and_flags_win():
 
 
 @pytest.mark.slow
+@pytest.mark.both_backends
 def test_checkpoints_hold_the_best_model_and_resume(tmp_path, blobs):
     from napari_segdl import load_model
 

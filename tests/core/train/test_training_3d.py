@@ -41,6 +41,7 @@ def test_a_few_painted_slices_train_a_3d_network_in_sparse_mode():
 
 
 @pytest.mark.parametrize("arch", ["unet", "segnet"])
+@pytest.mark.both_backends
 def test_3d_instances_and_continuing_keeps_the_3d_network(arch):
     image, labels = make_balls(shape=(16, 48, 48), count=6)
     model = train(image, labels, mode="instance", arch=arch, epochs=2, **TINY_3D)

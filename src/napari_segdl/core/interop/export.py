@@ -1,8 +1,9 @@
 """Export a napari-segdl model as a BioImage Model Zoo package (bioimageio.spec, format 0.5).
 
-The package holds the network as ONNX and TensorFlow SavedModel weights (which the Java tools,
-deepImageJ and Icy through JDLL, run) and as a plain Keras v3 file (U-Net; SegNet's pooling
-layers are napari-segdl's own, so a SegNet package carries the other two); its input and output
+The package holds the network as ONNX weights and, from the backend it runs on, TensorFlow
+SavedModel (TensorFlow) or TorchScript (PyTorch) weights, which the Java tools (deepImageJ and
+Icy through JDLL) and Python's run, and as a plain Keras v3 file (U-Net; SegNet's pooling layers
+are napari-segdl's own, so a SegNet package carries the other two); its input and output
 axes with sizes from the network's grid and the halo from its receptive margin; the stored
 percentile normalisation as ``scale_range``; test tensors and a cover from a real image; a
 model card as documentation; and napari-segdl's own description (label values, mode, instance
@@ -21,22 +22,15 @@ import numpy as np
 
 from ..bundle import SegModel, load_model
 from ..errors import SegDLError
-from ..models.onnx import ONNX_OPSET, quiet, write_onnx
+from ..models.onnx import quiet
 from .card import cover_picture, model_card, unsupported_steps
-from .weights import (
-    custom_layers,
-    keep_keras_backend,
-    tensorflow_version,
-    write_keras,
-    write_saved_model,
-)
+from .weights import describe_weights, keep_keras_backend, write_weights
 
 #: What each architecture's paper is, for the package's citations.
 PAPERS = {
     "unet": ("Ronneberger et al. 2015, U-Net", "10.1007/978-3-319-24574-4_28"),
     "segnet": ("Badrinarayanan et al. 2017, SegNet", "10.1109/TPAMI.2016.2644615"),
 }
-WEIGHT_FORMATS = ("onnx", "tensorflow_saved_model_bundle", "keras_v3")
 
 
 @dataclass
@@ -88,7 +82,7 @@ def export_bioimageio(
         warnings.append("no authors given: the package names 'unknown' (set --author)")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        written = _weights(model, work, warnings)
+        written = write_weights(model.keras_model, work, warnings)
         test_input, test_output = _test_tensors(model, image)
         np.save(work / "test_input.npy", test_input)
         np.save(work / "test_output.npy", test_output)
@@ -100,22 +94,6 @@ def export_bioimageio(
         with quiet():
             save_bioimageio_package(descr, output_path=path)
     return Export(path, list(written), warnings)
-
-
-def _weights(model: SegModel, work: Path, warnings: list[str]) -> dict[str, Path]:
-    network = model.keras_model
-    written = {
-        "onnx": write_onnx(network, work / "weights.onnx"),
-        "tensorflow_saved_model_bundle": write_saved_model(network, work / "tf_saved_model.zip"),
-    }
-    if custom_layers(network):
-        warnings.append(
-            "SegNet: Keras weights are left out (its pooling layers are napari-segdl's); "
-            "the package carries ONNX and TensorFlow SavedModel weights"
-        )
-    else:
-        written["keras_v3"] = write_keras(network, work / "model.keras")
-    return written
 
 
 def _sizes(model: SegModel) -> list[tuple[str, int, int]]:
@@ -236,21 +214,6 @@ def _description(model, work, written, name, description, authors, license, cite
     entries = [bmz.CiteEntry(text=paper, doi=bmz.Doi(doi))] + [
         bmz.CiteEntry(text=text, **_where(ref)) for text, ref in (cite or [])
     ]
-    version = tensorflow_version()
-    weights = {
-        "onnx": bmz.OnnxWeightsDescr(source=written["onnx"], opset_version=ONNX_OPSET),
-        "tensorflow_saved_model_bundle": bmz.TensorflowSavedModelBundleWeightsDescr(
-            source=written["tensorflow_saved_model_bundle"], tensorflow_version=version
-        ),
-    }
-    if "keras_v3" in written:
-        import keras
-
-        weights["keras_v3"] = bmz.KerasV3WeightsDescr(
-            source=written["keras_v3"],
-            keras_version=keras.__version__,
-            backend=("tensorflow", version),
-        )
     arch = {"unet": "U-Net", "segnet": "SegNet"}.get(model.info.arch, model.info.arch)
     return bmz.ModelDescr(
         name=name or f"napari-segdl {arch} {dims}D {model.class_map.mode}",
@@ -265,7 +228,7 @@ def _description(model, work, written, name, description, authors, license, cite
         tags=["napari-segdl", arch.lower(), f"{dims}d", model.class_map.mode, "segmentation"],
         inputs=[inputs],
         outputs=[output],
-        weights=bmz.WeightsDescr(**weights),
+        weights=bmz.WeightsDescr(**describe_weights(written)),
         config=bmz.Config(napari_segdl=package_config(model)),
     )
 

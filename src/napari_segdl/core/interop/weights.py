@@ -1,9 +1,11 @@
-"""A trained network in the weight formats other tools run: Keras v3, TensorFlow SavedModel (ONNX:
-:mod:`napari_segdl.core.models.onnx`, which the engines use too).
+"""A trained network in the weight formats other tools run: Keras v3, TensorFlow SavedModel,
+TorchScript (ONNX: :mod:`napari_segdl.core.models.onnx`, which the engines use too).
 
 Each writer takes the Keras network of a :class:`~napari_segdl.core.bundle.SegModel` and writes
 one file (the SavedModel as a zip, as the BioImage Model Zoo packs it); a format whose
-converter is not installed is refused with the package to install.
+converter is not installed is refused with the package to install. Which formats a package gets
+depends on the backend Keras runs on (:func:`write_weights`): the SavedModel needs TensorFlow's,
+TorchScript PyTorch's.
 """
 
 from __future__ import annotations
@@ -93,7 +95,82 @@ def write_saved_model(network, path: Path) -> Path:
     return path
 
 
-def tensorflow_version() -> str:
-    import tensorflow as tf
+def write_torchscript(network, path: Path) -> Path:
+    """``network`` traced to TorchScript (PyTorch backend): any batch and spatial size."""
+    import warnings
 
-    return tf.__version__.split("+")[0]
+    import torch
+
+    from ..models.onnx import sample_input
+
+    network.eval()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on Keras' Python-side shape checks
+        traced = torch.jit.trace(network, (sample_input(network),), check_trace=False)
+    traced.save(str(path))
+    return path
+
+
+def write_weights(network, work: Path, warnings: list[str]) -> dict[str, Path]:
+    """The package's weight files in ``work``, by the Model Zoo's format names: ONNX; the
+    SavedModel under TensorFlow or TorchScript under PyTorch; Keras v3 unless the network has
+    napari-segdl's own layers (a warning says so)."""
+    from ..models.onnx import write_onnx
+
+    backend = load_keras().backend.backend()
+    written = {"onnx": write_onnx(network, work / "weights.onnx")}
+    if backend == "tensorflow":
+        written["tensorflow_saved_model_bundle"] = write_saved_model(
+            network, work / "tf_saved_model.zip"
+        )
+    elif backend == "torch":
+        written["torchscript"] = write_torchscript(network, work / "weights.torchscript.pt")
+    others = " and ".join(
+        {
+            "tensorflow_saved_model_bundle": "TensorFlow SavedModel",
+            "torchscript": "TorchScript",
+        }.get(name, name.upper())
+        for name in written
+    )
+    if custom_layers(network):
+        warnings.append(
+            "SegNet: Keras weights are left out (its pooling layers are napari-segdl's); "
+            f"the package carries {others} weights"
+        )
+    else:
+        written["keras_v3"] = write_keras(network, work / "model.keras")
+    return written
+
+
+def describe_weights(written: dict[str, Path]) -> dict:
+    """The Model Zoo's descriptions of the files of :func:`write_weights`, with the versions
+    that wrote them."""
+    from bioimageio.spec.model import v0_5 as bmz
+
+    from ..models.onnx import ONNX_OPSET
+
+    keras = load_keras()
+    backend = keras.backend.backend()
+    framework = _version(backend)
+    weights = {"onnx": bmz.OnnxWeightsDescr(source=written["onnx"], opset_version=ONNX_OPSET)}
+    if "tensorflow_saved_model_bundle" in written:
+        weights["tensorflow_saved_model_bundle"] = bmz.TensorflowSavedModelBundleWeightsDescr(
+            source=written["tensorflow_saved_model_bundle"], tensorflow_version=framework
+        )
+    if "torchscript" in written:
+        weights["torchscript"] = bmz.TorchscriptWeightsDescr(
+            source=written["torchscript"], pytorch_version=framework
+        )
+    if "keras_v3" in written:
+        weights["keras_v3"] = bmz.KerasV3WeightsDescr(
+            source=written["keras_v3"],
+            keras_version=keras.__version__,
+            backend=(backend, framework),
+        )
+    return weights
+
+
+def _version(backend: str) -> str:
+    """The version of the backend's framework, without a local part (``2.13.0+cpu``)."""
+    module = __import__(backend)
+    return module.__version__.split("+")[0]

@@ -1,9 +1,16 @@
-"""A network as ONNX, for the engines that run it (ONNX Runtime, OpenVINO) and for export."""
+"""A network as ONNX, for the engines that run it (ONNX Runtime, OpenVINO) and for export.
+
+Under TensorFlow, Keras' own export (tf2onnx) writes it; under PyTorch, ``torch.onnx``'s
+TorchScript exporter traces it once on a small sample and keeps the batch and the two (three)
+spatial sizes free, so one file runs every tile size. (Keras' export replaces free sizes by 1
+under PyTorch, too small for a pooling network.)
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from pathlib import Path
 
 from ..backend import load_keras
@@ -14,7 +21,10 @@ ONNX_OPSET = 17
 
 
 def write_onnx(network, path: Path) -> Path:
-    """``network`` as ONNX (through tf2onnx), with free batch and spatial sizes."""
+    """``network`` as ONNX, with free batch and spatial sizes."""
+    keras = load_keras()
+    if keras.backend.backend() == "torch":
+        return _write_onnx_torch(network, path)
     try:
         import tf2onnx  # noqa: F401
     except ImportError as error:
@@ -22,7 +32,6 @@ def write_onnx(network, path: Path) -> Path:
             "Writing ONNX weights needs the 'tf2onnx' package: pip install tf2onnx (or pip "
             "install 'napari-segdl[interop]')."
         ) from error
-    keras = load_keras()
     with quiet():
         spec = [
             keras.InputSpec(shape=(None, *network.input_shape[1:]), dtype="float32")
@@ -31,6 +40,57 @@ def write_onnx(network, path: Path) -> Path:
             path, format="onnx", verbose=False, input_signature=spec, opset_version=ONNX_OPSET
         )
     return path
+
+
+def sample_input(network, grid: int = 64):
+    """A zero batch of one that ``network`` takes: each free spatial size one ``grid``."""
+    import torch
+
+    shape = [1] + [size or grid for size in network.input_shape[1:]]
+    return torch.zeros(shape, dtype=torch.float32)
+
+
+def _write_onnx_torch(network, path: Path) -> Path:
+    import torch
+
+    free = {0: "batch"} | {
+        axis: f"size{axis}"
+        for axis, size in enumerate(network.input_shape[1:-1], start=1)
+        if size is None
+    }
+    network.eval()
+    with quiet(), warnings.catch_warnings(), _plain_memory_layout():
+        warnings.simplefilter("ignore")  # the tracer's notes on Keras' Python-side shape checks
+        torch.onnx.export(
+            network,
+            (sample_input(network),),
+            str(path),
+            dynamo=False,
+            input_names=["raw"],
+            output_names=["probabilities"],
+            dynamic_axes={"raw": free, "probabilities": free},
+            opset_version=ONNX_OPSET,
+            do_constant_folding=True,
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _plain_memory_layout():
+    """Keras (3.x, PyTorch backend) lays 3D convolutions' tensors out channels-last in memory
+    (``tensor.contiguous(memory_format=...)``), which the TorchScript ONNX exporter cannot
+    write: for the trace the tensors keep their layout. The values are the same either way."""
+    from keras.src.backend.torch import nn
+
+    convert = getattr(nn, "_maybe_convert_to_channels_last", None)
+    if convert is None:
+        yield
+        return
+    nn._maybe_convert_to_channels_last = lambda tensor: tensor
+    try:
+        yield
+    finally:
+        nn._maybe_convert_to_channels_last = convert
 
 
 @contextlib.contextmanager

@@ -75,6 +75,7 @@ def star_loss(distance_weight: float = 0.2):
     pixels count most; the background and the rims not at all), as StarDist trains."""
 
     def loss(y_true, y_pred):
+        y_pred = ops.convert_to_tensor(y_pred)  # arrays too, on every backend
         y_true = ops.cast(y_true, y_pred.dtype)
         probability = y_true[..., 0]
         crossentropy = ops.mean(
@@ -94,6 +95,7 @@ def flow_loss(scale: float = 5.0):
     binary cross-entropy of inside, as cellpose trains."""
 
     def loss(y_true, y_pred):
+        y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.cast(y_true, y_pred.dtype)
         flows = ops.mean(ops.square(y_pred[..., :2] - scale * y_true[..., :2])) / 2
         inside = ops.binary_crossentropy(y_true[..., 2], y_pred[..., 2], from_logits=True)
