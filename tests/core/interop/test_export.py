@@ -110,9 +110,7 @@ def test_the_command_exports_the_bundled_model_and_refuses_to_overwrite(tmp_path
     out = tmp_path / "nuclei.zip"
     args = ["export", "nuclei", "--bioimageio", str(out), "--author", "Grace Hopper"]
     assert main([*args, "--cite", "DSB 2018=10.1038/s41592-019-0612-7"]) == 0
-    assert (
-        f"wrote {out} (onnx, {NATIVE}, keras_v3)" in capsys.readouterr().out
-    )
+    assert f"wrote {out} (onnx, {NATIVE}, keras_v3)" in capsys.readouterr().out
     assert main(args) == 2
     assert "exists; choose another name or overwrite" in capsys.readouterr().err
     assert main([*args, "--overwrite"]) == 0
