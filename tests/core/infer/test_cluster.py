@@ -12,6 +12,7 @@ distributed = pytest.importorskip("distributed")
 
 
 @pytest.mark.slow
+@pytest.mark.both_backends
 def test_a_local_cluster_gives_the_local_result(trained_model):
     image = np.tile(make_blobs()[0], (2, 3)).clip(0, 255).astype(np.uint8)
     lazy = da.from_array(image, chunks=(96, 128))
