@@ -57,6 +57,10 @@ class SegModel:
     :meth:`save` to write the bundle.
     """
 
+    #: What runs the network when it predicts (:mod:`napari_segdl.core.infer.runners`): Keras,
+    #: or ONNX Runtime or OpenVINO on a copy made by ``runners.with_engine``.
+    engine: str = "keras"
+
     def __init__(self, keras_model: keras.Model | None, info: ModelInfo, path: Path | None = None):
         self._network = keras_model
         self.info = info

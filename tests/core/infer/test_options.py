@@ -16,7 +16,7 @@ from napari_segdl.cli.parser import build_parser, prediction_options
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.infer import predict as predict_module
 from napari_segdl.core.infer.options import PredictOptions, parameters
-from napari_segdl.core.infer.runners import AUTO_MIN_PIXELS
+from napari_segdl.core.infer.runners import _RUNNERS, AUTO_MIN_PIXELS
 from napari_segdl.core.worker import jobs
 from napari_segdl.flows.files import predict_files
 
@@ -117,12 +117,12 @@ def test_the_engine_recorded_is_the_engine_that_ran(tmp_path, rgb_model):
     for name, size in (("under", side - 24), ("over", side + 24)):
         tifffile.imwrite(tmp_path / f"{name}.tif", rng.integers(0, 255, (size, size, 3), np.uint8))
     for name, expected in (("under", "keras"), ("over", "openvino")):
-        runners = rgb_model.keras_model.__dict__.get("_segdl_runners", {})
+        runners = _RUNNERS.get(rgb_model.keras_model, {})
         assert "openvino" not in runners or expected == "openvino"
         predict_files(rgb_model, [tmp_path / f"{name}.tif"], tmp_path / name, progress=False)
         with tifffile.TiffFile(tmp_path / name / f"{name}.tif") as written:
             assert written.shaped_metadata[0]["engine"] == expected
-        ran = "openvino" in rgb_model.keras_model.__dict__.get("_segdl_runners", {})
+        ran = "openvino" in _RUNNERS.get(rgb_model.keras_model, {})
         assert ran == (expected == "openvino")
 
 

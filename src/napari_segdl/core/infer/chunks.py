@@ -51,7 +51,7 @@ class ModelRef:
         if self._state is None:  # serialised once; a worker passes the same bytes on
             with tempfile.TemporaryDirectory() as folder:
                 data = Path(self._model.save(Path(folder) / "model.keras")).read_bytes()
-            engine = getattr(self._model, "engine", "keras")
+            engine = self._model.engine
             self._state = {"data": data, "key": hashlib.sha256(data).hexdigest(), "engine": engine}
         return self._state
 

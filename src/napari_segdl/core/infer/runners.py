@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -56,19 +57,24 @@ def resolve(engine: str, pixels: int) -> str:
 
 def with_engine(model, engine: str):
     """A copy of ``model`` (sharing its network) that predicts with ``engine``."""
-    if getattr(model, "engine", "keras") == engine:
+    if model.engine == engine:
         return model
     clone = copy.copy(model)
     clone.engine = engine
     return clone
 
 
+#: Each network's converted runners, by engine: made once, shared by the model's copies, gone
+#: with the network.
+_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def network_for(model):
     """What runs ``model``'s network with its engine (the Keras model for Keras)."""
-    engine = getattr(model, "engine", "keras")
+    engine = model.engine
     if engine == "keras":
         return model.keras_model
-    cache = model.keras_model.__dict__.setdefault("_segdl_runners", {})
+    cache = _RUNNERS.setdefault(model.keras_model, {})
     if engine not in cache:
         cache[engine] = CompiledNetwork(model.keras_model, engine)
     return cache[engine]
