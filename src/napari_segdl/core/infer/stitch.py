@@ -32,11 +32,12 @@ def stitch_instances(
     scores are (..., Z, Y, X, K) with the whole depth in each chunk: objects are found in 3D
     and numbered 1..N per volume.
     """
-    options = {"min_size": 4, "dtype": "uint16", **(options or {})}
-    dtype = options["dtype"]
     import dask
 
-    from ..labels.instances import instances_from_probabilities
+    from ..labels.instances import MIN_SIZE, instances_from_probabilities
+
+    options = {"min_size": MIN_SIZE, "dtype": "uint16", **(options or {})}
+    dtype = options["dtype"]
     from .chunks import overlap_yx
 
     leading = scores.ndim - 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .instances import finished
+from .instances import MIN_SIZE, finished
 
 #: Default levels of the post-processing: object probability, the fewest pixels ending at a
 #: place for it to be an object's centre.
@@ -104,7 +104,7 @@ def instances_from_flows(
     probability: np.ndarray,
     prob: float = DEFAULT_LEVELS["prob"],
     gather: int = DEFAULT_LEVELS["gather"],
-    min_size: int = 4,
+    min_size: int = MIN_SIZE,
     dtype: str = "uint16",
     steps: int = STEPS,
 ) -> np.ndarray:
@@ -125,7 +125,7 @@ def group(
     ends: np.ndarray,
     mask: np.ndarray,
     gather: int = DEFAULT_LEVELS["gather"],
-    min_size: int = 4,
+    min_size: int = MIN_SIZE,
     dtype: str = "uint16",
 ) -> np.ndarray:
     """Instance IDs from where the pixels of ``mask`` ended (:func:`follow`): see

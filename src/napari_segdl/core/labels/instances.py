@@ -102,11 +102,14 @@ def distance_targets(labels: np.ndarray) -> np.ndarray:
 
 #: Default seed and extent levels of the post-processing (tuned per model after training).
 DEFAULT_LEVELS = {"seed": 0.5, "extent": 0.5}
+#: Objects smaller than this (pixels) are dropped unless a model recorded its own smallest
+#: size (``instance_min_size``, from its training labels).
+MIN_SIZE = 4
 
 
 def instances_from_probabilities(
     scores: np.ndarray,
-    min_size: int = 4,
+    min_size: int = MIN_SIZE,
     dtype: str = "uint16",
     seed: float = DEFAULT_LEVELS["seed"],
     extent: float = DEFAULT_LEVELS["extent"],

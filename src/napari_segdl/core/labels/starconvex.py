@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .instances import distance_targets, finished
+from .instances import MIN_SIZE, distance_targets, finished
 
 #: Rays per pixel (StarDist's default for 2D).
 RAYS = 32
@@ -87,7 +87,7 @@ def instances_from_stars(
     distances: np.ndarray,
     prob: float = DEFAULT_LEVELS["prob"],
     nms: float = DEFAULT_LEVELS["nms"],
-    min_size: int = 4,
+    min_size: int = MIN_SIZE,
     dtype: str = "uint16",
 ) -> np.ndarray:
     """Instance IDs 1..N (0 background) from the object probability (Y, X) and the ray
