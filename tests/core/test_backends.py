@@ -47,6 +47,29 @@ def test_an_unknown_backend_is_refused():
         choose_backend("mxnet")
 
 
+def test_an_unknown_backend_setting_is_refused_by_the_command(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "napari_segdl.cli",
+            "predict",
+            "nuclei",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(NAPARI_SEGDL_BACKEND="mxnet"),
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "napari-segdl: error: Unknown backend 'mxnet'; choose one of tensorflow, torch, jax."
+    ]
+
+
 def test_keras_on_another_backend_is_refused_with_what_to_do():
     other = "torch" if load_keras().backend.backend() == "tensorflow" else "tensorflow"
     with pytest.raises(SegDLError, match=f"start again with NAPARI_SEGDL_BACKEND={other}"):

@@ -70,7 +70,7 @@ def apply_backend_setting() -> None:
     """``NAPARI_SEGDL_BACKEND`` handed to Keras (``KERAS_BACKEND``) while Keras is not loaded,
     so that a Keras imported later runs on it too; nothing is imported or checked here."""
     name = os.environ.get(BACKEND_ENV)
-    if name and "keras" not in sys.modules:
+    if name in BACKENDS and "keras" not in sys.modules:  # an unknown name: refused on use
         os.environ["KERAS_BACKEND"] = name
 
 
