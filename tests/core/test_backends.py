@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import untrained_model
-from napari_segdl import load_model, predict
+from helpers import TINY, make_blobs
+from napari_segdl import load_model, predict, train
 from napari_segdl.core.backend import (
     FRAMEWORKS,
     choose_backend,
@@ -20,6 +21,8 @@ from napari_segdl.core.backend import (
     wanted_backend,
 )
 from napari_segdl.core.errors import SegDLError
+
+TESTS = str(Path(__file__).parents[1])
 
 #: Runs the napari-segdl command with PyTorch hidden, as on a machine without it.
 WITHOUT_TORCH = """
@@ -77,14 +80,14 @@ def test_keras_on_another_backend_is_refused_with_what_to_do():
     assert choose_backend(None) == load_keras().backend.backend() == wanted_backend()
 
 
-@pytest.mark.parametrize("how", ["flag", "setting"])
+@pytest.mark.parametrize("how", ["flag", "NAPARI_SEGDL_BACKEND", "KERAS_BACKEND"])
 def test_a_backend_without_its_framework_is_one_line_of_advice(tmp_path, how):
     image = tmp_path / "image.tif"
     image.write_bytes(b"")  # never read: the backend is refused first
     args = ["predict", "nuclei", str(image), "--out", str(tmp_path / "out")]
     flag, env = (["--backend", "torch"], _env()) if how == "flag" else ([], _env())
-    if how == "setting":
-        env["NAPARI_SEGDL_BACKEND"] = "torch"
+    if how != "flag":
+        env[how] = "torch"
     done = subprocess.run(
         [sys.executable, "-c", WITHOUT_TORCH, *flag, *args],
         capture_output=True,
@@ -118,39 +121,48 @@ def test_the_version_and_the_device_line_name_the_backend():
 CROSS = """
 import json, sys
 import numpy as np
-from napari_segdl import load_model, predict
-from napari_segdl.core.models import build_model
+sys.path.insert(0, {tests!r})
+from helpers import TINY, make_blobs
+from napari_segdl import load_model, predict, train
 import keras  # after napari_segdl: on the backend it was told
 image = np.load(sys.argv[1])
-report = {"backend": keras.backend.backend()}
+blobs, labels = make_blobs()
+report = {{"backend": keras.backend.backend()}}
 for arch in ("unet", "segnet"):
-    model = load_model(f"{sys.argv[2]}/{arch}-here.keras")
-    np.save(f"{sys.argv[2]}/{arch}-there.npy", predict(model, image, probabilities=True))
-    model.save(f"{sys.argv[2]}/{arch}-there.keras")
-    fresh = build_model(arch, 1, 2, depth=2, filters=4)
-    report[arch] = [fresh.count_params(), [type(layer).__name__ for layer in fresh.layers]]
+    model = load_model(f"{{sys.argv[2]}}/{{arch}}-here.keras")
+    np.save(f"{{sys.argv[2]}}/{{arch}}-there.npy", predict(model, image, probabilities=True))
+    model.save(f"{{sys.argv[2]}}/{{arch}}-there.keras")
+    ours = train(blobs, labels, arch=arch, epochs=1, **{{**TINY, "depth": 2, "filters": 4}})
+    network = ours.keras_model
+    report[arch] = [network.count_params(), [type(layer).__name__ for layer in network.layers]]
 print(json.dumps(report))
 """
 
 
+@pytest.mark.slow
+@pytest.mark.both_backends
 def test_models_cross_between_tensorflow_and_pytorch(tmp_path):
-    """Saved under this process's backend, loaded and saved again under the other: the same
-    probabilities (within 1e-4) both ways, the same network and parameter count."""
-    import keras
-
-    from napari_segdl.core.models import build_model
-
+    """Trained under this process's backend, loaded and saved again under the other: the same
+    probabilities (within 1e-4) both ways, the same network and parameter count. (CI runs it
+    under each backend: trained under TensorFlow, then under PyTorch.)"""
     other = _other_backend()
-    keras.utils.set_random_seed(5)
+    blobs, labels = make_blobs()
     image = np.random.default_rng(1).random((72, 88)).astype(np.float32)
     np.save(tmp_path / "image.npy", image)
-    here = {}
+    here, trained = {}, {}
     for arch in ("unet", "segnet"):
-        model = untrained_model(arch=arch)
+        settings = {**TINY, "depth": 2, "filters": 4}
+        trained[arch] = model = train(blobs, labels, arch=arch, epochs=1, **settings)
         model.save(tmp_path / f"{arch}-here.keras")
         here[arch] = predict(model, image, probabilities=True)
     done = subprocess.run(
-        [sys.executable, "-c", CROSS, str(tmp_path / "image.npy"), str(tmp_path)],
+        [
+            sys.executable,
+            "-c",
+            CROSS.format(tests=TESTS),
+            str(tmp_path / "image.npy"),
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         env=_env(NAPARI_SEGDL_BACKEND=other),
@@ -164,6 +176,6 @@ def test_models_cross_between_tensorflow_and_pytorch(tmp_path):
         assert np.abs(there - here[arch]).max() < 1e-4, arch
         back = predict(load_model(tmp_path / f"{arch}-there.keras"), image, probabilities=True)
         assert np.abs(back - here[arch]).max() < 1e-4, arch
-        fresh = build_model(arch, 1, 2, depth=2, filters=4)
-        layers = [type(layer).__name__ for layer in fresh.layers]
-        assert report[arch] == [fresh.count_params(), layers], arch
+        network = trained[arch].keras_model  # trained here; trained there alike: the same
+        layers = [type(layer).__name__ for layer in network.layers]
+        assert report[arch] == [network.count_params(), layers], arch
