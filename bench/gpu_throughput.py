@@ -1,9 +1,9 @@
 """Training throughput of the bundled model's network on a GPU: patches/s at 256², float32 and
 mixed precision, and the share of the device's peak that it reaches.
 
-One command on a bare GPU machine (TensorFlow, or JAX/PyTorch with ``KERAS_BACKEND``):
+One command on a bare GPU machine (TensorFlow, or JAX/PyTorch with ``NAPARI_SEGDL_BACKEND``):
 
-    pip install . && KERAS_BACKEND=jax python bench/gpu_throughput.py --peak-tflops 989
+    pip install . && NAPARI_SEGDL_BACKEND=torch python bench/gpu_throughput.py --peak-tflops 989
 
 It trains the U-Net of ``docs/models/nuclei.md`` (16 filters, depth 4, batch norm; three classes)
 on random 256x256 patches with ``napari_segdl``'s loss, ``--warmup`` steps then ``--steps``
@@ -23,12 +23,13 @@ import time
 import numpy as np
 
 from _common import load, machine, today
+from napari_segdl.core.backend import load_keras
 
 
 def forward_flops(network, size: int) -> float:
     """Floating-point operations of one forward pass on a size x size patch: 2 per
     multiply-add of every convolution, their output sizes taken from one real call."""
-    import keras
+    keras = load_keras()
 
     kinds = ("Conv2D", "Conv2DTranspose")
     convs = [layer for layer in network.layers if type(layer).__name__ in kinds]
@@ -44,7 +45,7 @@ def forward_flops(network, size: int) -> float:
 
 
 def run(precision: str, args) -> float:
-    import keras
+    keras = load_keras()
 
     from napari_segdl.core.models import build_model
     from napari_segdl.core.train.losses import segmentation_loss
@@ -84,7 +85,7 @@ def main() -> None:
         help="the device's dense peak per precision, in the order given",
     )
     args = parser.parse_args()
-    import keras
+    keras = load_keras()
 
     from napari_segdl.core.backend import describe_devices
     from napari_segdl.core.models import build_model

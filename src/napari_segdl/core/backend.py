@@ -228,10 +228,12 @@ def describe_devices() -> str:
         return f"GPU: {MPS_NAME[:-6]} ({framework}, MPS)"
     if names:
         return "GPU: " + ", ".join(names) + f" ({framework}{', CUDA' * (backend == 'torch')})"
-    return (
-        f"CPU only ({framework}; for an NVIDIA GPU: pip install 'napari-segdl[gpu]'; see "
-        "docs/install.md)"
-    )
+    gpu = {
+        "tensorflow": "pip install 'napari-segdl[gpu]'",
+        "torch": "a CUDA build of PyTorch",
+        "jax": "pip install 'jax[cuda12]'",
+    }.get(backend, "see its framework's install guide")
+    return f"CPU only ({framework}; for an NVIDIA GPU: {gpu}; see docs/install.md)"
 
 
 def backend_line() -> str:
