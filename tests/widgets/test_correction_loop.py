@@ -28,8 +28,8 @@ def test_the_uncertainty_layer_and_its_places_centre_the_view(
     assert doubt.data.shape == image.data.shape and 0 <= doubt.data.min() <= doubt.data.max() <= 1
     np.testing.assert_array_equal(doubt.scale, image.scale)
     assert predict.places.choices, "the least certain places are listed"
-    _, place = predict._places[0]
-    assert place["uncertainty"] == max(p["uncertainty"] for _, p in predict._places)
+    _, place = predict.uncertain_places[0]
+    assert place["uncertainty"] == max(p["uncertainty"] for _, p in predict.uncertain_places)
     predict.places.value = 0
     scene = getattr(viewer, "scene", None)
     camera = scene.camera if scene is not None else viewer.camera

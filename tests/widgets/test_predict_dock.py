@@ -70,7 +70,9 @@ def _predict_big(viewer, predict, qtbot) -> np.ndarray:
     predict.tile.value = 128
     predict.predict_button.native.click()
     assert predict.cancel_button.enabled
-    qtbot.waitUntil(lambda: predict._bar is not None and predict._bar.n > 0, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: predict.progress_bar is not None and predict.progress_bar.n > 0, timeout=TIMEOUT
+    )
     return big
 
 

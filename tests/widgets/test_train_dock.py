@@ -59,7 +59,7 @@ def test_several_pairs_with_add_and_remove_rows(make_napari_viewer, qtbot):
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
     assert train.model is not None, error_messages()
     assert train.model.info.training["pairs"] == 2
-    assert train._run.data == ["a + a labels", "b + b labels"]
+    assert train.last_run.data == ["a + a labels", "b + b labels"]
 
 
 @pytest.mark.slow

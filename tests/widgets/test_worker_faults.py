@@ -37,23 +37,23 @@ def test_kill_9_during_an_epoch_offers_the_checkpoint_and_train_works_at_once(
     before = _layers(viewer)
     train.train_button.native.click()
     qtbot.waitUntil(
-        lambda: train._run.epoch >= 1 and "step" in train.status.value, timeout=TIMEOUT
+        lambda: train.last_run.epoch >= 1 and "step" in train.status.value, timeout=TIMEOUT
     )
-    qtbot.waitUntil(lambda: train._run.checkpoint.is_file(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: train.last_run.checkpoint.is_file(), timeout=TIMEOUT)
     pid = train.process.pid
     os.kill(pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
     status = train.status.value
     assert status.startswith("The worker process was killed (SIGKILL"), status
     assert "best checkpoint" in status and "Press Train to go on" in status
-    assert train.start_from.value.startswith(f"checkpoint of run {train._run.id}")
+    assert train.start_from.value.startswith(f"checkpoint of run {train.last_run.id}")
     assert gone(pid)
     after = _layers(viewer)
     assert after.keys() == before.keys()
     for name, data in before.items():
         np.testing.assert_array_equal(after[name], data)
     died = RunLog().runs()[-1]
-    assert died["id"] == train._run.id and os.path.isfile(died["data_file"])
+    assert died["id"] == train.last_run.id and os.path.isfile(died["data_file"])
 
     train.epochs.value = 1  # at once, from the checkpoint
     train.train_button.native.click()
@@ -85,7 +85,7 @@ def test_bad_data_raised_in_the_child_reach_the_dock_unchanged(make_napari_viewe
     assert str(here.value) in error_messages()
     assert train.status.value == "Nothing trained: see the message."
     assert train.process.alive  # bad input does not end the process
-    assert not (RunLog().path.parent / "runs" / train._run.id).exists()  # nothing to keep
+    assert not (RunLog().path.parent / "runs" / train.last_run.id).exists()  # nothing to keep
 
 
 @pytest.mark.slow
@@ -111,7 +111,7 @@ def test_a_run_folder_that_cannot_be_written_is_refused_before_training(
     train = _train_dock(viewer)
     train.train_button.native.click()
     assert not train.running
-    assert train._process is None  # no worker process was started
+    assert not train.has_process  # no worker process was started
     assert any("Cannot write the run's data and model to" in e for e in error_messages())
 
 
@@ -170,7 +170,7 @@ def test_free_memory_ends_the_process_and_run_data_reopen_as_layers(make_napari_
     runs.table.native.selectRow(0)
     runs.data_button.native.click()
     qtbot.waitUntil(lambda: not runs.running, timeout=TIMEOUT)
-    run_id = train._run.id
+    run_id = train.last_run.id
     kept = viewer.layers[f"nuclei masks (run {run_id})"].data
     np.testing.assert_array_equal(kept, painted)  # as it was when the run started
     np.testing.assert_array_equal(

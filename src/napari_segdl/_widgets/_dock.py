@@ -59,6 +59,17 @@ class Dock(Container):
         self.native.destroyed.connect(self._on_destroyed)
 
     @property
+    def viewer(self):
+        """The napari viewer this dock belongs to."""
+        return self._viewer
+
+    @property
+    def has_process(self) -> bool:
+        """True once a job has asked for this dock's worker process (nothing started one while
+        it is False)."""
+        return self._process is not None
+
+    @property
     def process(self) -> WorkerProcess:
         """This dock's worker process (started by its first job)."""
         if self._process is None:

@@ -3,7 +3,7 @@ thread of the viewer), as typed events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from napari.qt.threading import thread_worker
@@ -40,6 +40,24 @@ class LayerPredicted:
     uncertainty: Any = None
     places: list | None = None
     engine: str = "keras"
+
+
+@dataclass
+class PredictRun:
+    """One press of Predict: the model chosen (by its name in the session, and the model once
+    loaded), the options, and the layers added so far."""
+
+    model_name: str
+    model: Any
+    options: Any = None
+    added: list = field(default_factory=list)
+
+    def summary(self, outcome) -> str | None:
+        """What the status line says when the run ended ("cancelled" or another outcome), or
+        None when a notification says it."""
+        if outcome == "cancelled":
+            return f"Cancelled; {len(self.added)} layer(s) added."
+        return None
 
 
 @dataclass(frozen=True)

@@ -272,8 +272,8 @@ def save_model(dock) -> None:
         if dock.model is None:
             raise SegDLError("Train a model before saving it.")
         path = dock.model.save(dock.save_path.value)
-        if dock._run_id is not None:
-            RunLog().set_bundle(dock._run_id, path.resolve())
+        if dock.model_run_id is not None:
+            RunLog().set_bundle(dock.model_run_id, path.resolve())
     except SegDLError as error:
         dock.refuse(error)
         return

@@ -9,6 +9,7 @@ import numpy as np
 from napari.qt.threading import thread_worker
 
 from ._common import UserError, image_data, keras_result
+from ._predict_jobs import PredictRun
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,19 @@ def start_zoo_prediction(dock, model, layers) -> None:
     from ._common import reported
 
     name = dock.model.value
-    dock._job = {"added": []}
+    dock.job = PredictRun(name, model)
 
     def add(event) -> None:
         if isinstance(event, UserError):
             reported(event, dock.status)
             return
         for data, kwargs, kind in zoo_layers(event, model, name):
-            getattr(dock._viewer, f"add_{kind}")(data, **kwargs)
-            dock._job["added"].append(kwargs["name"])
+            getattr(dock.viewer, f"add_{kind}")(data, **kwargs)
+            dock.job.added.append(kwargs["name"])
 
     dock.run(
         zoo_worker(model, layers),
         message=f"Predicting {len(layers)} layer(s) with {model}...",
         on_event=add,
-        on_result=dock._on_done,
+        on_result=dock.done,
     )

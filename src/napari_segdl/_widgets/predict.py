@@ -25,6 +25,7 @@ from ._predict_jobs import (
     LayerPredicted,
     ModelLoaded,
     PredictJob,
+    PredictRun,
     Progress,
     load_worker,
     model_recipe,
@@ -40,8 +41,10 @@ class PredictWidget(Dock):
 
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(napari_viewer)
-        self._bar = None
-        self._job: dict = {}
+        #: napari's progress bar of the running job (activity panel), or None.
+        self.progress_bar = None
+        #: The run of the last press of Predict (its model, options and added layers).
+        self.job: PredictRun | None = None
         self.images = create_widget(
             annotation=list[napari.layers.Image], name="images", label="images"
         )
@@ -62,7 +65,8 @@ class PredictWidget(Dock):
         self.option_panel = PredictOptionsPanel()
         for name, widget in self.option_panel.widgets.items():
             setattr(self, name, widget)
-        self._places: list[tuple] = []  # (image layer, place) of the last prediction
+        #: (image layer, place) of the last prediction's least certain places.
+        self.uncertain_places: list[tuple] = []
         self.places = Select(
             name="places", label="least certain", choices=self._place_choices, allow_multiple=False
         )
@@ -163,29 +167,24 @@ class PredictWidget(Dock):
         except SegDLError as error:
             self.refuse(error)
             return
-        self._job = {
-            "model_name": self.model.value,
-            "model": model,
-            "added": [],
-            "options": options,
-        }
-        self._places = []
+        self.job = PredictRun(self.model.value, model, options)
+        self.uncertain_places = []
         message = f"Predicting {len(jobs)} layer(s)..."
         self._start_bar(message)
         self.run(
             predict_worker(self.process, model, jobs, options),
             message=message,
             on_event=self._on_event,
-            on_result=self._on_done,
+            on_result=self.done,
         )
 
     def _start_bar(self, message: str) -> None:
-        self._bar = progress(total=0, desc=message)
+        self.progress_bar = progress(total=0, desc=message)
 
     def finished(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        if self.progress_bar is not None:
+            self.progress_bar.close()
+            self.progress_bar = None
 
     def _request_cancel(self) -> None:
         self.process.request_stop()
@@ -193,8 +192,8 @@ class PredictWidget(Dock):
 
     def _on_event(self, event) -> None:
         if isinstance(event, ModelLoaded):
-            SESSION_MODELS.keep(self._job["model_name"], event.model)
-            self._job["model"] = event.model
+            SESSION_MODELS.keep(self.job.model_name, event.model)
+            self.job.model = event.model
         elif isinstance(event, LayerFailed):
             reported(event.error, self.status, f"'{event.layer.name}' failed: see the message.")
         elif isinstance(event, LayerPredicted):
@@ -203,32 +202,33 @@ class PredictWidget(Dock):
                 f"{event.number}/{event.total}: added '{event.layer.name} prediction'."
             )
         elif isinstance(event, Progress):
-            self._bar.total = event.total
-            self._bar.n = event.done
-            self._bar.refresh()
+            self.progress_bar.total = event.total
+            self.progress_bar.n = event.done
+            self.progress_bar.refresh()
 
-    def _on_done(self, outcome) -> None:
-        added = self._job["added"]
-        if outcome == "cancelled":
-            self.status.value = f"Cancelled; {len(added)} layer(s) added."
-        elif added:
-            show_info(f"Added {', '.join(repr(n) for n in added)}.")
+    def done(self, outcome) -> None:
+        """The run ended (``outcome``: "completed", "cancelled"): say so and what it added."""
+        summary = self.job.summary(outcome)
+        if summary:
+            self.status.value = summary
+        elif self.job.added:
+            show_info(f"Added {', '.join(repr(n) for n in self.job.added)}.")
 
     def _add_results(self, event: LayerPredicted) -> None:
-        job, options = self._job, self._job["options"]
+        job, options = self.job, self.job.options
         record = {
-            "model": job["model_name"],
-            "classes": job["model"].info.classes,
+            "model": job.model_name,
+            "classes": job.model.info.classes,
             "tile": options.tile or "auto",
             "tta": options.tta,
             "threshold": options.threshold,
             "engine": event.engine,  # the engine that ran
         }
         for data, kwargs, kind in result_layers(
-            event.layer, event.labels, event.scores, job["model"], record, options.channel_axis
+            event.layer, event.labels, event.scores, job.model, record, options.channel_axis
         ):
             self._viewer.add_layer(napari.layers.Layer.create(data, kwargs, kind))
-        job["added"].append(f"{event.layer.name} prediction")
+        job.added.append(f"{event.layer.name} prediction")
         if event.uncertainty is not None:
             self._viewer.add_image(
                 event.uncertainty,
@@ -240,7 +240,7 @@ class PredictWidget(Dock):
                 scale=event.layer.scale[: event.uncertainty.ndim],
                 translate=event.layer.translate[: event.uncertainty.ndim],
             )
-            self._places += [(event.layer, place) for place in event.places]
+            self.uncertain_places += [(event.layer, place) for place in event.places]
             self.places.reset_choices()
 
     def _place_choices(self, _widget=None) -> list[tuple[str, int]]:
@@ -250,15 +250,15 @@ class PredictWidget(Dock):
                 f"{p['uncertainty']:.2f}",
                 i,
             )
-            for i, (layer, p) in enumerate(self._places)
+            for i, (layer, p) in enumerate(self.uncertain_places)
         ]
 
     def _go_to(self, chosen) -> None:
         """Centre the view on a least certain place (its slice too, in a stack)."""
         index = chosen[0] if isinstance(chosen, list) and chosen else chosen
-        if not isinstance(index, int) or index >= len(self._places):
+        if not isinstance(index, int) or index >= len(self.uncertain_places):
             return
-        layer, place = self._places[index]
+        layer, place = self.uncertain_places[index]
         world = layer.data_to_world((*place["slice"], *place["centre"]))
         for axis, value in enumerate(world[:-2]):
             self._viewer.dims.set_point(axis, value)

@@ -38,7 +38,10 @@ class TrainWidget(Dock):
     def __init__(self, napari_viewer: napari.viewer.Viewer):
         super().__init__(napari_viewer)
         self.model = None
-        self._run_id, self._run = None, None
+        #: The last run started (its data, its epochs, its checkpoint), and the run log's id of
+        #: the run whose model the dock holds (Save model records the file there).
+        self.last_run: Run | None = None
+        self.model_run_id: str | None = None
         self._preview = None
         self.pairs = parts.PairList()
         self._params = [item for item in parameters() if spec(item).dock]
@@ -151,7 +154,7 @@ class TrainWidget(Dock):
         except SegDLError as error:
             self.refuse(error)
             return
-        self._run = run
+        self.last_run = run
         initial = SESSION_MODELS.get(self.start_from.value) if self.start_from.value else None
         self._preview = (
             parts.LivePreview(
@@ -189,16 +192,16 @@ class TrainWidget(Dock):
         if isinstance(event, Preview):
             self._preview.show(event)
             return
-        self._run.saw(event)
+        self.last_run.saw(event)
         if not isinstance(event, DataKept):
             self.display.show(event)
 
     def _on_trained(self, model) -> None:
         if isinstance(model, Died):
-            self._run.died(self, model)
+            self.last_run.died(self, model)
             return
         self.model = model
-        name, self._run_id = self._run.trained(self, model)
+        name, self.model_run_id = self.last_run.trained(self, model)
         self.save_button.enabled = True
         show_info(f"Model trained: '{name}' is ready in the Predict dock.")
 
