@@ -99,6 +99,8 @@ def test_close_ends_the_child_and_a_running_job(worker):
 
 
 def test_the_child_ends_when_its_parent_is_killed(tmp_path):
+    """A ``kill -9`` of the viewer's process: the child notices, removes its folder and ends.
+    (The job's generator is kept: dropping it would end the child from the parent first.)"""
     script = textwrap.dedent(
         """
         import sys, time
@@ -108,20 +110,29 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path):
 
         if __name__ == "__main__":
             worker = WorkerProcess()
-            print(next(worker.call(worker_jobs.started_then_sleep, 600)), flush=True)
+            calling = worker.call(worker_jobs.started_then_sleep, 600)
+            print(next(calling), flush=True)
             time.sleep(600)
         """
     )
     path = tmp_path / "parent.py"
     path.write_text(script)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     tests = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     parent = subprocess.Popen(
-        [sys.executable, str(path), tests], stdout=subprocess.PIPE, text=True
+        [sys.executable, str(path), tests],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
     )
     child = int(parent.stdout.readline())
+    assert [p.name for p in temporary.glob("segdl-worker-*")], "the child has its folder"
+    assert not gone(child, within=0.5), "the child ended while its parent lived"
     parent.kill()  # kill -9: no atexit, no cleanup in the parent
     parent.wait()
     assert gone(child), "the worker process outlived the process that started it"
+    assert not list(temporary.glob("segdl-worker-*")), "the child's folder was left behind"
 
 
 def test_a_job_nobody_waits_for_ends_with_its_child(worker):
