@@ -170,8 +170,7 @@ def objects(rep: str, out: np.ndarray, levels: dict, min_size: int) -> np.ndarra
     if rep == "star":
         return starconvex.instances_from_stars(out[..., 0], out[..., 1:], min_size=min_size, **levels)  # fmt: skip
     mask = out[..., 2] > levels["prob"]
-    # walked once per output and level (``gather`` does not change it); the output is kept, so its id is not reused
-    key = (id(out), levels["prob"])
+    key = (id(out), levels["prob"])  # one walk each; outputs kept, so ids stay unique
     if key not in _ENDS:
         _ENDS[key] = (out, flows.follow(out[..., :2], mask) if mask.any() else np.zeros((0, 2)))
     return flows.group(_ENDS[key][1], mask, levels["gather"], min_size)
