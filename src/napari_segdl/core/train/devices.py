@@ -79,9 +79,9 @@ def wants_mixed_precision(setting: str) -> str | None:
     """The Keras dtype policy of a setting (None: float32): "on" float16, "bfloat16", "off"
     none; "auto" on a GPU bfloat16 where it is as fast as float16 (CUDA GPUs from Ampere on,
     TensorFlow or PyTorch: no loss scaling) else float16; on a CPU with bfloat16 instructions
-    (AVX-512 BF16 or AMX) bfloat16 under TensorFlow, where it trains 1.6x the patches in the
-    same time at the same quality, not under PyTorch, where it trained no faster
-    (docs/benchmarks.md); else none."""
+    (AVX-512 BF16 or AMX) bfloat16 under TensorFlow, where it trained 1.6x the patches in the
+    same time at the same quality on an AMD EPYC (but 0.71x on an Intel Xeon: an open
+    question), not under PyTorch, where it trained no faster (docs/benchmarks.md); else none."""
     if setting == "bfloat16":
         return "mixed_bfloat16"
     if setting == "on":
