@@ -51,8 +51,8 @@ class PredictOptions:
         str,
         "engine",
         "What runs the network: auto = OpenVINO (float32) when installed and the image has a "
-        "megapixel or more, else Keras (on TensorFlow or PyTorch); openvino-bf16 is about twice as fast on CPUs with "
-        "bfloat16, probabilities within about 1e-2.",
+        "megapixel or more, else Keras (on TensorFlow or PyTorch); openvino-bf16 is about "
+        "twice as fast on CPUs with bfloat16, probabilities within about 1e-2.",
         choices=ENGINES,
         advanced=True,
     )

@@ -1,12 +1,13 @@
 """Which engine runs the network: Keras (on its backend, TensorFlow or PyTorch), ONNX Runtime
 or OpenVINO.
 
-The same network, converted once per model to ONNX (:mod:`..models.onnx`), runs in ONNX Runtime or OpenVINO
-behind the interface prediction uses (``predict_on_batch``, ``output_shape``), so tiles, lazy
-chunks, clusters and test-time augmentation work with every engine. OpenVINO is held to float32
-(``openvino``), or left to the CPU's reduced precision (``openvino-bf16``, bfloat16 on CPUs that
-have it): measured by ``bench/engines.py``, its labels agreed with float32 on 99.98 % of the
-pixels of the benchmark image, above the 99.9 % this mode is offered for.
+The same network, converted once per model to ONNX (:mod:`..models.onnx`), runs in ONNX
+Runtime or OpenVINO behind the interface prediction uses (``predict_on_batch``,
+``output_shape``), so tiles, lazy chunks, clusters and test-time augmentation work with every
+engine. OpenVINO is held to float32 (``openvino``), or left to the CPU's reduced precision
+(``openvino-bf16``, bfloat16 on CPUs that have it): measured by ``bench/engines.py``, its
+labels agreed with float32 on 99.98 % of the pixels of the benchmark image, above the 99.9 %
+this mode is offered for.
 """
 
 from __future__ import annotations

@@ -97,15 +97,11 @@ def write_saved_model(network, path: Path) -> Path:
 
 def write_torchscript(network, path: Path) -> Path:
     """``network`` traced to TorchScript (PyTorch backend): any batch and spatial size."""
-    import warnings
-
     import torch
 
-    from ..models.onnx import sample_input
+    from ..models.onnx import sample_input, tracing
 
-    network.eval()
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the tracer's notes on Keras' Python-side shape checks
+    with tracing(network):
         traced = torch.jit.trace(network, (sample_input(network),), check_trace=False)
     traced.save(str(path))
     return path

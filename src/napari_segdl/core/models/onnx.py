@@ -58,9 +58,7 @@ def _write_onnx_torch(network, path: Path) -> Path:
         for axis, size in enumerate(network.input_shape[1:-1], start=1)
         if size is None
     }
-    network.eval()
-    with quiet(), warnings.catch_warnings(), _plain_memory_layout():
-        warnings.simplefilter("ignore")  # the tracer's notes on Keras' Python-side shape checks
+    with quiet(), tracing(network), _plain_memory_layout():
         torch.onnx.export(
             network,
             (sample_input(network),),
@@ -73,6 +71,22 @@ def _write_onnx_torch(network, path: Path) -> Path:
             do_constant_folding=True,
         )
     return path
+
+
+@contextlib.contextmanager
+def tracing(network):
+    """Trace ``network`` (PyTorch backend) inside: in inference mode, without gradients, the
+    tracer's notes on Keras' Python-side shape checks silenced; its mode is back after."""
+    import torch
+
+    training = network.training
+    network.eval()
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        network.train(training)
 
 
 @contextlib.contextmanager
