@@ -62,3 +62,14 @@ def test_a_distance_head_adds_one_channel_after_the_probabilities(arch):
     np.testing.assert_allclose(out[..., :3].sum(-1), 1.0, atol=1e-5)
     assert np.all((out[..., 3] > 0) & (out[..., 3] < 1))
     assert {"distance_sigmoid", "outputs"} <= {layer.name for layer in model.layers}
+
+
+@pytest.mark.parametrize("arch", ["unet", "segnet"])
+def test_a_flow_head_adds_two_unbounded_channels_after_the_probabilities(arch):
+    model = build_model(arch, 1, 3, depth=2, filters=8, flow_head=True)
+    out = model.predict_on_batch(np.random.default_rng(0).normal(size=(1, 32, 32, 1)))
+    assert out.shape == (1, 32, 32, 5) and out.dtype == np.float32
+    np.testing.assert_allclose(out[..., :3].sum(-1), 1.0, atol=1e-5)
+    assert out[..., 3:].min() < 0 < out[..., 3:].max()
+    with pytest.raises(SegDLError, match="flow head is for 2D"):
+        build_model(arch, 1, 3, depth=2, filters=8, flow_head=True, dims=3)

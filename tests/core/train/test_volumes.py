@@ -24,9 +24,9 @@ def test_volumes_become_targets_with_channels_last():
 
 def test_instance_volumes_get_3d_targets():
     image, labels = make_balls()
-    pairs = prepare_volumes([image], [labels], "instance", distance=True)
+    pairs = prepare_volumes([image], [labels], "instance", head="distance")
     assert set(np.unique(pairs.targets[0])) == {0, 1, 2}
-    assert pairs.distances[0].shape == image.shape and pairs.distances[0].max() == 1.0
+    assert pairs.head_targets[0].shape == (*image.shape, 1) and pairs.head_targets[0].max() == 1.0
     assert pairs.extra["instance_min_size"] >= 4
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from ..backend import load_keras
 from ..bundle import SegModel
 from ..errors import SegDLError
+from ..labels.heads import head_of, turn_vectors
 from .runners import network_for
 from .tiles import auto_tile, auto_tile_volume, plan_axis
 
@@ -70,6 +71,7 @@ def predict_probabilities(
     data = np.pad(data, [*pad, (0, 0)], mode="symmetric")
     corners = list(itertools.product(*(range(len(plan.starts)) for plan in plans)))
     num_classes = model.keras_model.output_shape[-1]
+    flows = head_of(model.info.arch_params) == "flow"
     total = np.zeros((*data.shape[:-1], num_classes), dtype=np.float32)
     weight = np.zeros(total.shape[:-1], dtype=np.float32)
     for first in range(0, len(corners), batch_size):
@@ -83,7 +85,7 @@ def predict_probabilities(
         ]
         batch = np.stack([data[where] for where in windows])
         network = network_for(model)  # Keras, or the ONNX Runtime / OpenVINO copy
-        scores = _augmented(network, batch) if tta else predict_batch(network, batch)
+        scores = _augmented(network, batch, flows) if tta else predict_batch(network, batch)
         for index, where, score in zip(chunk, windows, scores, strict=True):
             w = functools.reduce(
                 np.multiply.outer, [plan.weights(i) for plan, i in zip(plans, index, strict=True)]
@@ -107,8 +109,9 @@ def tile_sizes(geometry, space: tuple[int, ...], tile):
     return auto_tile_volume(geometry, space[0], tile)
 
 
-def _augmented(network, batch: np.ndarray) -> np.ndarray:
-    """Test-time augmentation: the mean prediction over the 8 in-plane flips and rotations."""
+def _augmented(network, batch: np.ndarray, flows: bool = False) -> np.ndarray:
+    """Test-time augmentation: the mean prediction over the 8 in-plane flips and rotations
+    (with ``flows``, the last two output channels are a flow, turned back as vectors)."""
     plane = (batch.ndim - 3, batch.ndim - 2)  # (B, [Z,] Y, X, C)
     total = 0.0
     for k in range(4):
@@ -117,7 +120,10 @@ def _augmented(network, batch: np.ndarray) -> np.ndarray:
             view = np.flip(view, plane[1]) if flip else view
             scores = predict_batch(network, np.ascontiguousarray(view))
             scores = np.flip(scores, plane[1]) if flip else scores
-            total = total + np.rot90(scores, -k, axes=plane)
+            if flows:
+                scores = turn_vectors(scores, 0, flip)
+            scores = np.rot90(scores, -k, axes=plane)
+            total = total + (turn_vectors(scores, -k, False) if flows else scores)
     return total / 8
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..bundle import SegModel
+from ..labels.heads import head_of
 
 
 def unsupported_steps(model: SegModel) -> list[str]:
@@ -33,8 +34,11 @@ def package_config(model: SegModel) -> dict:
     }
     if classes.mode == "instance":
         options = instance_options(model)
+        flows = head_of(model.info.arch_params) == "flow"
         config["instance_postprocessing"] = {
-            "method": "seeded watershed on the object (or distance) channel",
+            "method": "pixels follow the flow channels, grouped where they end"
+            if flows
+            else "seeded watershed on the object (or distance) channel",
             "seed_level": options["seed"],
             "extent_level": options["extent"],
             "min_size": options["min_size"],
@@ -71,11 +75,20 @@ def model_card(model: SegModel, formats, warnings: list[str]) -> str:
     ]
     if classes.mode == "instance":
         config = package_config(model)["instance_postprocessing"]
+        how = (
+            f"seeds are connected object interiors (or distance peaks) above "
+            f"{config['seed_level']}, grown by a watershed"
+        )
+        if head_of(info.arch_params) == "flow":
+            how = (
+                "the last two channels are a flow (dy, dx) towards each object's centre; each "
+                "foreground pixel follows it for 200 unit steps, and the pixels that end at one "
+                "place form one object"
+            )
         lines += [
-            "Instance IDs come from a seeded watershed: seeds are connected object interiors "
-            f"(or distance peaks) above {config['seed_level']}, objects extend over the "
-            f"foreground (1 - background) above {config['extent_level']}, and objects under "
-            f"{config['min_size']} pixels are dropped.",
+            f"Instance IDs: {how}; objects extend over the foreground (1 - background) above "
+            f"{config['extent_level']}, and objects under {config['min_size']} pixels are "
+            "dropped.",
         ]
     lines += ["", "## Preprocessing", ""]
     if steps:

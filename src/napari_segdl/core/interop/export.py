@@ -22,6 +22,7 @@ import numpy as np
 
 from ..bundle import SegModel, load_model
 from ..errors import SegDLError
+from ..labels.heads import HEAD_CHANNELS, head_of
 from ..models.onnx import quiet
 from .card import cover_picture, model_card, unsupported_steps
 from .weights import describe_weights, keep_keras_backend, write_weights
@@ -183,9 +184,8 @@ def _description(model, work, written, name, description, authors, license, cite
             )
         )
     input_axes.append(bmz.ChannelAxis(channel_names=[bmz.Identifier(c) for c in channels]))
-    outputs = list(model.class_map.names) + (
-        ["distance"] if model.info.arch_params.get("distance_head") else []
-    )
+    head = head_of(model.info.arch_params)
+    outputs = list(model.class_map.names) + HEAD_CHANNELS[head]
     output_axes.append(bmz.ChannelAxis(channel_names=[bmz.Identifier(_ident(n)) for n in outputs]))
     norm = model.normalization
     spatial = [bmz.AxisId(axis) for axis, _, _ in sizes]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .instances import MIN_SIZE, finished
+from .objects import MIN_SIZE, finished
 
 #: Default levels of the post-processing: object probability, the fewest pixels ending at a
 #: place for it to be an object's centre.
@@ -116,9 +116,29 @@ def instances_from_flows(
     split between them by a watershed, and every pixel takes the object of the place it ended
     at. Objects under ``min_size`` pixels are dropped.
     """
-    mask = np.asarray(probability) > prob
-    ends = follow(flows, mask, steps) if mask.any() else np.zeros((0, 2), np.float32)
-    return group(ends, mask, gather, min_size, dtype)
+    found = instances_at_levels(flows, probability, [prob], gather, min_size, dtype, steps)
+    return found[prob]
+
+
+def instances_at_levels(
+    flows: np.ndarray,
+    probability: np.ndarray,
+    levels,
+    gather: int = DEFAULT_LEVELS["gather"],
+    min_size: int = MIN_SIZE,
+    dtype: str = "uint16",
+    steps: int = STEPS,
+) -> dict[float, np.ndarray]:
+    """:func:`instances_from_flows` at each probability level of ``levels``, with one walk:
+    a pixel ends where it ends whichever other pixels walk, so the pixels above the lowest
+    level walk once and each level groups its own."""
+    lowest = np.asarray(probability) > min(levels)
+    ends = follow(flows, lowest, steps) if lowest.any() else np.zeros((0, 2), np.float32)
+    found = {}
+    for level in levels:
+        mask = np.asarray(probability) > level
+        found[level] = group(ends[mask[lowest]], mask, gather, min_size, dtype)
+    return found
 
 
 def group(

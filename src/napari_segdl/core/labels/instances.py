@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SegDLError
+from .objects import MIN_SIZE, finished
 
 CLASS_NAMES = ("background", "object", "boundary")
 #: Share of the image above which a single object is taken for a mask, not an instance.
@@ -102,9 +103,6 @@ def distance_targets(labels: np.ndarray) -> np.ndarray:
 
 #: Default seed and extent levels of the post-processing (tuned per model after training).
 DEFAULT_LEVELS = {"seed": 0.5, "extent": 0.5}
-#: Objects smaller than this (pixels) are dropped unless a model recorded its own smallest
-#: size (``instance_min_size``, from its training labels).
-MIN_SIZE = 4
 
 
 def instances_from_probabilities(
@@ -114,34 +112,45 @@ def instances_from_probabilities(
     seed: float = DEFAULT_LEVELS["seed"],
     extent: float = DEFAULT_LEVELS["extent"],
 ) -> np.ndarray:
-    """Instance IDs 1..N (0 background) from (Y, X, 3) background/object/boundary scores, or
-    (Y, X, 4) with the distance to the border last.
+    """Instance IDs 1..N (0 background) from (Y, X, 3) background/object/boundary scores,
+    (Y, X, 4) with the distance to the border last, or (Y, X, 5) with a flow (dy, dx) last
+    (:mod:`.heads`).
 
-    Seeds: connected object interiors (or distances) above ``seed``; extent: interior +
-    boundary (1 - background) above ``extent``; objects under ``min_size`` pixels are dropped.
+    Extent: interior + boundary (1 - background) above ``extent``; objects under ``min_size``
+    pixels are dropped. Seeds: connected object interiors (or distances) above ``seed``,
+    grown by a watershed over the extent; with a flow, each pixel of the extent follows it and
+    the pixels that end together are one object (:func:`.flows.instances_from_flows`; ``seed``
+    is not used).
     """
     from skimage.measure import label
     from skimage.segmentation import watershed
 
     foreground = 1.0 - scores[..., 0]
+    if scores.shape[-1] == 5:
+        from .flows import instances_from_flows
+
+        flows = scores[..., 3:]
+        return instances_from_flows(flows, foreground, extent, min_size=min_size, dtype=dtype)
     peaks = scores[..., 3] if scores.shape[-1] > 3 else scores[..., 1]
     mask = foreground > extent
     seeds = label((peaks > seed) & mask, connectivity=1)
     return finished(watershed(-peaks, markers=seeds, mask=mask), min_size, dtype)
 
 
-def finished(objects: np.ndarray, min_size: int, dtype: str) -> np.ndarray:
-    """Objects under ``min_size`` pixels dropped, the others numbered 1..N, in ``dtype`` (or a
-    wider type when N needs it): the last step of every instance post-processing."""
-    from skimage.segmentation import relabel_sequential
+def instances_by_levels(scores: np.ndarray, min_size: int, dtype: str, levels) -> dict:
+    """:func:`instances_from_probabilities` for each (seed, extent) pair of ``levels``, keyed
+    by the pair; with a flow head the pixels walk once for all of them."""
+    if scores.shape[-1] == 5:
+        from .flows import instances_at_levels
 
-    sizes = np.bincount(objects.ravel())  # (remove_small_objects renamed its argument in 0.26)
-    small = sizes < min_size
-    small[0] = False
-    objects = np.where(small[objects], 0, objects)
-    objects = relabel_sequential(objects)[0]
-    count = int(objects.max())
-    return objects.astype(np.promote_types(dtype, np.min_scalar_type(max(count, 1))))
+        extents = sorted({extent for _, extent in levels})
+        found = instances_at_levels(scores[..., 3:], 1.0 - scores[..., 0], extents,
+                                    min_size=min_size, dtype=dtype)  # fmt: skip
+        return {(seed, extent): found[extent] for seed, extent in levels}
+    return {
+        (seed, extent): instances_from_probabilities(scores, min_size, dtype, seed, extent)
+        for seed, extent in levels
+    }
 
 
 def link_slices(stack: np.ndarray, min_iou: float = 0.5) -> np.ndarray:

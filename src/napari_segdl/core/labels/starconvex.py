@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .instances import MIN_SIZE, distance_targets, finished
+from .instances import distance_targets
+from .objects import MIN_SIZE, finished
 
 #: Rays per pixel (StarDist's default for 2D).
 RAYS = 32

@@ -71,10 +71,18 @@ def conv_block(x, filters: int, batch_norm: bool, name: str, dims: int = 2):
     return x
 
 
-def outputs(x, num_classes: int, distance_head: bool = False, dims: int = 2):
-    """The network's outputs: class probabilities, and with ``distance_head`` one more channel,
-    each object's distance to its border (0 at the rim, 1 at its centre) through a sigmoid."""
+def outputs(x, num_classes: int, distance_head: bool = False, dims: int = 2, flow_head=False):
+    """The network's outputs: class probabilities, then with ``distance_head`` one channel,
+    each object's distance to its border (0 at the rim, 1 at its centre) through a sigmoid, or
+    with ``flow_head`` two, the flow (dy, dx) towards each object's centre (unbounded; unit
+    vectors inside objects when trained, :mod:`~napari_segdl.core.labels.flows`)."""
     probabilities = classifier(x, num_classes, dims=dims)
+    if flow_head:
+        if dims != 2:
+            raise SegDLError("The flow head is for 2D networks; use the boundary head in 3D.")
+        flows = conv_layer(dims)(2, 1, name="flow_conv")(x)
+        flows = layers.Activation("linear", dtype="float32", name="flow_linear")(flows)
+        return layers.Concatenate(dtype="float32", name="outputs")([probabilities, flows])
     if not distance_head:
         return probabilities
     distance = conv_layer(dims)(1, 1, name="distance_conv")(x)

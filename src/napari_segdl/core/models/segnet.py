@@ -24,6 +24,7 @@ def build_segnet(
     batch_norm: bool = True,
     dropout: float = 0.0,
     distance_head: bool = False,
+    flow_head: bool = False,
     name: str = "segnet",
     dims: int = 2,
     z_skip: int = 0,
@@ -32,7 +33,7 @@ def build_segnet(
 
     Parameters are those of :func:`~napari_segdl.core.models.unet.build_unet`: ``depth`` 2x2
     poolings (2 to 5), ``filters`` at the first level doubling at each level below, batch norm
-    after every convolution, ``dropout`` in [0, 1) at the bottleneck, ``distance_head``, and
+    after every convolution, ``dropout`` in [0, 1) at the bottleneck, ``distance_head`` or ``flow_head``, and
     ``dims`` with ``z_skip`` for volumes.
 
     Returns
@@ -67,4 +68,4 @@ def build_segnet(
         x = conv_block(
             x, filters * 2 ** max(level - 1, 0), batch_norm, name=f"dec{level}", dims=dims
         )
-    return keras.Model(inputs, outputs(x, num_classes, distance_head, dims), name=name)
+    return keras.Model(inputs, outputs(x, num_classes, distance_head, dims, flow_head), name=name)

@@ -17,6 +17,7 @@ def build_unet(
     batch_norm: bool = True,
     dropout: float = 0.0,
     distance_head: bool = False,
+    flow_head: bool = False,
     name: str = "unet",
     dims: int = 2,
     z_skip: int = 0,
@@ -40,6 +41,9 @@ def build_unet(
     distance_head : bool
         One more output channel after the class probabilities: each object's distance to its
         border, 0 to 1 (instance mode's ``distance`` head).
+    flow_head : bool
+        Two more output channels after the class probabilities: the flow (dy, dx) towards
+        each object's centre (instance mode's ``flow`` head; 2D only).
     name : str
         Name of the model.
     dims : {2, 3}
@@ -52,7 +56,8 @@ def build_unet(
     -------
     keras.Model
         Input ``(None, None, input_channels)``, output ``(None, None, num_classes)`` (one more
-        channel with ``distance_head``); with ``dims=3`` one more ``None`` in front.
+        channel with ``distance_head``, two with ``flow_head``); with ``dims=3`` one more
+        ``None`` in front.
     """
     check_network_args(input_channels, num_classes, depth, filters, dropout, dims, z_skip)
     pool = layers.MaxPooling3D if dims == 3 else layers.MaxPooling2D
@@ -79,4 +84,4 @@ def build_unet(
         )(x)
         x = layers.Concatenate(name=f"up{level}_concat")([skips[level], x])
         x = conv_block(x, filters * 2**level, batch_norm, name=f"up{level}", dims=dims)
-    return keras.Model(inputs, outputs(x, num_classes, distance_head, dims), name=name)
+    return keras.Model(inputs, outputs(x, num_classes, distance_head, dims, flow_head), name=name)

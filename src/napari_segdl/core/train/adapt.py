@@ -6,13 +6,12 @@ before every fine-tuning, so training starts from the best the model already doe
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..errors import SegDLError
-from .levels import EXTENT_LEVELS, SEED_LEVELS, f1_at_50
+from .levels import f1_at_50, level_grid
 
 #: Scales tried besides the one that brings the corrected objects to the learned size.
 SCALE_RANGE = (0.25, 4.0)
@@ -44,7 +43,7 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
     from ..infer.engine import instance_options
     from ..labels.instances import (
         check_instance_labels,
-        instances_from_probabilities,
+        instances_by_levels,
         object_diameter,
     )
     from .pairs import check_pairs
@@ -80,10 +79,12 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
             for image, names in zip(images, sources, strict=True)
         ]
         smallest = max(1, round(start["min_size"] / scale**2))
-        for seed, extent in itertools.product(SEED_LEVELS, EXTENT_LEVELS):
-            tried[scale, seed, extent] = [  # per image: each image counts the same
-                f1_at_50([(instances_from_probabilities(s, smallest, "uint32", seed, extent), t)])
-                for s, t in zip(scores, truths, strict=True)
+        grid = sorted({*level_grid(scores[0]), (start["seed"], start["extent"])})
+        found = [instances_by_levels(s, smallest, "uint32", grid) for s in scores]
+        for seed, extent in grid:  # per image: each image counts the same
+            tried[scale, seed, extent] = [
+                f1_at_50([(objects[seed, extent], t)])
+                for objects, t in zip(found, truths, strict=True)
             ]
     kept = (current, start["seed"], start["extent"])
     best = _fit(tried, kept, range(len(images)))

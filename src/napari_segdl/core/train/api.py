@@ -12,6 +12,7 @@ from ..backend import describe_devices, gpu_names, load_keras
 from ..bundle import ModelInfo, SegModel
 from ..errors import SegDLError
 from ..images import Normalization
+from ..labels.heads import head_of
 from ..models import check_patch, geometry
 from .adapt import adapted_start
 from .build import architecture, check_initial, compile_network, float32_copy
@@ -91,7 +92,7 @@ def iter_training(
     if config.dims == 3:
         check_patch_z(config.patch_z, geometry(arch, arch_params).z_multiple)
     prepare = prepare_volumes if config.dims == 3 else prepare_pairs
-    arrays, targets, class_map, channels, extra, distances = prepare(
+    arrays, targets, class_map, channels, extra, extras = prepare(
         images,
         labels,
         mode,
@@ -99,7 +100,7 @@ def iter_training(
         class_names,
         class_map=initial.class_map if initial is not None else None,
         channel_axis=channel_axis,
-        distance=bool(arch_params.get("distance_head")),
+        head=head_of(arch_params),
         regions=regions,
     )
     if initial is not None and channels != initial.info.channels:
@@ -110,10 +111,8 @@ def iter_training(
         )
     normalization = Normalization()
     inputs = [normalization.apply(a) for a in arrays]
-    if distances is not None:  # a last channel, so sampling and augmentation move it alike
-        inputs = [
-            np.concatenate([x, d[..., None]], -1) for x, d in zip(inputs, distances, strict=True)
-        ]
+    if extras is not None:  # last channels, so sampling and augmentation move them alike
+        inputs = [np.concatenate([x, e], -1) for x, e in zip(inputs, extras, strict=True)]
     patch = training_patch(config)
     padded = [pad_to_patch(x, t, patch) for x, t in zip(inputs, targets, strict=True)]
     rng = np.random.default_rng(config.seed)

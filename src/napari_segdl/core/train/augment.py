@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from ..labels.heads import turn_vectors
 
-def flip_rotate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+
+def flip_rotate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, vectors=False):
     """A random multiple of 90° and a random mirror in-plane, the same for image and labels;
-    volumes (Z, Y, X[, C]) are also flipped in z half of the time."""
+    volumes (Z, Y, X[, C]) are also flipped in z half of the time. With ``vectors`` the last
+    two channels of ``x`` are a flow (dy, dx), turned and mirrored with the pixels."""
     plane = (y.ndim - 2, y.ndim - 1)
     k = int(rng.integers(4))
     x, y = np.rot90(x, k, axes=plane), np.rot90(y, k, axes=plane)
-    if rng.integers(2):
+    mirror = bool(rng.integers(2))
+    if mirror:
         x, y = np.flip(x, plane[1]), np.flip(y, plane[1])
+    if vectors:
+        x = turn_vectors(x, k, mirror)
     if y.ndim == 3 and rng.integers(2):
         x, y = x[::-1], y[::-1]
     return x, y
@@ -33,18 +39,34 @@ def intensity(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return shifted * contrast + brightness + noise
 
 
-def deform(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+def deform(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, vectors=False):
     """A small random affine (rotation, scale, shear) and elastic deformation.
 
     The same displacement moves the image (linear interpolation) and the labels (nearest
     neighbour, so values stay painted values); both are mirrored at the patch border. A volume
-    (Z, Y, X, C) is deformed in-plane, every slice alike.
+    (Z, Y, X, C) is deformed in-plane, every slice alike. With ``vectors`` the last two
+    channels of a 2D ``x`` are a flow (dy, dx) down a field's gradient: they turn as a
+    gradient does (by the transposed Jacobian of the displacement) and stay unit vectors where
+    the labels are above 0, zero elsewhere.
     """
     if y.ndim == 3:
         coords = _displacement(y.shape[1:], rng)
         moved = [_moved(x[z], y[z], coords) for z in range(y.shape[0])]
         return np.stack([m[0] for m in moved]), np.stack([m[1] for m in moved])
-    return _moved(x, y, _displacement(y.shape, rng))
+    coords = _displacement(y.shape, rng)
+    x, y = _moved(x, y, coords)
+    if vectors:
+        x[..., -2:] = _turned(x[..., -2:], coords, y > 0)
+    return x, y
+
+
+def _turned(flow: np.ndarray, coords: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """A flow sampled at ``coords`` turned as gradients turn, unit length ``inside``."""
+    jacobian = np.stack([np.stack(np.gradient(c), -1) for c in coords], -2)  # (Y, X, i, j)
+    turned = np.einsum("yxij,yxi->yxj", jacobian, flow)
+    norm = np.linalg.norm(turned, axis=-1, keepdims=True)
+    keep = inside[..., None] & (norm > 1e-6)
+    return np.where(keep, turned / np.where(keep, norm, 1.0), 0.0).astype(np.float32)
 
 
 def _displacement(shape, rng: np.random.Generator) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..backend import load_keras
 from ..errors import SegDLError
+from ..labels.heads import head_of, head_params
 from .devices import dtype_policy, wants_mixed_precision
 
 
@@ -31,8 +32,8 @@ def architecture(config, mode: str, initial, spacing=None) -> tuple[str, dict]:
         "batch_norm": config.batch_norm,
         "dropout": config.dropout,
     }
-    if mode == "instance" and config.instance_head == "distance":
-        arch_params["distance_head"] = True
+    if mode == "instance":
+        arch_params.update(head_params(config.instance_head, config.dims))
     if config.dims == 3:
         from ..models.geometry import z_skip_for
         from .volumes import z_ratio
@@ -66,7 +67,8 @@ def compile_network(config, devices, arch, arch_params, channels, num_classes, w
             loss=segmentation_loss(
                 weights,
                 dice=config.loss == "crossentropy+dice",
-                distance=bool(arch_params.get("distance_head")),
+                distance=head_of(arch_params) == "distance",
+                flow=head_of(arch_params) == "flow",
             ),
             jit_compile=config.jit_compile,
         )

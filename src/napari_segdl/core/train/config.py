@@ -11,6 +11,7 @@ from dataclasses import Field, asdict, dataclass, fields
 
 from ..errors import SegDLError
 from ..labels import LABEL_MODES
+from ..labels.heads import HEADS
 from ..models import ARCHITECTURES, check_patch
 from ..schema import check_value, group
 from .presets import PRESETS
@@ -87,10 +88,10 @@ class TrainConfig:
         "boundary",
         str,
         "instance targets",
-        "Instance mode: boundary = background / object / boundary classes, seeds from object "
-        "interiors; distance = those and each object's distance to its border, seeds from its "
-        "peaks.",
-        choices=("boundary", "distance"),
+        "Instance mode: boundary = background / object / boundary classes; distance = those "
+        "and each object's distance to its border; flow = those and flows to each object's "
+        "centre, pixels grouped where they end (2D).",
+        choices=HEADS,
         advanced=True,
     )
     label_components: bool = _training(

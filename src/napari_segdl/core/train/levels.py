@@ -9,7 +9,7 @@ import numpy as np
 
 from ..evaluate.instances import match
 from ..infer.engine import predict_batch
-from ..labels.instances import DEFAULT_LEVELS, instances_from_probabilities
+from ..labels.instances import DEFAULT_LEVELS, instances_by_levels, instances_from_probabilities
 from ..labels.modes import IGNORE
 from .sampling import TrainingData
 
@@ -78,22 +78,26 @@ def validation_f1(model, data: TrainingData, batch: int, levels: dict) -> float 
     return f1_at_50(zip(predictions, truths, strict=True))
 
 
+def level_grid(scores: np.ndarray) -> list[tuple[float, float]]:
+    """The (seed, extent) pairs tried: every seed and extent level, or for a flow head (which
+    has no seeds, :mod:`~napari_segdl.core.labels.heads`) the extent levels alone."""
+    seeds = (DEFAULT_LEVELS["seed"],) if scores.shape[-1] == 5 else SEED_LEVELS
+    return list(itertools.product(seeds, EXTENT_LEVELS))
+
+
 def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | None:
     """Seed and extent levels with the best F1 at IoU 0.5 on the validation patches, with the
     F1 of the defaults and of the choice; None without validation patches."""
     if not len(data.val_images):
         return None
     scores, labelled, truths = _validation(model, data, batch)
-
-    def f1(seed: float, extent: float) -> float:
-        predictions = [
-            np.where(m, instances_from_probabilities(s, min_size, "uint32", seed, extent), 0)
-            for s, m in zip(scores, labelled, strict=True)
-        ]
-        return f1_at_50(zip(predictions, truths, strict=True))
-
-    tried = {levels: f1(*levels) for levels in itertools.product(SEED_LEVELS, EXTENT_LEVELS)}
+    grid = level_grid(scores)
     default = (DEFAULT_LEVELS["seed"], DEFAULT_LEVELS["extent"])
+    pairs = {levels: [] for levels in grid}
+    for s, m, truth in zip(scores, labelled, truths, strict=True):
+        for levels, found in instances_by_levels(s, min_size, "uint32", grid).items():
+            pairs[levels].append((np.where(m, found, 0), truth))
+    tried = {levels: f1_at_50(found) for levels, found in pairs.items()}
     best = max(tried, key=lambda levels: (tried[levels], levels == default))
     return {
         "seed": best[0],

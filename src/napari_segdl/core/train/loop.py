@@ -13,6 +13,7 @@ import numpy as np
 from ..bundle import SegModel
 from ..evaluate.semantic import confusion_matrix, iou_from_confusion
 from ..infer.engine import predict_batch
+from ..labels.heads import head_of
 from ..labels.modes import IGNORE
 from .checkpoints import save_checkpoint
 from .config import TrainConfig
@@ -149,7 +150,7 @@ def fit(
         config.augment,
         intensity=config.augment_intensity,
         deform=config.augment_deform,
-        distance=bool(model.info.arch_params.get("distance_head")),
+        head=head_of(model.info.arch_params),
     )
     history = {"loss": [], "val_loss": [], "val_iou": [], "lr": []}
     schedule = PlateauSchedule(network, config)

@@ -23,7 +23,14 @@ def median_frequency_weights(targets, num_classes: int) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def segmentation_loss(class_weights=None, dice: bool = False, distance: bool = False):
+#: The flows' error counts this many times more than their unit vectors' own scale (cellpose
+#: trains flows 5 times larger): the squared error of flows is weighted by its square, halved.
+FLOW_SCALE = 5.0
+
+
+def segmentation_loss(
+    class_weights=None, dice: bool = False, distance: bool = False, flow: bool = False
+):
     """The training loss: categorical cross-entropy averaged over labelled pixels only
     (targets (B, H, W) or (B, Z, H, W) of class indices; negative values, ``IGNORE``, add nothing; 0 when no
     pixel is labelled), class-weighted when ``class_weights`` are given, plus a soft Dice term
@@ -31,11 +38,21 @@ def segmentation_loss(class_weights=None, dice: bool = False, distance: bool = F
 
     With ``distance`` the targets are (B, H, W, 2), class index and distance to the object's
     border, the network's last output channel is that distance, and its mean absolute error over
-    labelled pixels is added.
+    labelled pixels is added. With ``flow`` the targets are (B, H, W, 3), class index and the
+    flow (dy, dx), the network's last two channels are the flow, and half the squared error of
+    the flows, ``FLOW_SCALE`` times larger, over labelled pixels (the background's flow is 0)
+    is added.
     """
     weights = None if class_weights is None else np.asarray(class_weights, "float32")
 
     def loss(y_true, y_pred):
+        if flow:
+            y_true = ops.cast(y_true, y_pred.dtype)
+            labelled = ops.cast(y_true[..., 0] >= 0, y_pred.dtype)
+            error = ops.sum(ops.square(y_pred[..., -2:] - y_true[..., 1:]), axis=-1)
+            error = error * (FLOW_SCALE**2 / 4)  # the mean of the two components, halved
+            flows = ops.sum(error * labelled) / ops.maximum(ops.sum(labelled), 1.0)
+            return classes_loss(y_true[..., 0], y_pred[..., :-2]) + flows
         if distance:
             y_true = ops.cast(y_true, y_pred.dtype)
             error = ops.abs(y_pred[..., -1] - y_true[..., 1])

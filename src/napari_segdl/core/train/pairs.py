@@ -15,14 +15,15 @@ from ..stacks import training_slices
 
 class Pairs(NamedTuple):
     """2D images (Y, X, C), their targets, the class map, the channel count, what the bundle
-    records about the data, and (for the distance head) each object's distance to its border."""
+    records about the data, and (for instance mode's distance or flow head) the head's extra
+    targets (Y, X, k) of each image."""
 
     images: list[np.ndarray]
     targets: list[np.ndarray]
     class_map: ClassMap
     channels: int
     extra: dict
-    distances: list[np.ndarray] | None = None
+    head_targets: list[np.ndarray] | None = None
 
 
 def prepare_pairs(
@@ -33,14 +34,14 @@ def prepare_pairs(
     class_names=None,
     class_map=None,
     channel_axis: int | None = None,
-    distance: bool = False,
+    head: str = "boundary",
     regions: Sequence | None = None,
 ) -> Pairs:
     """Validate the pairs and encode their labels as training targets.
 
     Stacks become their painted 2D slices. A given ``class_map`` (continuing a model) is kept:
-    label values outside it are refused. ``distance`` adds each object's distance to its
-    border (instance mode's distance head). ``regions`` (one boolean mask or None per pair, the
+    label values outside it are refused. ``head`` adds instance mode's extra targets of that
+    head (:mod:`~napari_segdl.core.labels.heads`). ``regions`` (one boolean mask or None per pair, the
     labels' shape) limit training to the pixels a user checked: the others are left out.
     """
     sources, regions = check_pairs(images, labels, sources, regions, "image")
@@ -87,12 +88,12 @@ def prepare_pairs(
 
         extra["instance_min_size"] = min_object_size(label_arrays)
         extra["object_diameter"] = object_diameter(label_arrays)
-    distances = None
-    if distance:
-        from ..labels.instances import distance_targets
+    extras = None
+    if mode == "instance" and head != "boundary":
+        from ..labels.heads import head_targets
 
-        distances = [distance_targets(lab) for lab in label_arrays]
-    return Pairs(arrays, targets, class_map, channels.pop(), extra, distances)
+        extras = [head_targets(lab, head) for lab in label_arrays]
+    return Pairs(arrays, targets, class_map, channels.pop(), extra, extras)
 
 
 def check_pairs(images, labels, sources, regions, kind: str):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..labels.heads import EXTRA_CHANNELS
 from ..labels.modes import IGNORE
 from . import augment
 
@@ -144,8 +145,9 @@ class PatchSampler:
 
     ``augment``: flips and 90° rotations; ``deform``: a small affine and elastic deformation
     (half the patches); ``intensity``: contrast, brightness, gamma and noise of the image.
-    ``distance``: the images' last channel is the distance target, moved like the image and
-    returned with the class targets as y (B, P, P, 2) float32.
+    ``head`` (instance mode, :mod:`~napari_segdl.core.labels.heads`): the images' last channels
+    are that head's targets (a distance, or a flow turned with the image), moved like the
+    image and returned after the class targets as y (B, P, P, 1 + k) float32.
 
     Half the patches are centred on a labelled pixel drawn uniformly, half on a pixel
     of a class drawn uniformly, so rare classes and sparse scribbles are seen often.
@@ -162,10 +164,11 @@ class PatchSampler:
         augment: bool,
         intensity: bool = False,
         deform: bool = False,
-        distance: bool = False,
+        head: str = "boundary",
     ):
         self.images, self.targets = data.images, data.targets
-        self.distance = distance
+        self.extra = EXTRA_CHANNELS[head]
+        self.vectors = head == "flow"
         self.patch = patch_shape(patch, self.targets[0].ndim)
         self.batch, self.seed = batch, seed
         self.augment, self.intensity, self.deform = augment, intensity, deform
@@ -205,11 +208,12 @@ class PatchSampler:
             where = _window(corner, self.patch)
             x, y = self.images[image][where], self.targets[image][where]
             if self.augment:
-                x, y = augment.flip_rotate(x, y, rng)
+                x, y = augment.flip_rotate(x, y, rng, self.vectors)
             if self.deform and rng.random() < 0.5:
-                x, y = augment.deform(x, y, rng)
-            if self.distance:
-                x, y = x[..., :-1], np.stack([y, x[..., -1]], axis=-1).astype(np.float32)
+                x, y = augment.deform(x, y, rng, self.vectors)
+            if self.extra:
+                y = np.concatenate([y[..., None], x[..., -self.extra :]], -1).astype(np.float32)
+                x = x[..., : -self.extra]
             if self.intensity:
                 x = augment.intensity(x, rng)
             xs.append(x)

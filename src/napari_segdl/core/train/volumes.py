@@ -62,7 +62,7 @@ def prepare_volumes(
     class_names=None,
     class_map=None,
     channel_axis: int | None = None,
-    distance: bool = False,
+    head: str = "boundary",
     regions: Sequence | None = None,
 ) -> Pairs:
     """Validate (volume, labels) pairs for a 3D network and encode their labels as targets.
@@ -95,12 +95,12 @@ def prepare_volumes(
         from ..labels.instances import min_object_size
 
         extra["instance_min_size"] = min_object_size(label_arrays)
-    distances = None
-    if distance:
-        from ..labels.instances import distance_targets
+    extras = None
+    if mode == "instance" and head != "boundary":
+        from ..labels.heads import head_targets
 
-        distances = [distance_targets(lab) for lab in label_arrays]
-    return Pairs(volumes, targets, class_map, channels.pop(), extra, distances)
+        extras = [head_targets(lab, head) for lab in label_arrays]
+    return Pairs(volumes, targets, class_map, channels.pop(), extra, extras)
 
 
 def _volume(image, label, image_name: str, label_name: str, channel_axis):

@@ -1,0 +1,128 @@
+"""Instance mode's flow head: its targets travel with the pixels through augmentation and
+test-time flips, its post-processing separates touching objects, and it trains end to end."""
+
+import numpy as np
+import pytest
+from skimage.draw import disk
+
+from helpers import TINY
+from napari_segdl import SegDLError, evaluate, load_model, predict, train
+from napari_segdl._sample_data import nuclei_arrays
+from napari_segdl.core.infer import engine
+from napari_segdl.core.labels import flows
+from napari_segdl.core.labels.heads import head_targets, turn_vectors
+from napari_segdl.core.labels.instances import (
+    instance_targets,
+    instances_by_levels,
+    instances_from_probabilities,
+)
+from napari_segdl.core.train import augment
+from napari_segdl.core.train.levels import f1_at_50, level_grid
+
+
+def _touching_discs():
+    labels = np.zeros((40, 60), np.int32)
+    for number, centre in enumerate([(20, 20), (20, 37)], 1):
+        rr, cc = disk(centre, 10, shape=labels.shape)
+        labels[rr, cc] = number
+    return labels
+
+
+def _scores(labels):
+    """Perfect flow-head outputs for ``labels``: classes, then the flow."""
+    classes = np.eye(3, dtype=np.float32)[instance_targets(labels)]
+    return np.concatenate([classes, flows.object_flows(labels)], -1)
+
+
+@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("mirror", [False, True])
+def test_turned_vectors_equal_the_flows_of_the_turned_labels(k, mirror):
+    labels = nuclei_arrays(0)["instances"].astype(np.int32)
+    turned = np.rot90(labels, k)
+    turned = np.flip(turned, 1) if mirror else turned
+    moved = np.rot90(flows.object_flows(labels), k, axes=(0, 1))
+    moved = np.flip(moved, 1) if mirror else moved
+    expected = flows.flip_targets(flows.rotate_targets(flows.object_flows(labels), k), 1)
+    expected = expected if mirror else flows.rotate_targets(flows.object_flows(labels), k)
+    np.testing.assert_allclose(turn_vectors(moved, k, mirror), expected, atol=1e-6)
+    found = flows.instances_from_flows(turn_vectors(moved, k, mirror), turned > 0)
+    assert f1_at_50([(found, turned)]) == 1.0
+
+
+def test_augmentation_moves_the_flow_with_the_pixels():
+    labels = nuclei_arrays(1)["instances"].astype(np.int32)
+    image = (labels > 0).astype(np.float32)[..., None]
+    x = np.concatenate([image, head_targets(labels, "flow")], -1)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        x, y = augment.flip_rotate(x, labels, rng, vectors=True)
+        x, labels = np.ascontiguousarray(x), np.ascontiguousarray(y)
+    found = flows.instances_from_flows(x[..., 1:], labels > 0)
+    assert f1_at_50([(found, labels)]) == 1.0
+    bent, bent_labels = augment.deform(x, labels, np.random.default_rng(1), vectors=True)
+    norms = np.linalg.norm(bent[..., 1:], axis=-1)
+    assert (
+        np.allclose(norms[bent_labels > 0], 1.0, atol=1e-4) and not norms[bent_labels == 0].any()
+    )
+    found = flows.instances_from_flows(bent[..., 1:], bent_labels > 0)
+    assert evaluate(found, bent_labels, instance=True)["f1_50"] > 0.9
+
+
+def test_the_flow_head_separates_touching_objects_at_every_level():
+    labels = _touching_discs()
+    scores = _scores(labels)
+    assert f1_at_50([(instances_from_probabilities(scores, min_size=4), labels)]) == 1.0
+    grid = level_grid(scores)
+    assert {seed for seed, _ in grid} == {0.5} and len(grid) > 1  # no seeds: extents only
+    for objects in instances_by_levels(scores, 4, "uint32", grid).values():
+        assert objects.max() == 2 and f1_at_50([(objects, labels)]) == 1.0
+
+
+class _Turning:
+    """A stand-in network whose output is a fixed flow field around its tile's centre: a true
+    network is equivariant only after training, this one exactly."""
+
+    def predict_on_batch(self, batch):
+        size = batch.shape[1]
+        yy, xx = np.mgrid[:size, :size] - (size - 1) / 2
+        out = np.zeros((*batch.shape[:3], 5), np.float32)
+        out[..., 0] = 1.0
+        out[..., 3], out[..., 4] = -yy / size, -xx / size  # towards the centre
+        return out
+
+
+def test_test_time_flips_turn_the_flow_back():
+    batch = np.zeros((1, 16, 16, 1), np.float32)
+    plain = _Turning().predict_on_batch(batch)
+    np.testing.assert_allclose(engine._augmented(_Turning(), batch, True), plain, atol=1e-6)
+    wrong = engine._augmented(_Turning(), batch, False)
+    assert np.abs(wrong[..., 3:]).max() < 1e-6  # averaged over turns without turning: nothing
+
+
+def test_the_flow_head_is_refused_in_3d():
+    with pytest.raises(SegDLError, match="flow head learns 2D flows"):
+        train(np.zeros((8, 32, 32)), np.zeros((8, 32, 32), np.uint8), mode="instance",
+              instance_head="flow", dims=3, epochs=1, **TINY)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_flow_head_trains_tunes_its_extent_and_travels_in_the_bundle(tmp_path):
+    rng = np.random.default_rng(0)
+    image = rng.normal(40, 8, (128, 128)).astype(np.float32)
+    labels = np.zeros((128, 128), np.uint16)
+    for number, (cy, cx) in enumerate(
+        [(y, x) for y in range(12, 128, 20) for x in range(12, 128, 20)], 1
+    ):
+        rr, cc = disk((cy, cx), 10, shape=labels.shape)  # neighbours touch
+        image[rr, cc] += 60
+        labels[rr, cc] = number
+    params = {**TINY, "patch": 64, "depth": 3}
+    model = train(image, labels, mode="instance", instance_head="flow", epochs=20, **params)
+    assert model.keras_model.output_shape[-1] == 5 and model.info.arch_params["flow_head"]
+    levels = model.info.training["instance_levels"]
+    assert levels["seed"] == 0.5 and levels["validation_f1_50"] >= levels["default_f1_50"]
+    loaded = load_model(model.save(tmp_path / "flow.keras"))
+    assert loaded.info.training["instance_levels"] == levels
+    assert evaluate(predict(loaded, image), labels, instance=True)["f1_50"] > 0.8
+    assert evaluate(predict(loaded, image, tta=True), labels, instance=True)["f1_50"] > 0.8
+    assert predict(loaded, image, probabilities=True).shape == (128, 128, 5)
