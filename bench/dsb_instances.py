@@ -1,7 +1,8 @@
 """Instance mode on DSB 2018 nuclei: AP at IoU 0.5, F1 at 0.5 and mean AP 0.5:0.95 on held-out
 images after a fixed CPU budget.
 
-    python bench/dsb_instances.py [--data ../shared/data] [--budget 900] [--head boundary|distance]
+    python bench/dsb_instances.py [--data ../shared/data] [--budget 900] [--head boundary|distance|flow]
+    python bench/dsb_instances.py --steps 300 --head flow   # equal steps instead of seconds
 
 Fixed split: the image ids sorted by name, every fifth one (index % 5 == 4) held out. Images are
 RGB (alpha dropped); a 16-filter, depth-4 U-Net with batch norm, 256 x 256 patches, batch 8.
@@ -31,7 +32,10 @@ def main() -> None:
     parser.add_argument("--data", type=lambda p: __import__("pathlib").Path(p), default=DATA)
     parser.add_argument("--budget", type=float, default=900.0, help="training seconds")
     parser.add_argument("--filters", type=int, default=16)
-    parser.add_argument("--head", choices=["boundary", "distance"], default="boundary")
+    parser.add_argument("--head", choices=["boundary", "distance", "flow"], default="boundary")
+    parser.add_argument(
+        "--steps", type=int, help="train this many steps (epochs of 50) instead of --budget"
+    )
     parser.add_argument("--lr-schedule", choices=["plateau", "constant"], default="plateau")
     args = parser.parse_args()
     folder = args.data / "dsb2018-nuclei"
@@ -51,9 +55,10 @@ def main() -> None:
         depth=4,
         patch=256,
         batch=8,
-        epochs=1000,
+        epochs=-(-args.steps // 50) if args.steps else 1000,
+        steps_per_epoch=50 if args.steps else None,
         patience=1000,
-        max_time=args.budget,
+        max_time=None if args.steps else args.budget,
         seed=0,
     )
     trained = time.monotonic() - start
@@ -77,6 +82,7 @@ def main() -> None:
                 "test_images": len(test_ids),
                 "training_seconds": round(trained),
                 "epochs": model.info.training["epochs_run"],
+                "steps": args.steps,
                 "prediction_seconds": round(predicted),
                 "ap50": scores["ap50"],
                 "f1_50": scores["f1_50"],

@@ -37,7 +37,10 @@ DATA = ROOT.parent / "shared" / "data" / "dsb2018-nuclei"
 CHECKPOINT = ROOT / "scripts" / "checkpoints" / "nuclei.keras"
 OUT = ROOT / "src" / "napari_segdl" / "core" / "models" / "bundled" / "nuclei.keras"
 PICTURES = ROOT / "docs" / "models" / "images"
-RECIPE = [{"op": "to_grey"}]
+RECIPES = {
+    "to_grey": [{"op": "to_grey"}],  # the first bundled model: luminance for everything
+    "nuclear_stain": [{"op": "nuclear_stain"}],  # stained slides: haematoxylin, nuclei bright
+}
 NETWORK = {"arch": "unet", "filters": 16, "depth": 4, "patch": 256, "batch": 8}
 
 
@@ -91,14 +94,18 @@ def spent(model) -> float:
 
 def train_more(args) -> None:
     from napari_segdl import load_model, preprocess, train
+    from napari_segdl.core.labels.heads import head_of
     from napari_segdl.core.preprocess import Recipe
 
     folder = Path(args.data)
     train_ids, _ = split(folder)
     images, labels = read(folder, train_ids)
-    recipe = Recipe.coerce(RECIPE)
+    recipe = Recipe.coerce(RECIPES[args.recipe])
     grey = [preprocess(im, recipe) for im in images]
     initial = load_model(args.checkpoint) if Path(args.checkpoint).is_file() else None
+    if initial is not None and head_of(initial.info.arch_params) != args.head:
+        sys.exit(f"{args.checkpoint} has the {head_of(initial.info.arch_params)} head, not "
+                 f"{args.head}: name another --checkpoint")  # fmt: skip
     before = spent(initial) if initial is not None else 0.0
     left = args.budget - before
     if left <= 1:
@@ -115,6 +122,7 @@ def train_more(args) -> None:
         "data_sha256": data_hash(folder, train_ids),
         "seed": args.seed,
         "machine": machine(),
+        "precision": args.precision,
     }
 
     def keep_best(event) -> None:
@@ -143,6 +151,7 @@ def train_more(args) -> None:
         seed=args.seed + (1 if initial is not None else 0),
         augment_intensity=True,
         steps_per_epoch=50,
+        mixed_precision=args.precision,
         callback=keep_best,
         **({} if initial is not None else NETWORK),
         **({"patch": NETWORK["patch"], "batch": NETWORK["batch"]} if initial is not None else {}),
@@ -211,7 +220,14 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=3600.0, help="training seconds in all")
     parser.add_argument("--checkpoint", default=str(CHECKPOINT))
     parser.add_argument("--out", default=str(OUT))
-    parser.add_argument("--head", choices=["boundary", "distance"], default="boundary")
+    parser.add_argument("--head", choices=["boundary", "distance", "flow"], default="boundary")
+    parser.add_argument("--recipe", choices=list(RECIPES), default="to_grey")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "off", "bfloat16"],
+        default="auto",
+        help="off where bfloat16 trains slower (bench/backends.py tells)",
+    )
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--patience", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)

@@ -16,8 +16,11 @@ from .objects import MIN_SIZE, finished
 #: Default levels of the post-processing: object probability, the fewest pixels ending at a
 #: place for it to be an object's centre.
 DEFAULT_LEVELS = {"prob": 0.5, "gather": 10}
-#: Steps each pixel takes along the predicted field.
+#: Steps each pixel takes along the predicted field, at most.
 STEPS = 200
+#: A walking pixel that moved less than ``STILL`` pixels in the last ``CHECK`` steps has
+#: arrived at its object's centre.
+CHECK, STILL = 16, 1.0
 
 
 def object_flows(labels: np.ndarray) -> np.ndarray:
@@ -84,19 +87,39 @@ def flip_targets(targets: np.ndarray, axis: int) -> np.ndarray:
 
 
 def follow(flows: np.ndarray, mask: np.ndarray, steps: int = STEPS) -> np.ndarray:
-    """Where each pixel of ``mask`` ends after ``steps`` unit steps along ``flows`` (bilinear
-    interpolation, positions kept inside the image): (N, 2) float32 positions (y, x)."""
-    from scipy.ndimage import map_coordinates
+    """Where each pixel of ``mask`` ends after up to ``steps`` unit steps along ``flows``
+    (bilinear interpolation, positions kept inside the image): (N, 2) float32 positions (y, x).
 
-    points = np.stack(np.nonzero(mask), axis=0).astype(np.float32)
-    high = np.array(mask.shape, np.float32)[:, None] - 1
-    fields = [np.ascontiguousarray(flows[..., axis], np.float32) for axis in (0, 1)]
-    for _ in range(steps):
-        if not points.size:
+    Every :data:`CHECK` steps, the pixels that moved less than :data:`STILL` pixels since the
+    last check have arrived (they circle their object's centre) and stop there: most pixels
+    arrive within their object's radius, so the walk costs a few of its steps, not all.
+    """
+    height, width = mask.shape
+    fields = np.pad(flows[..., :2].astype(np.float32), [(0, height < 2), (0, width < 2), (0, 0)])
+    stride = fields.shape[1]
+    dy_field, dx_field = fields[..., 0].ravel(), fields[..., 1].ravel()
+    ends = np.stack(np.nonzero(mask), axis=1).astype(np.float32)
+    walking, points = np.arange(len(ends)), ends.copy()
+    high = np.array([height - 1, width - 1], np.float32)
+    last = points.copy()
+    for step in range(1, steps + 1):
+        if not len(points):
             break
-        step = np.stack([map_coordinates(f, points, order=1, mode="nearest") for f in fields])
-        points = np.clip(points + step, 0, high)
-    return points.T
+        row = np.minimum(points[:, 0].astype(np.intp), fields.shape[0] - 2)
+        col = np.minimum(points[:, 1].astype(np.intp), stride - 2)
+        down, right = points[:, 0] - row, points[:, 1] - col
+        at = row * stride + col
+        corners = ((at, (1 - down) * (1 - right)), (at + 1, (1 - down) * right),
+                   (at + stride, down * (1 - right)), (at + stride + 1, down * right))  # fmt: skip
+        move = np.stack([sum(f[i] * w for i, w in corners) for f in (dy_field, dx_field)], 1)
+        points = np.clip(points + move, 0, high)
+        if step % CHECK == 0:
+            moving = np.abs(points - last).max(axis=1) >= STILL
+            ends[walking[~moving]] = points[~moving]
+            walking, points = walking[moving], points[moving]
+            last = points.copy()
+    ends[walking] = points
+    return ends
 
 
 def instances_from_flows(
