@@ -68,6 +68,29 @@ def read(folder: Path, ids: list[str]):
     return images, labels
 
 
+def sbsst265(folder: Path, split: str = "train"):
+    """The images and nuclei of one split of S-BSST265 (Kromp et al. 2020, CC0: fluorescence
+    nuclei of tissue sections, cytospins, touch imprints and cell lines), as its
+    ``image_description.csv`` splits them: ``folder`` holds ``rawimages/``, ``groundtruth/``
+    and that table (``cell_nuclei_segmentation/dataset`` of madziejm/cell-nuclei-segmentation)."""
+    from napari_segdl.io.files import read_image
+
+    rows = (folder / "image_description.csv").read_text(encoding="utf-8").splitlines()[1:]
+    names = sorted(r.split(";")[0] for r in rows if r.split(";")[3] == split)
+    images = [read_image(folder / "rawimages" / f"{n}.tif") for n in names]
+    labels = [read_image(folder / "groundtruth" / f"{n}.tif") for n in names]
+    return names, images, labels
+
+
+def files_hash(folder: Path, names: list[str]) -> str:
+    """SHA-256 over S-BSST265's images and nuclei of ``names``."""
+    digest = hashlib.sha256()
+    for name in names:
+        for kind in ("rawimages", "groundtruth"):
+            digest.update(hashlib.sha256((folder / kind / f"{name}.tif").read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def data_hash(folder: Path, ids: list[str]) -> str:
     digest = hashlib.sha256()
     for i in ids:
@@ -100,6 +123,11 @@ def train_more(args) -> None:
     folder = Path(args.data)
     train_ids, _ = split(folder)
     images, labels = read(folder, train_ids)
+    more = ""
+    if args.sbsst265:
+        names, extra_images, extra_labels = sbsst265(Path(args.sbsst265))
+        images, labels = images + extra_images, labels + extra_labels
+        more = f"; S-BSST265 (Kromp et al. 2020, CC0), its {len(names)} training images"
     recipe = Recipe.coerce(RECIPES[args.recipe])
     grey = [preprocess(im, recipe) for im in images]
     initial = load_model(args.checkpoint) if Path(args.checkpoint).is_file() else None
@@ -117,9 +145,10 @@ def train_more(args) -> None:
         "command": "python scripts/train_nuclei.py " + " ".join(sys.argv[1:]),
         "data": (
             f"dsb2018-nuclei (BBBC038, CC0), {len(train_ids)} images (ids sorted, index % 5 "
-            "!= 4, the package's 4 sample images left out)"
+            "!= 4, the package's 4 sample images left out)" + more
         ),
         "data_sha256": data_hash(folder, train_ids),
+        **({"sbsst265_sha256": files_hash(Path(args.sbsst265), names)} if args.sbsst265 else {}),
         "seed": args.seed,
         "machine": machine(),
         "precision": args.precision,
@@ -222,6 +251,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--head", choices=["boundary", "distance", "flow"], default="boundary")
     parser.add_argument("--recipe", choices=list(RECIPES), default="to_grey")
+    parser.add_argument("--sbsst265", help="also train on S-BSST265's training split (folder)")
     parser.add_argument(
         "--precision",
         choices=["auto", "off", "bfloat16"],
