@@ -8,16 +8,13 @@ from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
 from ..core.worker import jobs
-from ._common import SESSION_MODELS, UserError, image_data, labels_data, layer_recipe
+from ._common import SESSION_MODELS, image_data, labels_data, layer_recipe, outcome_of
 
 
 @thread_worker
 def adapt_worker(process, model, images, labels, sources):
-    """Adapt ``model`` in ``process``; bad input (or a process that died) -> UserError."""
-    try:
-        return (yield from process.call(jobs.adapt, model, images, labels, sources))
-    except SegDLError as error:
-        return UserError(error)
+    """Adapt ``model`` in ``process``: an :class:`~._common.Ended` with the adapted model."""
+    return (yield from outcome_of(process.call(jobs.adapt, model, images, labels, sources)))
 
 
 def start_adapting(dock) -> None:
@@ -55,7 +52,7 @@ def start_adapting(dock) -> None:
 
 def adapted(dock, start: str, model) -> str:
     """Keep the adapted model (in *start from* and the Predict dock) and say what changed."""
-    record = model.info.training["adapted"]
+    record = model.info.run.adapted
     name = SESSION_MODELS.add(f"{start} adapted", model)
     dock.start_from.value = name
     fit = f"seed {record['seed']:g}, extent {record['extent']:g}, scale {record['scale']:g}"

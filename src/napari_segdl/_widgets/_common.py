@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from magicgui.widgets import ComboBox
@@ -13,6 +14,8 @@ from psygnal import Signal
 
 from ..core.bundle import SegModel
 from ..core.errors import SegDLError
+from ..core.worker.jobs import CANCELLED
+from ..core.worker.process import ChildDied
 
 
 def image_data(layer) -> np.ndarray:
@@ -74,35 +77,58 @@ _KERAS_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segdl-ker
 
 
 @dataclass(frozen=True)
-class UserError:
-    """Bad input found in a worker, returned as a value (superqt re-raises returned errors)."""
+class Ended:
+    """How a dock's job ended: the one result type of every worker job.
 
-    error: SegDLError
+    ``how`` is "completed" (``value``: what the job made), "cancelled", "refused" (bad input:
+    ``error`` is the :class:`SegDLError` saying what to change) or "died" (the worker process
+    ended: ``error`` is its :class:`ChildDied`). Returned as a value, because superqt re-raises
+    errors a worker raises; :meth:`Dock.run <._dock.Dock.run>` routes each to its place.
+    """
+
+    how: str
+    value: Any = None
+    error: Exception | None = None
+
+
+def _ended(value) -> Ended:
+    cancelled = isinstance(value, str) and value == CANCELLED
+    return Ended("cancelled") if cancelled else Ended("completed", value)
+
+
+def outcome(function: Callable, *args, **kwargs) -> Ended:
+    """``function(*args, **kwargs)`` as an :class:`Ended` (call it in a napari worker)."""
+    try:
+        return _ended(function(*args, **kwargs))
+    except ChildDied as error:
+        return Ended("died", error=error)
+    except SegDLError as error:
+        return Ended("refused", error=error)
+
+
+def outcome_of(job: Generator):
+    """``yield from`` a job's generator (its events pass through); returns its :class:`Ended`."""
+    try:
+        return _ended((yield from job))
+    except ChildDied as error:
+        return Ended("died", error=error)
+    except SegDLError as error:
+        return Ended("refused", error=error)
 
 
 def keras_result(function: Callable, *args, **kwargs):
-    """Run ``function`` on a Keras thread (call from a napari worker); bad input -> UserError."""
-    try:
-        return _KERAS_THREADS.submit(function, *args, **kwargs).result()
-    except SegDLError as error:
-        return UserError(error)
+    """Run ``function`` on a Keras thread (call from a napari worker) and return its value;
+    its errors are raised here."""
+    return _KERAS_THREADS.submit(function, *args, **kwargs).result()
 
 
-def report(error: SegDLError) -> None:
-    """Show bad input as a napari notification: the message says what to change.
+def report(error: SegDLError | str) -> None:
+    """Show bad input (or a line that says what happened) as a napari notification: the
+    message says what to change.
 
     Other failures take napari's own error path, with their traceback.
     """
     show_error(str(error))
-
-
-def reported(result, status, message: str = "Failed: see the message.") -> bool:
-    """True when ``result`` is a :class:`UserError`: it is shown, and ``status`` says so."""
-    if not isinstance(result, UserError):
-        return False
-    report(result.error)
-    status.value = message
-    return True
 
 
 class ModelRegistry:

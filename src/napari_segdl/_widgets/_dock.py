@@ -11,7 +11,7 @@ from napari.qt.threading import GeneratorWorker
 
 from ..core.errors import SegDLError
 from ..core.worker.process import Silent, WorkerProcess
-from ._common import report, reported
+from ._common import Ended, report
 
 #: The status line when napari quit a dock's job (it ends its worker process too).
 ABORTED = "Ended: napari stopped this job (a viewer window closed); press the button again."
@@ -20,9 +20,11 @@ ABORTED = "Ended: napari stopped this job (a viewer window closed); press the bu
 class Dock(Container):
     """A dock widget's base: ``run`` starts a napari worker and routes what it sends.
 
-    Bad input found before the job starts is shown with :meth:`refuse`; bad input found in the
-    worker comes back as a ``UserError`` value and is shown once, with the status line saying
-    so; real failures take napari's error path with their traceback. ``running`` is True from
+    Bad input found before the job starts is shown with :meth:`refuse`. Every job returns an
+    :class:`~._common.Ended`: bad input found in the worker is shown once, with the status line
+    saying so; a worker process that died goes to :meth:`died`, a cancelled job to
+    :meth:`cancelled`, a completed one's value to ``on_result``; real failures take napari's
+    error path with their traceback. ``running`` is True from
     ``run`` until the worker has finished; the ``busy_buttons`` are disabled meanwhile and the
     ``cancel_button`` (if any) enabled.
 
@@ -90,8 +92,9 @@ class Dock(Container):
         on_event: Callable | None = None,
         failed: str = "Failed: see the message.",
     ) -> None:
-        """Start ``worker``: its yielded events go to ``on_event`` and its result (unless bad
-        input) to ``on_result``, on the GUI thread, while the dock is alive."""
+        """Start ``worker``: its yielded events go to ``on_event`` and the value of its
+        completed :class:`~._common.Ended` to ``on_result``, on the GUI thread, while the dock
+        is alive."""
         self._worker = worker
         self.status.value = message
         if isinstance(worker, GeneratorWorker):
@@ -99,7 +102,7 @@ class Dock(Container):
             worker.aborted.connect(  # napari quits the workers of a window that closes
                 lambda: self._alive and setattr(self.status, "value", ABORTED)
             )
-        worker.returned.connect(lambda result: self._on_returned(result, on_result, failed))
+        worker.returned.connect(lambda result: self.ended(result, on_result, failed))
         worker.errored.connect(lambda _: self._alive and setattr(self.status, "value", failed))
         worker.finished.connect(self._on_finished)
         self._set_busy(True)
@@ -138,11 +141,36 @@ class Dock(Container):
     def closing(self) -> None:
         """Called once when the viewer closes the dock: stop work (subclasses add to it)."""
 
-    def _on_returned(self, result, on_result, failed: str) -> None:
-        if not self._alive or reported(result, self.status, failed):
+    def ended(self, result: Ended, on_result=None, failed: str = "Failed: see the message."):
+        """Route how a job ended (its worker's return value): a completed job's value to
+        ``on_result``; bad input shown, with ``failed`` in the status line; a worker process
+        that died to :meth:`died`; a cancelled job to :meth:`cancelled`."""
+        if not isinstance(result, Ended):
+            raise TypeError(f"a dock's job must return an Ended; received {result!r}")
+        if not self._alive:
             return
-        if on_result is not None:
-            on_result(result)
+        if result.how == "refused":
+            report(result.error)
+            self.status.value = failed
+        elif result.how == "died":
+            self.died(result.error)
+        elif result.how == "cancelled":
+            self.cancelled()
+        elif on_result is not None:
+            on_result(result.value)
+
+    def died(self, error) -> None:
+        """The worker process ended during a job: say what happened and what to do."""
+        line = f"{error}; your layers are untouched. {self.restart}"
+        self.status.value = line
+        report(line)
+
+    #: What :meth:`died` tells the user to do.
+    restart = "Press the button again to start a new worker process."
+
+    def cancelled(self) -> None:
+        """The job was cancelled before its end."""
+        self.status.value = "Cancelled."
 
     def _on_finished(self) -> None:
         self._worker = None

@@ -30,15 +30,12 @@ class ExportFields(Container):
 @thread_worker
 def export_worker(process, model, path, image, options: dict):
     """Export in the dock's worker process (the converters trace the network); an existing
-    file is replaced only when the user chose it in the save dialog."""
-    from ..core.errors import SegDLError
+    file is replaced only when the user chose it in the save dialog. An
+    :class:`~._common.Ended` with what was written."""
     from ..core.worker import jobs
-    from ._common import UserError
+    from ._common import outcome_of
 
-    try:
-        return (yield from process.call(jobs.export, model, path, image, options))
-    except SegDLError as error:
-        return UserError(error)
+    return (yield from outcome_of(process.call(jobs.export, model, path, image, options)))
 
 
 def start_export(dock) -> None:

@@ -11,9 +11,8 @@ from napari.qt.threading import thread_worker
 from ..core.errors import SegDLError
 from ..core.infer.chunks import is_lazy
 from ..core.worker import jobs
-from ..core.worker.jobs import ModelLoaded, Progress
-from ..core.worker.process import ChildDied
-from ._common import UserError, keras_result
+from ..core.worker.jobs import CANCELLED, ModelLoaded, Progress
+from ._common import keras_result, outcome, outcome_of
 
 __all__ = ["ModelLoaded", "Progress"]
 
@@ -23,7 +22,7 @@ class LayerFailed:
     """Bad input in one layer: it is reported, the others go on."""
 
     layer: Any
-    error: UserError
+    error: SegDLError
 
 
 @dataclass(frozen=True)
@@ -52,12 +51,12 @@ class PredictRun:
     options: Any = None
     added: list = field(default_factory=list)
 
-    def summary(self, outcome) -> str | None:
-        """What the status line says when the run ended ("cancelled" or another outcome), or
-        None when a notification says it."""
-        if outcome == "cancelled":
+    def summary(self, cancelled: bool) -> str:
+        """What the run added, for the status line when it was cancelled and for a
+        notification when it completed."""
+        if cancelled:
             return f"Cancelled; {len(self.added)} layer(s) added."
-        return None
+        return f"Added {', '.join(repr(n) for n in self.added)}." if self.added else ""
 
 
 @dataclass(frozen=True)
@@ -74,15 +73,12 @@ class PredictJob:
 def load_worker(process, path):
     """A model bundle (read in the worker process, which checks its network), or a Model Zoo
     package (its test tensors reproduced first, here: bioimageio.core runs its own
-    frameworks)."""
+    frameworks); an :class:`~._common.Ended` with the model."""
     from ..core.interop.zoo import is_zoo_package, load_zoo_model
 
     if is_zoo_package(path):
-        return keras_result(load_zoo_model, path)
-    try:
-        return (yield from process.call(jobs.load, path))
-    except SegDLError as error:
-        return UserError(error)
+        return outcome(keras_result, load_zoo_model, path)
+    return (yield from outcome_of(process.call(jobs.load, path)))
 
 
 @thread_worker
@@ -90,20 +86,20 @@ def predict_worker(process, model, work: list[PredictJob], options):
     """Predict every job in turn in the worker process (a lazy layer here, where its result
     computes as it is viewed), yielding :class:`Progress`, :class:`LayerFailed` and
     :class:`LayerPredicted` (after :class:`ModelLoaded` for a bundled model loaded first);
-    returns "completed", "cancelled", or the UserError of a worker process that died."""
+    returns an :class:`~._common.Ended`."""
+    return (yield from outcome_of(_predict_all(process, model, work, options)))
+
+
+def _predict_all(process, model, work: list[PredictJob], options):
     for number, job in enumerate(work, 1):
         name = f"image layer '{job.layer.name}'"
         args = (job.image, options, name, job.preprocess)
+        if is_lazy(job.image) and isinstance(model, str):  # a bundled model, read here
+            model = keras_result(jobs.loaded, model)  # for a lazy result
+            yield ModelLoaded(jobs.file_backed(model))
         try:
             if is_lazy(job.image):
-                if isinstance(model, str):  # a bundled model, read here for a lazy result
-                    model = keras_result(jobs.loaded, model)
-                    if isinstance(model, UserError):
-                        return model
-                    yield ModelLoaded(jobs.file_backed(model))
                 result = keras_result(jobs.predict_layer, model, *args)
-                if isinstance(result, UserError):
-                    raise result.error
             else:
                 calling = process.call(jobs.predict_one, model, *args)
                 while True:
@@ -115,15 +111,11 @@ def predict_worker(process, model, work: list[PredictJob], options):
                     if isinstance(event, ModelLoaded):  # a bundled model: loaded once
                         model = event.model
                     yield event
-        except ChildDied as error:  # what happened, and what to do
-            return UserError(
-                ChildDied(f"{error}; your layers are untouched. Press Predict to start again.")
-            )
         except SegDLError as error:
-            yield LayerFailed(job.layer, UserError(error))
+            yield LayerFailed(job.layer, error)
             continue
-        if result == "cancelled":
-            return "cancelled"
+        if isinstance(result, str) and result == CANCELLED:
+            return CANCELLED
         yield LayerPredicted(
             job.layer,
             result.labels,

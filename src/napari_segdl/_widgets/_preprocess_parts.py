@@ -12,29 +12,29 @@ from napari.qt.threading import thread_worker
 
 from ..core.errors import SegDLError
 from ..core.preprocess import Recipe, Step, preprocess
-from ._common import UserError
+from ._common import Ended, outcome
 
 
 @thread_worker
 def preview_worker(data, recipe, channels, name):
-    try:
-        return preprocess(data, recipe, channels=channels, name=name)
-    except SegDLError as error:
-        return UserError(error)  # reported by the dock
+    """The preview of one slice: an :class:`~._common.Ended`."""
+    return outcome(preprocess, data, recipe, channels=channels, name=name)
 
 
 @dataclass(frozen=True)
 class Preprocessed:
-    """One layer's result (or the bad input it was), with the recipe that made it."""
+    """One layer's result with the recipe that made it, or the bad input it was (``error``)."""
 
     layer: Any
     result: Any
     recipe: Recipe
+    error: SegDLError | None = None
 
 
 @thread_worker
 def apply_worker(jobs: list[tuple[Any, Recipe]]):
-    """Apply each (layer, recipe) in turn, yielding :class:`Preprocessed`."""
+    """Apply each (layer, recipe) in turn, yielding :class:`Preprocessed`; returns an
+    :class:`~._common.Ended` (a layer's bad input is in its event: the others go on)."""
     for layer, recipe in jobs:
         labels = isinstance(layer, napari.layers.Labels)
         name = f"{'labels' if labels else 'image'} layer '{layer.name}'"
@@ -42,8 +42,10 @@ def apply_worker(jobs: list[tuple[Any, Recipe]]):
             channels = getattr(layer, "rgb", False)
             result = preprocess(layer.data, recipe, channels=channels, labels=labels, name=name)
         except SegDLError as error:
-            result = UserError(error)
+            yield Preprocessed(layer, None, recipe, error)
+            continue
         yield Preprocessed(layer, result, recipe)
+    return Ended("completed")
 
 
 def describe(step: Step) -> str:

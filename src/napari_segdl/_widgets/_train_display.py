@@ -1,8 +1,11 @@
-"""What the Train dock shows while it trains: progress with ETA, status, live curves, device."""
+"""What the Train dock shows while it trains: progress with ETA, status, live curves, device,
+and the live preview of the slice on screen."""
 
 from __future__ import annotations
 
 from napari.utils import progress
+
+from ._common import displayed_slice, image_data
 
 #: The curves of the training plot and their colours.
 _SERIES = {"loss": "#4fc3f7", "val_loss": "#ffb74d", "val_iou": "#81c784"}
@@ -60,7 +63,7 @@ class TrainingDisplay:
     def show(self, event) -> None:
         if event.kind == "start":
             self._progress = progress(total=event.epochs * event.steps, desc="Training")
-            self.device.value = event.model.info.training["device"]
+            self.device.value = event.model.info.run.device
         elif event.kind == "step":
             self._progress.update(1)
             self.status.value = (
@@ -77,7 +80,7 @@ class TrainingDisplay:
             )
         elif event.kind == "end":
             best = "" if event.val_iou is None else f"; best val IoU {event.val_iou:.3f}"
-            kept = event.model.info.training.get("kept_start")
+            kept = event.model.info.run.kept_start
             self.status.value = (
                 f"Training {event.reason} after {event.epoch} epoch(s), "
                 f"{event.elapsed:.0f} s; best epoch {event.best_epoch}{best}"
@@ -88,3 +91,42 @@ class TrainingDisplay:
         if self._progress is not None:
             self._progress.close()
             self._progress = None
+
+
+class LivePreview:
+    """The '<image> preview' Labels layer, predicted from the slice on screen of ``layer`` (the
+    whole volume for a 3D network) in the worker process: ``send(key, (name, image))`` hands it
+    the slice now on screen whenever the user moves to another one."""
+
+    def __init__(self, viewer, layer, volume: bool, key: str, send):
+        self.viewer, self.layer, self.volume = viewer, layer, volume
+        self.key, self._send = key, send
+        image = image_data(layer) if volume else displayed_slice(viewer, layer)
+        #: What the job starts with: (key, (name, image)).
+        self.first = (key, (self.name, image))
+        viewer.dims.events.current_step.connect(self._follow)
+
+    @property
+    def name(self) -> str:
+        return f"image layer '{self.layer.name}' (preview)"
+
+    def _follow(self, *_) -> None:
+        if self.layer in self.viewer.layers and not self.volume:
+            self._send((self.key, (self.name, displayed_slice(self.viewer, self.layer))))
+
+    def show(self, preview) -> None:
+        name = f"{self.layer.name} preview"
+        if name in self.viewer.layers:
+            self.viewer.layers[name].data = preview.labels
+        else:
+            self.viewer.add_labels(
+                preview.labels,
+                name=name,
+                scale=self.layer.scale[-preview.labels.ndim :],
+                translate=self.layer.translate[-preview.labels.ndim :],
+                opacity=0.5,
+            )
+        self.viewer.layers[name].metadata["napari_segdl"] = {"preview_epoch": preview.epoch}
+
+    def close(self) -> None:
+        self.viewer.dims.events.current_step.disconnect(self._follow)

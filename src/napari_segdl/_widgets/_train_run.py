@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from napari.qt.threading import thread_worker
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
 from ..core.paths import writable_folder
 from ..core.train.rundata import RunData, run_folder, save_run_data
 from ..core.worker import jobs
-from ..core.worker.process import ChildDied
-from ._common import SESSION_MODELS, UserError
+from ._common import SESSION_MODELS, Ended, outcome_of, report
 
 
 @dataclass(frozen=True)
@@ -29,33 +28,27 @@ class DataKept:
     cap_mib: float
 
 
-@dataclass(frozen=True)
-class Died:
-    """The worker process ended during the run."""
-
-    error: ChildDied
-
-
 @thread_worker
 def training_worker(process, data: RunData, run, cap_mib: float, config, preview, **options):
     """Keep the run's data, then train in ``process`` (``options``: :func:`iter_training`'s
-    keyword arguments but ``regions``, which travel with the data)."""
+    keyword arguments but ``regions``, which travel with the data); an
+    :class:`~._common.Ended` with the model."""
     try:
         path, kept = save_run_data(data, run.folder, cap_mib)
     except SegDLError as error:
-        return UserError(error)
+        return Ended("refused", error=error)
     yield DataKept(path, kept, data.nbytes / 2**20, cap_mib)
+    model_file = run.folder / "model.keras"
     try:
-        model_file = run.folder / "model.keras"
-        return (yield from process.call(jobs.train, path, config, options, preview, model_file))
-    except ChildDied as error:
-        return Died(error)
-    except SegDLError as error:  # bad input: reported by the dock; nothing trained to keep
-        shutil.rmtree(run.folder, ignore_errors=True)
-        return UserError(error)
+        ended = yield from outcome_of(
+            process.call(jobs.train, path, config, options, preview, model_file)
+        )
     finally:
         if not kept:
             path.unlink(missing_ok=True)
+    if ended.how == "refused":  # bad input: reported by the dock; nothing trained to keep
+        shutil.rmtree(run.folder, ignore_errors=True)
+    return ended
 
 
 class Run:
@@ -87,8 +80,8 @@ class Run:
                     f"This run's data ({event.mib:.0f} MiB) are not kept with it: over the cap "
                     f"of {event.cap_mib:.0f} MiB (advanced settings ▸ keep run data up to)."
                 )
-        elif event.kind == "start" and event.model.info.training.get("checkpoint"):
-            self.checkpoint = Path(event.model.info.training["checkpoint"])
+        elif event.kind == "start" and event.model.info.run.checkpoint:
+            self.checkpoint = Path(event.model.info.run.checkpoint)
         elif event.kind == "epoch":
             self.epoch = event.epoch
 
@@ -97,7 +90,7 @@ class Run:
         data = str(self.data_file) if self.data_file is not None else None
         return {"id": self.id, "folder": str(self.folder), "data_file": data}
 
-    def trained(self, dock, model) -> tuple[str, str | None]:
+    def trained(self, model) -> tuple[str, str | None]:
         """Offer the trained model to the docks and record the run: (its name, the run id, or
         None when the log cannot be written — said in a notification)."""
         from datetime import datetime
@@ -111,27 +104,27 @@ class Run:
         try:  # the Runs dock lists it
             return name, record_run(model, self.data, model.path, **self.fields())["id"]
         except SegDLError as error:
-            dock.refuse(error)
+            report(error)
             return name, None
 
-    def died(self, dock, died: Died) -> None:
-        """Say in one line what happened and what to do; offer the best checkpoint."""
+    def died(self, error) -> tuple[str, str | None]:
+        """The worker process died during the run: one line that says what happened and what
+        to do, and the session name of the run's best checkpoint to start from (or None)."""
         from ..core.bundle import SegModel
         from ..core.train.runs import RunLog, record_run
 
         where = f"after epoch {self.epoch}" if self.epoch else "before the first epoch ended"
         if self.checkpoint is not None and self.checkpoint.is_file():
             model = SegModel.from_file(self.checkpoint)
-            best = model.info.training.get("best_epoch")
+            best = model.info.run.best_epoch
             name = SESSION_MODELS.add(f"checkpoint of run {self.id} (epoch {best})", model)
-            dock.start_from.value = name
             offer = f"its best checkpoint (epoch {best}) is chosen as 'start from'"
             try:
                 record_run(model, self.data, **self.fields())
-            except SegDLError as error:
-                dock.refuse(error)
+            except SegDLError as problem:
+                report(problem)
         else:
-            offer = "no checkpoint was written yet"
+            name, offer = None, "no checkpoint was written yet"
             from datetime import datetime, timezone
 
             RunLog().record(
@@ -144,8 +137,5 @@ class Run:
                     "ended": "worker process died",
                 }
             )
-        line = (
-            f"{died.error} {where}; your layers are untouched and {offer}. Press Train to go on."
-        )
-        dock.status.value = line
-        show_error(line)
+        line = f"{error} {where}; your layers are untouched and {offer}. Press Train to go on."
+        return line, name

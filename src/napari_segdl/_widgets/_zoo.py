@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 from napari.qt.threading import thread_worker
 
-from ._common import UserError, image_data, keras_result
-from ._predict_jobs import PredictRun
+from ..core.errors import SegDLError
+from ._common import image_data, keras_result, outcome_of
+from ._predict_jobs import LayerFailed, PredictRun
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,21 @@ class ZooPredicted:
 
 @thread_worker
 def zoo_worker(model, layers):
-    """Each layer through the package on a Keras thread; a layer that fails is reported."""
+    """Each layer through the package on a Keras thread, yielding :class:`ZooPredicted` or,
+    for a layer that fails, :class:`~._predict_jobs.LayerFailed`; returns an
+    :class:`~._common.Ended`."""
+    return (yield from outcome_of(_zoo_all(model, layers)))
+
+
+def _zoo_all(model, layers):
     from ..core.interop.zoo import labels_from_outputs, predict_zoo
 
     for layer in layers:
         name = f"image layer '{layer.name}'"
-        outputs = keras_result(predict_zoo, model, image_data(layer), name)
-        if isinstance(outputs, UserError):
-            yield outputs
+        try:
+            outputs = keras_result(predict_zoo, model, image_data(layer), name)
+        except SegDLError as error:
+            yield LayerFailed(layer, error)
             continue
         yield ZooPredicted(layer, outputs, labels_from_outputs(model, outputs))
     return "completed"
@@ -72,14 +80,12 @@ def zoo_layers(event: ZooPredicted, model, model_name: str) -> list[tuple]:
 
 def start_zoo_prediction(dock, model, layers) -> None:
     """A Model Zoo package on the dock's chosen layers, with its own processing."""
-    from ._common import reported
-
     name = dock.model.value
     dock.job = PredictRun(name, model)
 
     def add(event) -> None:
-        if isinstance(event, UserError):
-            reported(event, dock.status)
+        if isinstance(event, LayerFailed):
+            dock.layer_failed(event)
             return
         for data, kwargs, kind in zoo_layers(event, model, name):
             getattr(dock.viewer, f"add_{kind}")(data, **kwargs)

@@ -17,7 +17,7 @@ from napari.qt.threading import thread_worker
 from ..core.errors import SegDLError
 from ..core.evaluate.semantic import error_maps, evaluate
 from ..io.files import write_csv
-from ._common import UserError, table_value
+from ._common import outcome, table_value
 from ._dock import Dock
 
 COLUMNS = ("image", "metric", "value")
@@ -25,13 +25,13 @@ COLUMNS = ("image", "metric", "value")
 
 @thread_worker
 def _evaluate_worker(prediction, truth, instance, ignore, errors, names):
-    try:
-        result = evaluate(
-            list(prediction), list(truth), instance=instance, ignore=ignore, names=names
-        )
-        maps = error_maps(prediction, truth, instance=instance, ignore=ignore) if errors else None
-    except SegDLError as error:
-        return UserError(error)
+    """The scores (and error maps when ``errors``): an :class:`~._common.Ended`."""
+    return outcome(_scores, prediction, truth, instance, ignore, errors, names)
+
+
+def _scores(prediction, truth, instance, ignore, errors, names):
+    result = evaluate(list(prediction), list(truth), instance=instance, ignore=ignore, names=names)
+    maps = error_maps(prediction, truth, instance=instance, ignore=ignore) if errors else None
     return result, maps
 
 

@@ -17,7 +17,7 @@ from ..core.errors import SegDLError
 from ..core.infer.chunks import is_lazy
 from ..core.interop.zoo import ZooModel
 from ..core.preprocess import already_preprocessed
-from ._common import SESSION_MODELS, image_data, reported
+from ._common import SESSION_MODELS, image_data, report
 from ._dock import Dock
 from ._export import ExportFields, start_export
 from ._predict_jobs import (
@@ -195,7 +195,7 @@ class PredictWidget(Dock):
             SESSION_MODELS.keep(self.job.model_name, event.model)
             self.job.model = event.model
         elif isinstance(event, LayerFailed):
-            reported(event.error, self.status, f"'{event.layer.name}' failed: see the message.")
+            self.layer_failed(event)
         elif isinstance(event, LayerPredicted):
             self._add_results(event)
             self.status.value = (
@@ -206,13 +206,20 @@ class PredictWidget(Dock):
             self.progress_bar.n = event.done
             self.progress_bar.refresh()
 
-    def done(self, outcome) -> None:
-        """The run ended (``outcome``: "completed", "cancelled"): say so and what it added."""
-        summary = self.job.summary(outcome)
-        if summary:
-            self.status.value = summary
-        elif self.job.added:
-            show_info(f"Added {', '.join(repr(n) for n in self.job.added)}.")
+    restart = "Press Predict to start again."
+
+    def layer_failed(self, event: LayerFailed) -> None:
+        """Bad input in one layer: shown, the status line says which; the others go on."""
+        report(event.error)
+        self.status.value = f"'{event.layer.name}' failed: see the message."
+
+    def done(self, _value=None) -> None:
+        """The run completed: a notification says what it added."""
+        if self.job.added:
+            show_info(self.job.summary(cancelled=False))
+
+    def cancelled(self) -> None:
+        self.status.value = self.job.summary(cancelled=True)
 
     def _add_results(self, event: LayerPredicted) -> None:
         job, options = self.job, self.job.options

@@ -17,10 +17,10 @@ from napari.utils.notifications import show_info
 
 from ..core.errors import SegDLError
 from ..core.preprocess import OPERATIONS, Recipe, Step, provenance
-from ._common import reported
+from ._common import report
 from ._dock import Dock
-from ._params import param_value, param_widget
 from ._preprocess_parts import Preprocessed, apply_worker, describe, placement, preview_worker
+from ._schema import spec_value, spec_widget
 
 PREVIEW_SUFFIX = " preview"
 
@@ -146,7 +146,7 @@ class PreprocessWidget(Dock):
             return
         step = self.recipe.steps[self.selected]
         for param in step.operation.params:
-            widget = param_widget(param, step.params[param.name])
+            widget = spec_widget(param.name, param.spec, step.params[param.name])
             widget.changed.connect(self._edit_params)
             self.params.append(widget)
 
@@ -154,7 +154,10 @@ class PreprocessWidget(Dock):
         index = self.selected
         step = self.recipe.steps[index]
         try:
-            values = {p.name: param_value(p, self.params[p.name]) for p in step.operation.params}
+            values = {
+                p.name: spec_value(p.name, p.spec, self.params[p.name])
+                for p in step.operation.params
+            }
             edited = Step(step.op, values)
         except SegDLError as error:
             self.status.value = str(error)
@@ -181,8 +184,13 @@ class PreprocessWidget(Dock):
         worker.start()
 
     def _show_preview(self, layer, result) -> None:
-        if not self._alive or reported(result, self.status):
+        if not self._alive:
             return
+        if result.how == "refused":
+            report(result.error)
+            self.status.value = "Failed: see the message."
+            return
+        result = result.value
         name = f"{layer.name}{PREVIEW_SUFFIX}"
         if name in self._viewer.layers:  # a new layer: the result's shape or type may differ
             self._viewer.layers.remove(name)
@@ -214,7 +222,9 @@ class PreprocessWidget(Dock):
 
     def _add(self, done: Preprocessed) -> None:
         layer, result, recipe = done.layer, done.result, done.recipe
-        if reported(result, self.status):
+        if done.error is not None:
+            report(done.error)
+            self.status.value = f"'{layer.name}' failed: see the message."
             return
         labels = isinstance(layer, napari.layers.Labels)
         metadata = {**layer.metadata, **provenance(recipe, source=layer.name)}

@@ -13,17 +13,15 @@ from ..core.bundle import SegModel
 from ..core.errors import SegDLError
 from ..core.train.rundata import load_run_data
 from ..core.train.runs import RunLog
-from ._common import SESSION_MODELS, UserError, table_value
+from ._common import SESSION_MODELS, outcome, table_value
 from ._dock import Dock
 
 
 @thread_worker
 def data_worker(path):
-    """A run's kept data, read (and decompressed) off the GUI thread."""
-    try:
-        return load_run_data(path)
-    except SegDLError as error:
-        return UserError(error)
+    """A run's kept data, read (and decompressed) off the GUI thread: an
+    :class:`~._common.Ended`."""
+    return outcome(load_run_data, path)
 
 
 COLUMNS = ("id", "finished", "arch", "mode", "data", "epochs", "seconds", "best val IoU", "bundle")

@@ -17,18 +17,14 @@ from ..core.train.config import TrainConfig, parameters
 from ..core.train.presets import PRESETS
 from ..core.train.rundata import RunData
 from ..core.worker.jobs import Preview
-from . import _train_parts as parts
 from ._adapt import start_adapting
-from ._common import (
-    SESSION_MODELS,
-    channel_axis,
-    image_data,
-    labels_data,
-)
+from ._common import SESSION_MODELS, channel_axis, image_data, labels_data, report
 from ._dock import Dock
 from ._schema import make_widget, show_value, widget_value
-from ._train_display import TrainingDisplay
-from ._train_run import DataKept, Died, Run, training_worker
+from ._train_display import LivePreview, TrainingDisplay
+from ._train_options import option_widgets
+from ._train_pairs import PairList, checked_regions, run_options, shared_recipe
+from ._train_run import DataKept, Run, training_worker
 
 
 class TrainWidget(Dock):
@@ -43,11 +39,11 @@ class TrainWidget(Dock):
         self.last_run: Run | None = None
         self.model_run_id: str | None = None
         self._preview = None
-        self.pairs = parts.PairList()
+        self.pairs = PairList()
         self._params = [item for item in parameters() if spec(item).dock]
         for item in self._params:
             setattr(self, item.name, make_widget(item))
-        for name, widget in parts.option_widgets(default_checkpoint_dir()).items():
+        for name, widget in option_widgets(default_checkpoint_dir()).items():
             widget.name = name
             setattr(self, name, widget)
         basic, advanced = (
@@ -108,9 +104,9 @@ class TrainWidget(Dock):
         self.adapt_button.changed.connect(lambda: self.running or start_adapting(self))
         self.stop_button.changed.connect(self._request_stop)
         self.save_button.changed.connect(self._save)
-        self.pairs.changed.connect(lambda *_: parts.offer_dims(self))
-        self.dims.changed.connect(lambda *_: parts.suggest_volume_settings(self))
-        parts.offer_dims(self)
+        self.pairs.changed.connect(lambda *_: self._offer_dims())
+        self.dims.changed.connect(lambda *_: self._suggest_volume_settings())
+        self._offer_dims()
 
     @property
     def process(self):
@@ -148,8 +144,8 @@ class TrainWidget(Dock):
             pairs = self.pairs.layers()
             images = [image_data(image) for image, _ in pairs]
             labels = [labels_data(labels) for _, labels in pairs]
-            recipe = parts.shared_recipe([image for image, _ in pairs])
-            regions = parts.checked_regions(self.regions.value, pairs)
+            recipe = shared_recipe([image for image, _ in pairs])
+            regions = checked_regions(self.regions.value, pairs)
             run = Run(pairs, config)  # its folder: refused here when it cannot be written
         except SegDLError as error:
             self.refuse(error)
@@ -157,7 +153,7 @@ class TrainWidget(Dock):
         self.last_run = run
         initial = SESSION_MODELS.get(self.start_from.value) if self.start_from.value else None
         self._preview = (
-            parts.LivePreview(
+            LivePreview(
                 self._viewer, pairs[0][0], config.dims == 3, run.preview_key, self.process.send
             )
             if self.live_preview.value
@@ -170,7 +166,7 @@ class TrainWidget(Dock):
             self.keep_data.value,
             config,
             self._preview and self._preview.first,
-            **parts.run_options(pairs, config),
+            **run_options(pairs, config),
             recipe=recipe,
             initial=initial,
             channel_axis=channel_axis(self.channel_axis.value),
@@ -196,12 +192,16 @@ class TrainWidget(Dock):
         if not isinstance(event, DataKept):
             self.display.show(event)
 
+    def died(self, error) -> None:
+        line, checkpoint = self.last_run.died(error)
+        if checkpoint is not None:
+            self.start_from.value = checkpoint
+        self.status.value = line
+        report(line)
+
     def _on_trained(self, model) -> None:
-        if isinstance(model, Died):
-            self.last_run.died(self, model)
-            return
         self.model = model
-        name, self.model_run_id = self.last_run.trained(self, model)
+        name, self.model_run_id = self.last_run.trained(model)
         self.save_button.enabled = True
         show_info(f"Model trained: '{name}' is ready in the Predict dock.")
 
@@ -211,4 +211,47 @@ class TrainWidget(Dock):
         self.display.close()
 
     def _save(self) -> None:
-        parts.save_model(self)
+        """Save the trained model to the file field (and note it in the run log)."""
+        from ..core.train.runs import RunLog
+
+        try:
+            if self.model is None:
+                raise SegDLError("Train a model before saving it.")
+            path = self.model.save(self.save_path.value)
+            if self.model_run_id is not None:
+                RunLog().set_bundle(self.model_run_id, path.resolve())
+        except SegDLError as error:
+            self.refuse(error)
+            return
+        show_info(f"Model saved to {path}")
+
+    def _offer_dims(self) -> None:
+        """3D is offered when the first pair's image is a stack or a volume; a 2D image trains
+        2D."""
+        image = self.pairs.rows[0].image.value if self.pairs.rows else None
+        stack = image is not None and image.ndim >= 3
+        if not stack and self.dims.value == 3:
+            self.dims.value = 2
+        self.dims.enabled = stack  # its tooltip says what 3D is for
+
+    def _suggest_volume_settings(self) -> None:
+        """3D chosen: depth, patch, patch depth, batch and filters chosen for the first volume
+        and this machine's memory (the values the CLI and the API choose when not given)."""
+        image = self.pairs.rows[0].image.value if self.pairs.rows else None
+        if self.dims.value != 3 or image is None or image.ndim < 3:
+            return
+        from ..core.train.memory import volume_settings
+
+        try:
+            spacing = tuple(float(s) for s in image.scale[-3:])
+            shape = image.data.shape[-4:-1] if image.rgb else image.data.shape[-3:]
+            _, chosen = volume_settings(self.config(), shape, spacing)
+        except SegDLError as error:
+            self.refuse(error)
+            return
+        for key, value in chosen.items():
+            getattr(self, key).value = value
+        settings = ", ".join(f"{key} {value}" for key, value in chosen.items())
+        self.status.value = (
+            f"3D settings chosen for this volume and this machine's memory: {settings}"
+        )

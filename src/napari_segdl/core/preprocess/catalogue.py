@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from .ops import (
     Operation,
-    Param,
     bilateral,
     clahe,
     gaussian,
@@ -13,6 +12,7 @@ from .ops import (
     median,
     nl_means,
     nuclear_stain,
+    param,
     percentile,
     pick_channels,
     picked_channels,
@@ -24,7 +24,7 @@ from .ops import (
     zscore,
 )
 
-_SIGMA = Param("sigma", 1.0, float, 0.1, 50.0, "Gaussian standard deviation (pixels)")
+_SIGMA = param("sigma", 1.0, float, 0.1, 50.0, "Gaussian standard deviation (pixels)")
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
@@ -34,9 +34,9 @@ OPERATIONS: dict[str, Operation] = {
             "geometry",
             resize,
             (
-                Param("height", None, int, 1, 1_000_000, "target rows (with width)"),
-                Param("width", None, int, 1, 1_000_000, "target columns (with height)"),
-                Param("factor", 1.0, float, 0.01, 100.0, "scale factor, when no height/width"),
+                param("height", None, int, 1, 1_000_000, "target rows (with width)"),
+                param("width", None, int, 1, 1_000_000, "target columns (with height)"),
+                param("factor", 1.0, float, 0.01, 100.0, "scale factor, when no height/width"),
             ),
             geometric=True,
             keeps_dtype=True,
@@ -47,7 +47,7 @@ OPERATIONS: dict[str, Operation] = {
             "Denoise: median",
             "denoise",
             median,
-            (Param("radius", 1, int, 1, 25, "half-size of the square window (pixels)"),),
+            (param("radius", 1, int, 1, 25, "half-size of the square window (pixels)"),),
             keeps_dtype=True,
         ),
         Operation(
@@ -56,7 +56,7 @@ OPERATIONS: dict[str, Operation] = {
             "denoise",
             bilateral,
             (
-                Param(
+                param(
                     "sigma_color",
                     0.1,
                     float,
@@ -64,7 +64,7 @@ OPERATIONS: dict[str, Operation] = {
                     1.0,
                     "intensity spread, as a share of the range",
                 ),
-                Param("sigma_spatial", 2.0, float, 0.1, 50.0, "spatial spread (pixels)"),
+                param("sigma_spatial", 2.0, float, 0.1, 50.0, "spatial spread (pixels)"),
             ),
         ),
         Operation(
@@ -73,7 +73,7 @@ OPERATIONS: dict[str, Operation] = {
             "denoise",
             nl_means,
             (
-                Param(
+                param(
                     "strength",
                     0.8,
                     float,
@@ -81,8 +81,8 @@ OPERATIONS: dict[str, Operation] = {
                     10.0,
                     "filter strength, times the estimated noise",
                 ),
-                Param("patch_size", 5, int, 3, 21, "patch side (pixels)"),
-                Param("patch_distance", 6, int, 1, 50, "search radius (pixels)"),
+                param("patch_size", 5, int, 3, 21, "patch side (pixels)"),
+                param("patch_distance", 6, int, 1, 50, "search radius (pixels)"),
             ),
         ),
         Operation(
@@ -90,7 +90,7 @@ OPERATIONS: dict[str, Operation] = {
             "Denoise: total variation",
             "denoise",
             total_variation,
-            (Param("weight", 0.1, float, 0.001, 10.0, "smoothing weight (on the [0, 1] range)"),),
+            (param("weight", 0.1, float, 0.001, 10.0, "smoothing weight (on the [0, 1] range)"),),
         ),
         Operation("zscore", "Intensity: centre and normalise (z-score)", "intensity", zscore),
         Operation(
@@ -99,9 +99,9 @@ OPERATIONS: dict[str, Operation] = {
             "intensity",
             percentile,
             (
-                Param("low", 1.0, float, 0.0, 100.0, "percentile mapped to 0"),
-                Param("high", 99.8, float, 0.0, 100.0, "percentile mapped to 1"),
-                Param("clip", True, bool, doc="clip to [0, 1]"),
+                param("low", 1.0, float, 0.0, 100.0, "percentile mapped to 0"),
+                param("high", 99.8, float, 0.0, 100.0, "percentile mapped to 1"),
+                param("clip", True, bool, doc="clip to [0, 1]"),
             ),
         ),
         Operation(
@@ -110,8 +110,8 @@ OPERATIONS: dict[str, Operation] = {
             "intensity",
             clahe,
             (
-                Param("clip_limit", 0.01, float, 0.0001, 1.0, "contrast limit"),
-                Param("kernel_size", 0, int, 0, 4096, "tile size in pixels (0: 1/8 of the image)"),
+                param("clip_limit", 0.01, float, 0.0001, 1.0, "contrast limit"),
+                param("kernel_size", 0, int, 0, 4096, "tile size in pixels (0: 1/8 of the image)"),
             ),
         ),
         Operation(
@@ -158,7 +158,7 @@ OPERATIONS: dict[str, Operation] = {
             "Colour: pick or reorder channels",
             "colour",
             pick_channels,
-            (Param("order", (0,), tuple, 0, 63, "channel indices, in the new order"),),
+            (param("order", (0,), tuple, 0, 63, "channel indices, in the new order"),),
             keeps_dtype=True,
             channels_out=picked_channels,
         ),

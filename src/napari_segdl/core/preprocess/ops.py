@@ -13,17 +13,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..schema import Spec
+
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter of an operation: its default, type and allowed range."""
+    """One parameter of an operation: its name, default and :class:`~..schema.Spec` (type,
+    range, help), the description training and prediction parameters have too."""
 
     name: str
     default: float | int | bool | tuple | None
-    kind: type
-    minimum: float | None = None
-    maximum: float | None = None
-    doc: str = ""
+    spec: Spec
+
+
+def param(name: str, default, kind: type, low=None, high=None, doc: str = "") -> Param:
+    """An operation's parameter: ``kind`` is int, float, bool or tuple (of whole numbers);
+    a default of None is optional ("not set")."""
+    label = name.replace("_", " ")
+    none_text = "not set" if default is None else None
+    about = Spec(kind, label, doc, "preprocess", low=low, high=high, none_text=none_text)
+    return Param(name, default, about)
 
 
 @dataclass(frozen=True)

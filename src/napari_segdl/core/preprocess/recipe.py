@@ -57,8 +57,9 @@ def _validated(op: Operation, params: dict) -> dict:
             f"it takes: {', '.join(known) or 'none'}."
         )
     values = {}
-    for name, spec in known.items():
-        value = params.get(name, spec.default)
+    for name, declared in known.items():
+        value = params.get(name, declared.default)
+        spec = declared.spec
         if value is None:
             values[name] = None
             continue
@@ -70,13 +71,13 @@ def _validated(op: Operation, params: dict) -> dict:
             ) from error
         numbers = value if isinstance(value, tuple) else (value,)
         if spec.kind is not bool and any(
-            (spec.minimum is not None and v < spec.minimum)
-            or (spec.maximum is not None and v > spec.maximum)
+            (spec.low is not None and v < spec.low)
+            or (spec.high is not None and v > spec.high)
             or (isinstance(v, float) and not np.isfinite(v))
             for v in numbers
         ):
             raise SegDLError(
-                f"'{op.name}' {name} must be between {spec.minimum} and {spec.maximum}; "
+                f"'{op.name}' {name} must be between {spec.low} and {spec.high}; "
                 f"received {value!r}."
             )
         values[name] = value

@@ -18,6 +18,8 @@ from . import child
 
 #: The name (with the run's id) under which the viewer sends the image the preview predicts.
 PREVIEW = "preview"
+#: What a job returns when Cancel ended it before its end.
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -152,14 +154,14 @@ def predict_layer(model, image, options, name: str, preprocess: bool) -> LayerRe
 
 def predict_one(model, image, options, name: str, preprocess: bool):
     """:func:`predict_layer` in the worker process: a :class:`ModelLoaded` event first for a
-    bundled model given by name; returns "cancelled" when Cancel was pressed."""
+    bundled model given by name; returns :data:`CANCELLED` when Cancel was pressed."""
     if isinstance(model, str):
         model = loaded(model)
         yield ModelLoaded(file_backed(model))
     try:
         return predict_layer(model, image, options, name, preprocess)
     except Cancelled:
-        return "cancelled"
+        return CANCELLED
 
 
 def load(path):

@@ -25,7 +25,6 @@ from multiprocessing import get_context
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
-from ..errors import SegDLError
 from .lifecycle import STDERR_NAME, death_message, main_module_hidden, stderr_tail, stderr_to
 
 #: Seconds without a word from a working child before it is reported as silent.
@@ -35,8 +34,9 @@ HANG_SECONDS = 300.0
 READY_SECONDS = 60.0
 
 
-class ChildDied(SegDLError):
-    """The worker process ended during a job; the message says how."""
+class ChildDied(RuntimeError):
+    """The worker process ended during a job; the message says how. Not bad input (not a
+    :class:`SegDLError`): the input may be fine, and the job can run again."""
 
 
 class ChildFailed(RuntimeError):
