@@ -28,6 +28,7 @@ LAYERS = [
     {"core.paths", "core.images", "core.schema", "core.backend"},
     {"core.stacks", "core.evaluate", "core.preprocess", "core.models", "io", "_sample_data"},
     {"core.labels"},
+    {"core.metadata"},
     {"core.bundle"},
     {"core.infer"},
     {"core.interop", "core.train"},

@@ -18,12 +18,14 @@ __all__ = ["build_parser", "main", "training_params"]
 def _run(args: argparse.Namespace) -> int:
     from .. import flows
     from ..core.bundle import read_metadata
+    from ..core.metadata import RunRecord
 
     if args.command == "train" and args.adapt_only:
         path = flows.adapting.adapt_files(
             args.from_model, args.images, args.labels, args.out, colour_labels=args.colour_labels
         )
-        print(f"saved {path}; {_adapted(read_metadata(path)['training']['adapted'])}")
+        adapted = RunRecord.of(read_metadata(path)["training"]).adapted
+        print(f"saved {path}; {_adapted(adapted)}")
     elif args.command == "train":
         path = flows.files.train_files(
             args.images,
@@ -37,8 +39,8 @@ def _run(args: argparse.Namespace) -> int:
             spacing=args.spacing,
             **training_params(args),
         )
-        training = read_metadata(path)["training"]
-        said = training.get("kept_start") or _adapted(training.get("adapted"))
+        run = RunRecord.of(read_metadata(path)["training"])
+        said = run.kept_start or _adapted(run.adapted)
         print(f"saved {path}" + (f"; {said}" if said else ""))  # the last line says it
     elif args.command == "predict":
         given = prediction_options(args)

@@ -17,6 +17,7 @@ from .backend import load_keras
 from .errors import SegDLError
 from .images import Normalization
 from .labels.modes import ClassMap
+from .metadata import PostProcessing, RunRecord
 from .models import Geometry, geometry
 from .paths import atomic_write
 
@@ -48,6 +49,20 @@ class ModelInfo:
     def from_dict(cls, spec: dict) -> ModelInfo:
         known = {k: spec[k] for k in cls.__dataclass_fields__ if k in spec}
         return cls(**known)
+
+    @property
+    def postprocessing(self) -> PostProcessing:
+        """An instance model's levels, smallest object, learned size and scale (typed)."""
+        return PostProcessing.of(self.training)
+
+    @postprocessing.setter
+    def postprocessing(self, value: PostProcessing) -> None:
+        value.write(self.training)
+
+    @property
+    def run(self) -> RunRecord:
+        """What the run that made this model found (typed)."""
+        return RunRecord.of(self.training)
 
 
 class SegModel:
@@ -89,14 +104,22 @@ class SegModel:
         return clone
 
     def __getstate__(self) -> dict:
-        """A file-backed model travels as its path; one in memory as its bundle's bytes."""
+        """A file-backed model travels as its path (to a process on this machine); one in
+        memory as its bundle's bytes."""
         state = {"info": asdict(self.info), "path": self.path}
         if self.path is None or (self._network is not None and not self.path.is_file()):
-            import tempfile
-
-            with tempfile.TemporaryDirectory() as folder:
-                state["bytes"] = self.save(Path(folder) / "model.keras").read_bytes()
+            state["bytes"] = self.bundle_bytes()
         return state
+
+    def bundle_bytes(self) -> bytes:
+        """The bytes of this model's bundle (its file, or the model written to a temporary
+        one): what travels where its path means nothing (a Dask worker elsewhere)."""
+        if self.path is not None and self.path.is_file():  # (a changed network has no path)
+            return self.path.read_bytes()
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            return self.save(Path(folder) / "model.keras").read_bytes()
 
     def __setstate__(self, state: dict) -> None:
         self.info, self.path, self._network = (
@@ -105,7 +128,7 @@ class SegModel:
             None,
         )
         if "bytes" in state:  # kept as a file (one per model), its network read on first use
-            self.path = _unpacked(state["bytes"])
+            self.path = unpacked(state["bytes"])
 
     @property
     def class_map(self) -> ClassMap:
@@ -226,7 +249,7 @@ def load_model(path: str | os.PathLike) -> SegModel:
 _UNPACKED: list[Path] = []
 
 
-def _unpacked(data: bytes) -> Path:
+def unpacked(data: bytes) -> Path:
     """A file holding these bundle bytes, one per distinct model, in this process's own
     temporary folder, which goes at exit (a worker process's temporary folder goes with it)."""
     import atexit

@@ -13,14 +13,14 @@ class TrainingBar:
 
     def __call__(self, event) -> None:
         if event.kind == "start":
-            training = event.model.info.training
-            print(f"training on {training['device']}")
-            chosen = training.get("memory", {}).get("chosen")
+            run = event.model.info.run
+            print(f"training on {run.device}")
+            chosen = (run.memory or {}).get("chosen")
             if chosen:  # a 3D network chose what was not given, for this machine's memory
                 settings = ", ".join(f"{key} {value}" for key, value in chosen.items())
                 print(
-                    f"3D settings chosen: {settings} (about {training['memory']['estimate_gib']}"
-                    f" GiB; budget: {training['memory']['budget']})"
+                    f"3D settings chosen: {settings} (about {run.memory['estimate_gib']}"
+                    f" GiB; budget: {run.memory['budget']})"
                 )
             self.bar = tqdm(total=event.epochs * event.steps, unit="step", desc="training")
         elif event.kind == "step":

@@ -58,7 +58,7 @@ def correction_demo(out: str | os.PathLike, seconds: float = 60.0) -> dict:
         f"{first['ap50_95']:.3f} ({time.monotonic() - start:.0f} s)"
     )
     adapted = adapt(model, images, labels)
-    record, (_, fit) = adapted.info.training["adapted"], score(adapted)
+    record, (_, fit) = adapted.info.run.adapted, score(adapted)
     print(
         f"Adapted to 1 corrected tissue image (scale {record['scale']:g}, levels "
         f"{record['seed']:g}/{record['extent']:g}; no training): F1@0.5 {fit['f1_50']:.3f}"
@@ -66,11 +66,11 @@ def correction_demo(out: str | os.PathLike, seconds: float = 60.0) -> dict:
     print(f"Correction round: fine-tuning on it for {seconds:.0f} s...")
     tuned = train(images, labels, initial=model, max_time=seconds, callback=TrainingBar())
     after, second = score(tuned)
-    training = tuned.info.training
-    steps = training["epochs_run"] * training["steps_per_epoch"]
+    run = tuned.info.run
+    steps = run.epochs_run * run.steps_per_epoch
     print(
-        f"{steps} training steps in {training['seconds']:.0f} s (a busy machine gets fewer)"
-        + (f"; {training['kept_start']}" if training.get("kept_start") else "")
+        f"{steps} training steps in {run.seconds:.0f} s (a busy machine gets fewer)"
+        + (f"; {run.kept_start}" if run.kept_start else "")
     )
     kept = {name: score(m, [fluorescence])[1] for name, m in (("before", model), ("after", tuned))}
     out = Path(out)

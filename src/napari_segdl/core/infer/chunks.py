@@ -4,21 +4,13 @@ cluster workers, and the connection to a ``dask.distributed`` scheduler."""
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
-from ..bundle import SegModel, load_model
+from ..bundle import SegModel, unpacked
 from ..errors import SegDLError
 
 #: Float images up to this size (as float32) get exact normalisation percentiles.
 EXACT_BYTES = 512 * 1024**2
-#: Models rebuilt from bundle bytes in this process (workers of a cluster), by content hash;
-#: the last few are kept.
-_LOADED: dict[str, SegModel] = {}
-_LOADED_KEPT = 4
 
 
 def is_lazy(image) -> bool:
@@ -41,7 +33,10 @@ def as_dask(image):
 
 
 class ModelRef:
-    """A model that travels to cluster workers as its bundle bytes and loads once per process."""
+    """A model that travels to cluster workers as its bundle's bytes (a worker may run on
+    another machine, where a path means nothing) with its engine. Each process keeps the bytes
+    as one file (:func:`~..bundle.unpacked`, removed at exit) and reads the network once (the
+    bundle's bounded cache of networks): the one way models move, as for worker processes."""
 
     def __init__(self, model: SegModel):
         self._model = model
@@ -49,10 +44,7 @@ class ModelRef:
 
     def __getstate__(self) -> dict:
         if self._state is None:  # serialised once; a worker passes the same bytes on
-            with tempfile.TemporaryDirectory() as folder:
-                data = Path(self._model.save(Path(folder) / "model.keras")).read_bytes()
-            engine = self._model.engine
-            self._state = {"data": data, "key": hashlib.sha256(data).hexdigest(), "engine": engine}
+            self._state = {"data": self._model.bundle_bytes(), "engine": self._model.engine}
         return self._state
 
     def __setstate__(self, state: dict) -> None:
@@ -63,15 +55,8 @@ class ModelRef:
         from .runners import with_engine
 
         if self._model is None:
-            key = self._state["key"]
-            if key not in _LOADED:
-                with tempfile.TemporaryDirectory() as folder:
-                    path = Path(folder) / "model.keras"
-                    path.write_bytes(self._state["data"])
-                    _LOADED[key] = load_model(path)
-                while len(_LOADED) > _LOADED_KEPT:  # the oldest first
-                    del _LOADED[next(iter(_LOADED))]
-            self._model = with_engine(_LOADED[key], self._state.get("engine", "keras"))
+            model = SegModel.from_file(unpacked(self._state["data"]))
+            self._model = with_engine(model, self._state.get("engine", "keras"))
         return self._model
 
 

@@ -199,13 +199,11 @@ def instance_options(model: SegModel, levels: dict | None = None) -> dict:
     """The post-processing of an instance model: its smallest object size and its seed and
     extent levels (given ``levels`` first, then those tuned on its validation data after
     training, then the defaults)."""
-    from ..labels.instances import DEFAULT_LEVELS, MIN_SIZE
-
-    training = model.info.training
-    tuned = {**(training.get("instance_levels") or {}), **(levels or {})}
-    levels = {key: float(tuned.get(key, value)) for key, value in DEFAULT_LEVELS.items()}
+    recorded = model.info.postprocessing
+    given = levels or {}
     return {
-        "min_size": int(training.get("instance_min_size", MIN_SIZE)),
+        "min_size": recorded.min_size,
         "dtype": model.class_map.dtype,
-        **levels,
+        "seed": float(given.get("seed", recorded.seed)),
+        "extent": float(given.get("extent", recorded.extent)),
     }

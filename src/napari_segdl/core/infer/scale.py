@@ -21,9 +21,9 @@ def scale_for(model: SegModel, scale: float | None, diameter: float | None) -> f
     if scale is not None and diameter is not None:
         raise SegDLError("Give a scale or an object diameter, not both.")
     if scale is None and diameter is None:
-        scale = model.info.training.get("scale")
+        scale = model.info.postprocessing.scale
     if diameter is not None:
-        trained = model.info.training.get("object_diameter")
+        trained = model.info.postprocessing.object_diameter
         if not trained:
             raise SegDLError(
                 "This model does not record the size of the objects it learned (instance models "

@@ -49,9 +49,9 @@ def package_config(model: SegModel) -> dict:
 def model_card(model: SegModel, formats, warnings: list[str]) -> str:
     """The package's documentation (Markdown), with the Validation section the spec asks for."""
     info, classes = model.info, model.class_map
-    training = info.training
+    run = info.run
     history = info.history or {}
-    best = training.get("best_epoch")
+    best = run.best_epoch
     val_iou = (history.get("val_iou") or [None] * max(best or 1, 1))[(best or 1) - 1]
     steps = unsupported_steps(model)
     lines = [
@@ -103,9 +103,8 @@ def model_card(model: SegModel, formats, warnings: list[str]) -> str:
         "",
         "## Training",
         "",
-        f"Network parameters: `{info.arch_params}`. Epochs run: {training.get('epochs_run')}, "
-        f"best epoch {best}; training pairs: {training.get('pairs')}; "
-        f"device: {training.get('device', 'unknown')}.",
+        f"Network parameters: `{info.arch_params}`. Epochs run: {run.epochs_run}, "
+        f"best epoch {best}; training pairs: {run.pairs}; device: {run.device or 'unknown'}.",
         "",
         "## Validation",
         "",

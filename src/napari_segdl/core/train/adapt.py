@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
     same; a fit replaces the start's levels and scale only when it beats them by
     :data:`MARGIN` and, with two images or more, when fitting on all but one image gains on
     the one left out (on average over the images): a few images must not pick settings that
-    help one of them a lot and the rest not at all. ``training["adapted"]`` of the copy
+    help one of them a lot and the rest not at all. ``info.run.adapted`` of the copy
     records the mean F1 before and after, and that held-out gain.
 
     Raises
@@ -66,10 +67,11 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
                 "or leave this pair out."
             )
         check_instance_labels(truth, label_name)  # a semantic mask: the offer to number it
-    learned = model.info.training.get("object_diameter")
+    recorded = model.info.postprocessing
+    learned = recorded.object_diameter
     fitted = learned / object_diameter(truths) if learned else 1.0
     fitted = float(np.clip(round(fitted, 2), *SCALE_RANGE))
-    current = model.info.training.get("scale", 1.0)
+    current = recorded.scale or 1.0
     scales = sorted({1.0, current, fitted if max(fitted, 1 / fitted) > SAME_SIZE else 1.0})
     start = instance_options(model)
     tried = {}
@@ -93,14 +95,9 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
         best = kept
     adapted = copy.copy(model)
     adapted.info = copy.deepcopy(model.info)
-    training = adapted.info.training
-    training["instance_levels"] = {**training.get("instance_levels", {}), "seed": best[1]}
-    training["instance_levels"]["extent"] = best[2]
-    if best[0] != 1.0:
-        training["scale"] = best[0]
-    else:
-        training.pop("scale", None)
-    training["adapted"] = {
+    scale = best[0] if best[0] != 1.0 else None
+    adapted.info.postprocessing = replace(recorded, seed=best[1], extent=best[2], scale=scale)
+    adapted.info.training["adapted"] = {
         "images": len(images),
         "scale": best[0],
         "seed": best[1],
@@ -160,7 +157,7 @@ def adaptable(model, images, labels, regions) -> bool:
 def at_scale(model, images, labels):
     """The pairs resized by the scale the model was adapted to, so that fine-tuning sees the
     objects at the size its predictions will (labels by nearest neighbour)."""
-    scale = model.info.training.get("scale")
+    scale = model.info.postprocessing.scale
     if not scale:
         return images, labels
     from skimage.transform import rescale

@@ -139,10 +139,8 @@ def iter_training(
         weights = median_frequency_weights(data.targets, class_map.num_classes)
         extra["class_weights"] = [round(float(w), 4) for w in weights]
     if initial is not None:
-        extra["continued_from"] = {
-            "epochs_run": initial.info.training.get("epochs_run"),
-            "pairs": initial.info.training.get("pairs"),
-        }
+        start = initial.info.run
+        extra["continued_from"] = {"epochs_run": start.epochs_run, "pairs": start.pairs}
         for key in ("scale", "adapted", "instance_levels"):  # at its adapted scale, and
             if key in initial.info.training:  # scored with its levels (epoch 0 too)
                 extra[key] = initial.info.training[key]
@@ -178,20 +176,22 @@ def iter_training(
         yield from fit(model, data, config, steps, stop, checkpoint)
     if extra["mixed_precision"] == "mixed_bfloat16":  # CPU training: float32 predictions
         model.keras_model = float32_copy(model.keras_model, arch, arch_params, channels, class_map)
-    kept = "kept_start" in model.info.training  # the start's weights: its post-processing too
-    if kept and mode == "instance":
-        for key in ("instance_min_size", "object_diameter"):
-            if key in initial.info.training:
-                model.info.training[key] = initial.info.training[key]
+    kept = model.info.run.kept_start is not None  # the start's weights: its post-processing
     if mode == "instance":  # the post-processing levels that suit this model best
         from .levels import tune_levels
 
         few = (len(data.val_images) < MIN_TUNING_PATCHES or kept) and initial is not None
         tuned = None if few else tune_levels(model, data, config.batch, extra["instance_min_size"])
-        if tuned is None and initial is not None:  # a few corrected images: keep the model's
-            tuned = initial.info.training.get("instance_levels")
-        if tuned is not None:
-            model.info.training["instance_levels"] = tuned
+        found = model.info.postprocessing
+        if kept:  # the start's size and levels, as they were
+            found = initial.info.postprocessing
+        elif tuned is not None:
+            seed, extent = tuned.pop("seed"), tuned.pop("extent")
+            found = replace(found, seed=seed, extent=extent, tuning=tuned)
+        elif initial is not None:  # a few corrected images: keep the model's levels
+            start = initial.info.postprocessing
+            found = replace(found, seed=start.seed, extent=start.extent, tuning=start.tuning)
+        model.info.postprocessing = found
     return model
 
 
@@ -250,7 +250,7 @@ def train(
         scores the model on them first: unless an epoch beats it there by the margin (F1 at IoU
         0.5 by 1/sqrt(n) for n held-out objects, at least 0.02; IoU by 0.02 for the other
         modes), it comes back unchanged
-        (``training["kept_start"]`` says so).
+        (``model.info.run.kept_start`` says so).
     spacing : (float, float, float), optional
         Voxel spacing (z, y, x) of volumes (the layer's scale): a 3D network pools in-plane
         only at its first levels when z is coarser.

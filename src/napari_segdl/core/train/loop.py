@@ -139,7 +139,7 @@ def fit(
     its own weights come back, however the run ends (Stop, time limit).
     """
     network = model.keras_model
-    continued = "continued_from" in model.info.training
+    continued = model.info.run.continued_from is not None
     if continued:
         data = check_patches(data, training_patch(config))
     sampler = PatchSampler(

@@ -18,10 +18,10 @@ FEWEST = 2
 
 def replay_source(model) -> str | None:
     """The bundled model whose replay patches suit ``model``: itself, or the one it was
-    continued from (recorded as ``training["replay_of"]``); None for other models."""
+    continued from (recorded as ``info.run.replay_of``); None for other models."""
     from ..models.bundled import BUNDLED
 
-    named = model.info.training.get("replay_of")
+    named = model.info.run.replay_of
     if named in BUNDLED.entries:
         return named
     path = getattr(model, "path", None)

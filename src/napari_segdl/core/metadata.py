@@ -1,0 +1,81 @@
+"""Typed views of what a bundle records about its model's training: the instance
+post-processing (and the object size learned) and what the run found. Read by attribute
+(``model.info.postprocessing.extent``, ``model.info.run.kept_start``); written back under the
+keys every bundle has used, so bundles of earlier versions read as before. The settings a
+model was trained with read back as a ``TrainConfig`` (:func:`~.train.settings.settings_of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from .labels.instances import DEFAULT_LEVELS
+from .labels.objects import MIN_SIZE
+
+
+@dataclass(frozen=True)
+class PostProcessing:
+    """How an instance model's outputs become objects, and at which size it sees them.
+
+    ``seed`` and ``extent`` are its levels (tuned on validation data after training, or
+    adapted to corrections; ``tuning`` keeps the F1 of the choice and of the defaults),
+    ``min_size`` the smallest object kept (pixels), ``object_diameter`` the median diameter of
+    the objects it learned, ``scale`` the resize it predicts at (adapted; None: as it is).
+    """
+
+    seed: float = DEFAULT_LEVELS["seed"]
+    extent: float = DEFAULT_LEVELS["extent"]
+    min_size: int = MIN_SIZE
+    object_diameter: float | None = None
+    scale: float | None = None
+    tuning: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, training: dict) -> PostProcessing:
+        levels = dict(training.get("instance_levels") or {})
+        return cls(
+            seed=float(levels.pop("seed", DEFAULT_LEVELS["seed"])),
+            extent=float(levels.pop("extent", DEFAULT_LEVELS["extent"])),
+            min_size=int(training.get("instance_min_size", MIN_SIZE)),
+            object_diameter=training.get("object_diameter"),
+            scale=training.get("scale"),
+            tuning=levels,
+        )
+
+    def write(self, training: dict) -> None:
+        """Record these settings in a bundle's training record (its historic keys)."""
+        training["instance_levels"] = {"seed": self.seed, "extent": self.extent, **self.tuning}
+        training["instance_min_size"] = self.min_size
+        for key in ("object_diameter", "scale"):
+            value = getattr(self, key)
+            if value is None:
+                training.pop(key, None)
+            else:
+                training[key] = value
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What the run that made a model found: epochs run and the best one, why it ended, its
+    seconds and steps per epoch, the device, the training pairs, whether a continued run kept
+    its start (``kept_start`` says why) and what it continued, replayed or checkpointed, the
+    adaptation to corrections, the memory plan, and the provenance of a bundled model."""
+
+    epochs_run: int | None = None
+    best_epoch: int | None = None
+    ended: str | None = None
+    seconds: float | None = None
+    steps_per_epoch: int | None = None
+    device: str | None = None
+    pairs: int | None = None
+    kept_start: str | None = None
+    continued_from: str | None = None
+    replay_of: str | None = None
+    checkpoint: str | None = None
+    adapted: dict | None = None
+    memory: dict | None = None
+    provenance: dict | None = None
+
+    @classmethod
+    def of(cls, training: dict) -> RunRecord:
+        return cls(**{item.name: training.get(item.name) for item in fields(cls)})
