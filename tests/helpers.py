@@ -60,6 +60,32 @@ def error_messages() -> list[str]:
     return [str(n.message) for n in notification_manager.records if n.severity == "error"]
 
 
+def touching_discs(dtype=np.uint16) -> np.ndarray:
+    """Two discs of radius 10 that touch, IDs 1 and 2, on a 40 x 60 background."""
+    from skimage.draw import disk
+
+    labels = np.zeros((40, 60), dtype)
+    for number, centre in enumerate([(20, 20), (20, 37)], 1):
+        rr, cc = disk(centre, 10, shape=labels.shape)
+        labels[rr, cc] = number
+    return labels
+
+
+def disc_grid(spacing: int, radius: int, size: int = 128):
+    """A noisy grey image of bright discs on a grid (``spacing`` apart) and their IDs."""
+    from skimage.draw import disk
+
+    rng = np.random.default_rng(0)
+    image = rng.normal(40, 8, (size, size)).astype(np.float32)
+    labels = np.zeros((size, size), np.uint16)
+    centres = [(y, x) for y in range(12, size, spacing) for x in range(12, size, spacing)]
+    for number, centre in enumerate(centres, 1):
+        rr, cc = disk(centre, radius, shape=labels.shape)
+        image[rr, cc] += 60
+        labels[rr, cc] = number
+    return image, labels
+
+
 def make_balls(shape=(12, 48, 48), count=5, seed=0):
     """A noisy volume of bright ellipsoids (flatter in z, as in microscopy stacks) and their
     instance labels 1..count."""

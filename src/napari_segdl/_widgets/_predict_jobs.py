@@ -27,18 +27,13 @@ class LayerFailed:
 
 @dataclass(frozen=True)
 class LayerPredicted:
-    """The labels (and probabilities, or None) of one layer, ``number`` of ``total``; with
-    ``uncertainty`` asked for also its uncertainty map and its least certain places (or None);
-    and the engine that ran."""
+    """What predicting one layer gave (:class:`~..core.worker.jobs.LayerResult`: labels,
+    probabilities, uncertainty, places, the engine that ran), ``number`` of ``total``."""
 
     layer: Any
-    labels: Any
-    scores: Any
+    result: jobs.LayerResult
     number: int
     total: int
-    uncertainty: Any = None
-    places: list | None = None
-    engine: str = "keras"
 
 
 @dataclass
@@ -116,16 +111,7 @@ def _predict_all(process, model, work: list[PredictJob], options):
             continue
         if isinstance(result, str) and result == CANCELLED:
             return CANCELLED
-        yield LayerPredicted(
-            job.layer,
-            result.labels,
-            result.scores,
-            number,
-            len(work),
-            result.uncertainty,
-            result.places,
-            result.engine,
-        )
+        yield LayerPredicted(job.layer, result, number, len(work))
     return "completed"
 
 

@@ -221,33 +221,34 @@ class PredictWidget(Dock):
     def cancelled(self) -> None:
         self.status.value = self.job.summary(cancelled=True)
 
-    def _add_results(self, event: LayerPredicted) -> None:
-        job, options = self.job, self.job.options
+    def _add_results(self, predicted: LayerPredicted) -> None:
+        job, options, layer = self.job, self.job.options, predicted.layer
+        result = predicted.result
         record = {
             "model": job.model_name,
             "classes": job.model.info.classes,
             "tile": options.tile or "auto",
             "tta": options.tta,
             "threshold": options.threshold,
-            "engine": event.engine,  # the engine that ran
+            "engine": result.engine,  # the engine that ran
         }
         for data, kwargs, kind in result_layers(
-            event.layer, event.labels, event.scores, job.model, record, options.channel_axis
+            layer, result.labels, result.scores, job.model, record, options.channel_axis
         ):
             self._viewer.add_layer(napari.layers.Layer.create(data, kwargs, kind))
-        job.added.append(f"{event.layer.name} prediction")
-        if event.uncertainty is not None:
+        job.added.append(f"{layer.name} prediction")
+        if result.uncertainty is not None:
             self._viewer.add_image(
-                event.uncertainty,
-                name=f"{event.layer.name} uncertainty",
+                result.uncertainty,
+                name=f"{layer.name} uncertainty",
                 colormap="inferno",
                 contrast_limits=(0.0, 1.0),
                 opacity=0.6,
                 blending="additive",
-                scale=event.layer.scale[: event.uncertainty.ndim],
-                translate=event.layer.translate[: event.uncertainty.ndim],
+                scale=layer.scale[: result.uncertainty.ndim],
+                translate=layer.translate[: result.uncertainty.ndim],
             )
-            self.uncertain_places += [(event.layer, place) for place in event.places]
+            self.uncertain_places += [(layer, place) for place in result.places]
             self.places.reset_choices()
 
     def _place_choices(self, _widget=None) -> list[tuple[str, int]]:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage.draw import disk
 
-from helpers import TINY
+from helpers import TINY, disc_grid, touching_discs
 from napari_segdl import evaluate, load_model, predict, train
 from napari_segdl.core.labels.instances import (
     distance_targets,
@@ -14,16 +14,8 @@ from napari_segdl.core.labels.instances import (
 from napari_segdl.core.train.levels import f1_at_50, objects_from_targets
 
 
-def _touching_discs():
-    labels = np.zeros((40, 60), np.uint16)
-    for number, centre in enumerate([(20, 20), (20, 37)], 1):
-        rr, cc = disk(centre, 10, shape=labels.shape)
-        labels[rr, cc] = number
-    return labels
-
-
 def test_distance_targets_peak_at_each_centre_and_part_touching_objects():
-    labels = _touching_discs()
+    labels = touching_discs()
     distance = distance_targets(labels)
     assert distance.dtype == np.float32 and distance.max() == pytest.approx(1.0)
     for number, centre in ((1, (20, 20)), (2, (20, 37))):
@@ -35,7 +27,7 @@ def test_distance_targets_peak_at_each_centre_and_part_touching_objects():
 
 
 def test_distance_peaks_seed_one_object_each():
-    labels = _touching_discs()
+    labels = touching_discs()
     scores = np.zeros((*labels.shape, 4), np.float32)
     scores[..., 0] = labels == 0
     scores[..., 1] = labels > 0
@@ -46,7 +38,7 @@ def test_distance_peaks_seed_one_object_each():
 
 
 def test_objects_from_targets_give_back_the_painted_objects():
-    labels = _touching_discs()
+    labels = touching_discs()
     objects = objects_from_targets(instance_targets(labels))
     assert objects.max() == 2 and f1_at_50([(objects, labels)]) == 1.0
 
@@ -60,15 +52,7 @@ def test_f1_pools_counts_over_pairs():
 
 @pytest.mark.slow
 def test_a_distance_head_trains_tunes_its_levels_and_travels_in_the_bundle(tmp_path):
-    rng = np.random.default_rng(0)
-    image = rng.normal(40, 8, (128, 128)).astype(np.float32)
-    labels = np.zeros((128, 128), np.uint16)
-    for number, (cy, cx) in enumerate(
-        [(y, x) for y in range(12, 128, 22) for x in range(12, 128, 22)], 1
-    ):
-        rr, cc = disk((cy, cx), 9, shape=labels.shape)
-        image[rr, cc] += 60
-        labels[rr, cc] = number
+    image, labels = disc_grid(22, 9)
     params = {**TINY, "patch": 64, "depth": 3}
     model = train(image, labels, mode="instance", instance_head="distance", epochs=20, **params)
     assert model.keras_model.output_shape[-1] == 4 and model.info.arch_params["distance_head"]
@@ -94,7 +78,7 @@ def test_a_mask_is_numbered_object_by_object_slice_by_slice():
 def test_a_mask_for_an_instance_model_is_refused_with_the_offer_and_numbered_on_request():
     from napari_segdl import SegDLError
 
-    labels = _touching_discs()
+    labels = touching_discs()
     labels[labels > 0] = 0
     for centre in [(10, 10), (10, 40), (30, 25)]:
         rr, cc = disk(centre, 5, shape=labels.shape)

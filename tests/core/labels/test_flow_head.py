@@ -3,9 +3,8 @@ test-time flips, its post-processing separates touching objects, and it trains e
 
 import numpy as np
 import pytest
-from skimage.draw import disk
 
-from helpers import TINY
+from helpers import TINY, disc_grid, touching_discs
 from napari_segdl import SegDLError, evaluate, load_model, predict, train
 from napari_segdl._sample_data import nuclei_arrays
 from napari_segdl.core.infer import engine
@@ -18,14 +17,6 @@ from napari_segdl.core.labels.instances import (
 )
 from napari_segdl.core.train import augment
 from napari_segdl.core.train.levels import f1_at_50, level_grid
-
-
-def _touching_discs():
-    labels = np.zeros((40, 60), np.int32)
-    for number, centre in enumerate([(20, 20), (20, 37)], 1):
-        rr, cc = disk(centre, 10, shape=labels.shape)
-        labels[rr, cc] = number
-    return labels
 
 
 def _scores(labels):
@@ -69,7 +60,7 @@ def test_augmentation_moves_the_flow_with_the_pixels():
 
 
 def test_the_flow_head_separates_touching_objects_at_every_level():
-    labels = _touching_discs()
+    labels = touching_discs(np.int32)
     scores = _scores(labels)
     assert f1_at_50([(instances_from_probabilities(scores, min_size=4), labels)]) == 1.0
     grid = level_grid(scores)
@@ -107,15 +98,7 @@ def test_the_flow_head_is_refused_in_3d():
 
 @pytest.mark.slow
 def test_a_flow_head_trains_tunes_its_extent_and_travels_in_the_bundle(tmp_path):
-    rng = np.random.default_rng(0)
-    image = rng.normal(40, 8, (128, 128)).astype(np.float32)
-    labels = np.zeros((128, 128), np.uint16)
-    for number, (cy, cx) in enumerate(
-        [(y, x) for y in range(12, 128, 20) for x in range(12, 128, 20)], 1
-    ):
-        rr, cc = disk((cy, cx), 10, shape=labels.shape)  # neighbours touch
-        image[rr, cc] += 60
-        labels[rr, cc] = number
+    image, labels = disc_grid(20, 10)  # neighbours touch
     params = {**TINY, "patch": 64, "depth": 3}
     model = train(image, labels, mode="instance", instance_head="flow", epochs=20, **params)
     assert model.keras_model.output_shape[-1] == 5 and model.info.arch_params["flow_head"]

@@ -84,19 +84,11 @@ def predict_volume_lazy(model: SegModel, image, options, *, name: str = "image",
     (numpy with ``options.scheduler``); ``options`` are :class:`~.options.PredictOptions`."""
     tile, probabilities, threshold = options.tile, options.probabilities, options.threshold
     tta, scheduler, levels = options.tta, options.scheduler, options.levels
-    from .chunks import (
-        ModelRef,
-        as_dask,
-        compute_on,
-        exact_limits,
-        grid_chunks,
-        inner_slices,
-        overlap_yx,
-    )
+    from . import chunks
     from .lazy import assembled, predict_locked
     from .tiles import MAX_CHUNK_MEMORY
 
-    x = as_dask(image)
+    x = chunks.as_dask(image)
     leading, channels = volume_axes(model, x.shape, name)
     if recipe:
         raise SegDLError(
@@ -114,21 +106,21 @@ def predict_volume_lazy(model: SegModel, image, options, *, name: str = "image",
         (
             *((1,) * n for n in leading),
             (x.shape[lead],),
-            grid_chunks(x.shape[lead + 1], chunk, margin),
-            grid_chunks(x.shape[lead + 2], chunk, margin),
+            chunks.grid_chunks(x.shape[lead + 1], chunk, margin),
+            chunks.grid_chunks(x.shape[lead + 2], chunk, margin),
             (x.shape[-1],),
         )
     )
     norm = model.normalization
-    limits = {i: exact_limits(x[i], norm.low, norm.high) for i in np.ndindex(*leading)}
+    limits = {i: chunks.exact_limits(x[i], norm.low, norm.high) for i in np.ndindex(*leading)}
     dy, dx = (margin if x.numblocks[axis] > 1 else 0 for axis in (lead + 1, lead + 2))
-    extended = overlap_yx(x, lead + 1, dy, dx, boundary="none")
-    ref = ModelRef(model)
+    extended = chunks.overlap_yx(x, lead + 1, dy, dx, boundary="none")
+    ref = chunks.ModelRef(model)
     keep_scores = probabilities or model.class_map.mode == "instance"
 
     def block(data, block_info=None):
         where = tuple(block_info[0]["chunk-location"][:lead])
-        rows, columns = inner_slices(block_info[0], lead + 1, dy, dx)
+        rows, columns = chunks.inner_slices(block_info[0], lead + 1, dy, dx)
         net = ref.get()
         lo, hi = limits[where]
         out = []
@@ -144,5 +136,5 @@ def predict_volume_lazy(model: SegModel, image, options, *, name: str = "image",
 
     result = assembled(model, extended, x, block, probabilities, levels, scheduler, volume=True)
     if scheduler is not None:
-        return compute_on(scheduler, result)
+        return chunks.compute_on(scheduler, result)
     return result
