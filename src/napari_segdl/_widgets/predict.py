@@ -237,6 +237,8 @@ class PredictWidget(Dock):
         ):
             self._viewer.add_layer(napari.layers.Layer.create(data, kwargs, kind))
         job.added.append(f"{layer.name} prediction")
+        for advice in result.advice:  # e.g. objects far from the size the model learned
+            show_info(advice)
         if result.uncertainty is not None:
             self._viewer.add_image(
                 result.uncertainty,

@@ -20,15 +20,27 @@ class PostProcessing:
     ``seed`` and ``extent`` are its levels (tuned on validation data after training, or
     adapted to corrections; ``tuning`` keeps the F1 of the choice and of the defaults),
     ``min_size`` the smallest object kept (pixels), ``object_diameter`` the median diameter of
-    the objects it learned, ``scale`` the resize it predicts at (adapted; None: as it is).
+    the objects it learned and ``diameter_range`` their 5th and 95th percentiles (None for
+    bundles before it: half and twice the median stand in), ``scale`` the resize it predicts
+    at (adapted; None: as it is).
     """
 
     seed: float = DEFAULT_LEVELS["seed"]
     extent: float = DEFAULT_LEVELS["extent"]
     min_size: int = MIN_SIZE
     object_diameter: float | None = None
+    diameter_range: tuple[float, float] | None = None
     scale: float | None = None
     tuning: dict = field(default_factory=dict)
+
+    @property
+    def sizes(self) -> tuple[float, float] | None:
+        """The range of object diameters (pixels) the model learned, or None if unknown."""
+        if self.diameter_range:
+            return tuple(self.diameter_range)
+        return (
+            (self.object_diameter / 2, self.object_diameter * 2) if self.object_diameter else None
+        )
 
     @classmethod
     def of(cls, training: dict) -> PostProcessing:
@@ -38,6 +50,7 @@ class PostProcessing:
             extent=float(levels.pop("extent", DEFAULT_LEVELS["extent"])),
             min_size=int(training.get("instance_min_size", MIN_SIZE)),
             object_diameter=training.get("object_diameter"),
+            diameter_range=training.get("diameter_range"),
             scale=training.get("scale"),
             tuning=levels,
         )
@@ -46,7 +59,7 @@ class PostProcessing:
         """Record these settings in a bundle's training record (its historic keys)."""
         training["instance_levels"] = {"seed": self.seed, "extent": self.extent, **self.tuning}
         training["instance_min_size"] = self.min_size
-        for key in ("object_diameter", "scale"):
+        for key in ("object_diameter", "diameter_range", "scale"):
             value = getattr(self, key)
             if value is None:
                 training.pop(key, None)

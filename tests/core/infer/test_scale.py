@@ -55,3 +55,26 @@ def test_instance_models_record_the_diameter_they_learned():
     assert model.info.training["object_diameter"] == pytest.approx(np.sqrt(400 / np.pi), abs=0.01)
     masks = predict(model, rescale(image, 2, order=0), diameter=2 * np.sqrt(400 / np.pi))
     assert masks.shape == (192, 192)
+
+
+def test_objects_far_outside_the_learned_sizes_get_advice_and_others_none():
+    import warnings
+
+    from napari_segdl import load_model
+    from napari_segdl._sample_data import nuclei_arrays
+    from napari_segdl.core.infer.scale import ObjectSizeWarning
+
+    model = load_model("nuclei")  # learned about 19 pixels across (10 to 38)
+    image = nuclei_arrays(0)["image"].astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ObjectSizeWarning)
+        predict(model, image, name="as painted")  # its own size: no advice
+        predict(model, rescale(image, 0.25), scale=4.0)  # a size chosen: none either
+    with pytest.warns(ObjectSizeWarning, match=r"small: its objects measure about 5 pixels"):
+        predict(model, rescale(image, 0.25), name="small")
+    from napari_segdl.core.infer.options import PredictOptions
+    from napari_segdl.core.worker.jobs import predict_layer
+
+    options = PredictOptions(uncertainty=True)  # the Predict dock's path, with its maps
+    result = predict_layer(model, rescale(image, 0.25), options, "layer 'small'", True)
+    assert len(result.advice) == 1 and "predict again with diameter 5" in result.advice[0]

@@ -106,6 +106,7 @@ def test_a_flow_head_trains_tunes_its_extent_and_travels_in_the_bundle(tmp_path)
     assert levels["seed"] == 0.5 and levels["validation_f1_50"] >= levels["default_f1_50"]
     loaded = load_model(model.save(tmp_path / "flow.keras"))
     assert loaded.info.training["instance_levels"] == levels
+    assert all(abs(size - 20) < 1.5 for size in loaded.info.postprocessing.sizes)  # learned
     assert evaluate(predict(loaded, image), labels, instance=True)["f1_50"] > 0.8
     assert evaluate(predict(loaded, image, tta=True), labels, instance=True)["f1_50"] > 0.8
     assert predict(loaded, image, probabilities=True).shape == (128, 128, 5)

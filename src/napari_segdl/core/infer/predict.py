@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -17,7 +18,7 @@ from .engine import check_channels, labels_from_probabilities, predict_probabili
 from .lazy import predict_lazy
 from .options import PredictOptions
 from .runners import with_engine
-from .scale import check_scaled_size, input_recipe, scale_for
+from .scale import ObjectSizeWarning, check_scaled_size, input_recipe, scale_for, size_advice
 
 
 def predict(
@@ -161,6 +162,7 @@ def labels_and_probabilities(
         from ..labels.instances import link_slices as link
 
         labels = link(labels, options.link_slices)
+    _advise(model, labels, options, name)
     return labels, scores
 
 
@@ -178,4 +180,15 @@ def _predict_2d(model, image, options: PredictOptions, name, on_tile, recipe):
     if options.probabilities:
         return restore(scores, raw_yx, labels=False)
     labels = labels_from_probabilities(model, scores, options.threshold, options.levels)
-    return restore(labels, raw_yx)
+    labels = restore(labels, raw_yx)
+    _advise(model, labels, options, name)
+    return labels
+
+
+def _advise(model: SegModel, labels, options: PredictOptions, name: str) -> None:
+    """Warn (:class:`~.scale.ObjectSizeWarning`) when the objects of one 2D image are far
+    outside the sizes the model learned and the user chose no size."""
+    if options.diameter is None and options.scale is None and np.ndim(labels) == 2:
+        advice = size_advice(model, labels, name)
+        if advice:
+            warnings.warn(advice, ObjectSizeWarning, stacklevel=3)

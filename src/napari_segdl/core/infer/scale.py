@@ -39,6 +39,30 @@ def scale_for(model: SegModel, scale: float | None, diameter: float | None) -> f
     return None if scale is None or float(scale) == 1.0 else float(scale)
 
 
+class ObjectSizeWarning(UserWarning):
+    """The objects found are far outside the size range the model learned."""
+
+
+def size_advice(model: SegModel, labels: np.ndarray, name: str) -> str | None:
+    """Advice to predict ``name`` again at the learned size when the median diameter of the
+    objects an instance model found in it (``labels``, at the image's size) lies outside the
+    range of the objects it learned; None when it lies inside, or nothing was found."""
+    sizes = model.info.postprocessing.sizes
+    if model.class_map.mode != "instance" or sizes is None or not np.any(labels):
+        return None
+    from ..labels.instances import object_diameter
+
+    found = object_diameter([np.asarray(labels)])
+    if sizes[0] <= found <= sizes[1]:
+        return None
+    return (
+        f"{name}: its objects measure about {found:.0f} pixels across, outside the "
+        f"{sizes[0]:.0f}-{sizes[1]:.0f} the model learned: predict again with diameter "
+        f"{found:.0f} (--diameter, the Predict dock's diameter), which resizes the image so "
+        "that its objects match them."
+    )
+
+
 def input_recipe(model: SegModel, preprocess: bool, scale: float | None) -> Recipe:
     """The steps applied to a raw image: the resize by ``scale``, then the model's recipe."""
     steps = [Step("resize", {"factor": scale})] if scale is not None else []

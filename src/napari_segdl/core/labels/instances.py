@@ -79,6 +79,16 @@ def object_diameter(labels: list[np.ndarray]) -> float:
     return round(float(np.median(np.sqrt(4 * areas / np.pi))), 2) if areas.size else 0.0
 
 
+def diameter_range(labels: list[np.ndarray]) -> list[float]:
+    """The 5th and 95th percentiles of the objects' equivalent diameters (pixels): the size
+    range a model learned from them."""
+    areas = np.concatenate([np.unique(lab[lab > 0], return_counts=True)[1] for lab in labels])
+    if not areas.size:
+        return [0.0, 0.0]
+    low, high = np.percentile(np.sqrt(4 * areas / np.pi), [5, 95])
+    return [round(float(low), 2), round(float(high), 2)]
+
+
 def min_object_size(labels: list[np.ndarray]) -> int:
     """Objects smaller than this are noise: a fifth of the smallest tenth of training objects."""
     areas = np.concatenate([np.unique(lab[lab > 0], return_counts=True)[1] for lab in labels])

@@ -84,10 +84,11 @@ def prepare_pairs(
         kept = sum(int((t != IGNORE).sum()) for t in targets)
         extra["checked_pixels"] = kept
     if mode == "instance":  # predictions drop objects much smaller than the painted ones
-        from ..labels.instances import min_object_size, object_diameter
+        from ..labels.instances import diameter_range, min_object_size, object_diameter
 
         extra["instance_min_size"] = min_object_size(label_arrays)
         extra["object_diameter"] = object_diameter(label_arrays)
+        extra["diameter_range"] = diameter_range(label_arrays)
     extras = None
     if mode == "instance" and head != "boundary":
         from ..labels.heads import head_targets

@@ -124,12 +124,28 @@ class LayerResult:
     uncertainty: Any
     places: list | None
     engine: str
+    advice: tuple[str, ...] = ()
 
 
 def predict_layer(model, image, options, name: str, preprocess: bool) -> LayerResult:
     """Labels, probabilities (``options.probabilities``), and uncertainty and its ranked places
-    (``options.uncertainty``) of one image, with :class:`Progress` events; Cancel raises
+    (``options.uncertainty``) of one image, with :class:`Progress` events, and the advice of
+    prediction's warnings (objects far from the learned size); Cancel raises
     :class:`Cancelled`. The options are checked for the model here, once."""
+    import warnings
+
+    from ..infer.scale import ObjectSizeWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ObjectSizeWarning)
+        result = _layer_result(model, image, options, name, preprocess)
+    advice = tuple(str(w.message) for w in caught if issubclass(w.category, ObjectSizeWarning))
+    for other in (w for w in caught if not issubclass(w.category, ObjectSizeWarning)):
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return replace(result, advice=advice)
+
+
+def _layer_result(model, image, options, name: str, preprocess: bool) -> LayerResult:
     from ..infer.predict import labels_and_probabilities, run
     from ..infer.uncertainty import rank_uncertain, uncertainty_map
 
