@@ -1,6 +1,7 @@
 """Seconds from pressing Predict in the Predict dock to the mask on screen, in a real viewer.
 
     cd bench && xvfb-run -a python predict_latency.py [--model nuclei] [--size 1024]
+    cd bench && xvfb-run -a python predict_latency.py --file ../scripts/checkpoints/nuclei-flow.keras
 
 A size x size grey image (DSB 2018 nuclei images tiled) in a napari viewer; the Predict dock
 with the model (the bundled one by default); the time from the button's click until the
@@ -43,13 +44,21 @@ def main() -> None:
     parser.add_argument("--model", default="Nuclei (bundled)")
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--file", type=Path, help="a model file instead of --model")
     args = parser.parse_args()
     import napari
     from qtpy.QtWidgets import QApplication
 
+    from napari_segdl.core.bundle import SegModel
+
     viewer = napari.Viewer(show=True)
     layer = viewer.add_image(tiled_image(args.size), name="nuclei")
     _, dock = viewer.window.add_plugin_dock_widget("napari-segdl", "Predict")
+    if args.file:
+        from napari_segdl._widgets._common import SESSION_MODELS
+
+        args.model = SESSION_MODELS.add(args.file.stem, SegModel.from_file(args.file))
+        dock.model.reset_choices()
     dock.model.value = args.model
     dock.images.value = [layer]
     app = QApplication.instance()
