@@ -49,7 +49,10 @@ def main() -> None:
         seconds = time.monotonic() - start
         f1 = {
             gather: evaluate(
-                [flows.group(e, o[..., 2] > 0.5, gather, 10) for e, o in zip(ends, outputs)],
+                [
+                    flows.group(e, o[..., 2] > 0.5, gather, 10)
+                    for e, o in zip(ends, outputs, strict=True)
+                ],
                 truths,
                 instance=True,
             )["f1_50"]
