@@ -21,21 +21,29 @@ TINY = {
 }
 
 
-def untrained_model(channels: int = 1, arch: str = "unet"):
+def untrained_model(channels: int = 1, arch: str = "unet", training: dict | None = None):
     """A two-class U-Net (or SegNet) of depth 2 and 4 filters, untrained: enough to test what
-    runs it."""
+    runs it. With a ``training`` record holding ``mode`` "instance", an instance model
+    (background, object, boundary) with that record."""
     from napari_segdl.core.bundle import ModelInfo, SegModel
     from napari_segdl.core.models import build_model
 
+    instance = (training or {}).get("mode") == "instance"
+    classes = {"mode": "dense", "values": [0, 1], "names": ["0", "1"]}
+    if instance:
+        names = ["background", "object", "boundary"]
+        classes = {"mode": "instance", "values": [0, 1, 2], "names": names, "dtype": "uint16"}
     info = ModelInfo(
         arch=arch,
         arch_params={"depth": 2, "filters": 4},
-        classes={"mode": "dense", "values": [0, 1], "names": ["0", "1"]},
+        classes=classes,
         channels=channels,
         normalization={"method": "percentile", "low": 1.0, "high": 99.8},
         patch=32,
+        training=dict(training or {}),
     )
-    return SegModel(build_model(arch, channels, 2, depth=2, filters=4), info)
+    network = build_model(arch, channels, len(classes["values"]), depth=2, filters=4)
+    return SegModel(network, info)
 
 
 def make_blobs(shape=(96, 128), count=12, value=255, seed=0):
