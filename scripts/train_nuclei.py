@@ -3,12 +3,17 @@
     python scripts/train_nuclei.py --budget 3600            # an hour of training, in total
     python scripts/train_nuclei.py --budget 3600            # again after a stop: it resumes
     python scripts/train_nuclei.py --finish                  # score and write the bundled model
+    python scripts/train_nuclei.py --score --checkpoint C     # score a checkpoint only
 
 Split: the image ids of ``dsb2018-nuclei`` sorted by name; every fifth one (index % 5 == 4) is
 kept aside for scoring (the split of ``bench/dsb_instances.py``), the others train, except the
-four images the package ships as its sample (so the demo scores on unseen images). Images are
-turned grey (the model's recipe, ``to_grey``, does the same to any grey or RGB image at
-prediction), so one network serves fluorescence, brightfield and H&E.
+four images the package ships as its sample (so the demo scores on unseen images);
+``--sbsst265 DIR`` adds S-BSST265's training split (CC0). Images go through the model's recipe
+(``--recipe``: ``to_grey``, luminance for everything, the first bundled model; or
+``nuclear_stain``, a stained slide's haematoxylin with nuclei bright, other images grey), which
+prediction applies too, so one network serves fluorescence, brightfield and H&E. ``--head``
+chooses instance mode's head (``flow`` for the new generalist); ``--precision off`` trains in
+float32 where bfloat16 is slower.
 
 The best model so far is written to ``--checkpoint`` (one file, overwritten, committed to the
 repository so that a run can go on in a later session on another machine); a run resumes from
@@ -191,12 +196,14 @@ def train_more(args) -> None:
     print(f"trained {total:.0f} s in all; checkpoint {args.checkpoint}")
 
 
-def finish(args) -> None:
+def held_out_scores(checkpoint, data=DATA):
+    """The model of ``checkpoint`` on the held-out DSB images: (model, scores, per-image
+    scores, images, truths, predictions, ids)."""
     from napari_segdl import evaluate, load_model, predict
 
-    folder = Path(args.data)
+    folder = Path(data)
     _, test_ids = split(folder)
-    model = load_model(args.checkpoint)
+    model = load_model(checkpoint)
     images, truths = read(folder, test_ids)
     start = time.monotonic()
     predictions = [predict(model, image) for image in images]
@@ -208,6 +215,14 @@ def finish(args) -> None:
     }
     result["test_images"] = len(test_ids)
     result["prediction_seconds"] = round(seconds, 1)
+    result["trained_seconds"] = round(spent(model))
+    return model, result, scores, images, truths, predictions, test_ids
+
+
+def finish(args) -> None:
+    model, result, scores, images, truths, predictions, test_ids = held_out_scores(
+        args.checkpoint, args.data
+    )
     model.info.training["provenance"]["held_out_scores"] = result
     model.info.training["provenance"]["finished"] = datetime.now(timezone.utc).isoformat(
         timespec="seconds"
@@ -264,8 +279,14 @@ def main() -> None:
     parser.add_argument(
         "--finish", action="store_true", help="score the checkpoint, write the bundle"
     )
+    parser.add_argument(
+        "--score", action="store_true", help="score the checkpoint only (no bundle, no pictures)"
+    )
     args = parser.parse_args()
     Path(args.checkpoint).parent.mkdir(parents=True, exist_ok=True)
+    if args.score:
+        print(json.dumps(held_out_scores(args.checkpoint, args.data)[1]))
+        return
     finish(args) if args.finish else train_more(args)
 
 
