@@ -82,7 +82,7 @@ class RunRecord:
     device: str | None = None
     pairs: int | None = None
     kept_start: str | None = None
-    continued_from: str | None = None
+    continued_from: dict | None = None
     replay_of: str | None = None
     checkpoint: str | None = None
     adapted: dict | None = None
