@@ -70,7 +70,11 @@ def test_objects_far_outside_the_learned_sizes_get_advice_and_others_none():
         warnings.simplefilter("error", ObjectSizeWarning)
         predict(model, image, name="as painted")  # its own size: no advice
         predict(model, rescale(image, 0.25), scale=4.0)  # a size chosen: none either
-    with pytest.warns(ObjectSizeWarning, match=r"small: its objects measure about 5 pixels"):
+    with pytest.warns(
+        ObjectSizeWarning,
+        match=r"small: its objects measure about 5 pixels "
+        r"across, under half the 19 pixels the model learned \(its median\)",
+    ):
         predict(model, rescale(image, 0.25), name="small")
     from napari_segdl.core.infer.options import PredictOptions
     from napari_segdl.core.worker.jobs import predict_layer
@@ -78,3 +82,20 @@ def test_objects_far_outside_the_learned_sizes_get_advice_and_others_none():
     options = PredictOptions(uncertainty=True)  # the Predict dock's path, with its maps
     result = predict_layer(model, rescale(image, 0.25), options, "layer 'small'", True)
     assert len(result.advice) == 1 and "predict again with diameter 5" in result.advice[0]
+
+
+def test_the_advice_names_the_range_a_model_recorded():
+    from helpers import untrained_model
+    from napari_segdl.core.infer.scale import size_advice
+
+    record = {"mode": "instance", "object_diameter": 20.0, "diameter_range": [12.0, 30.0]}
+    model = untrained_model(training=record)
+    big = np.zeros((200, 200), np.uint16)
+    big[20:100, 20:100] = 1  # about 90 pixels across
+    advice = size_advice(model, big, "image 'big'")
+    assert advice.startswith("image 'big': its objects measure about 90 pixels across, larger")
+    assert "than the 12-30 pixels of the objects the model learned" in advice
+    middle = np.zeros((64, 64), np.uint16)
+    middle[10:28, 10:28] = 1  # about 20 pixels: inside the range
+    assert size_advice(model, middle, "image") is None
+    assert size_advice(model, np.zeros((8, 8), np.uint16), "image") is None  # nothing found

@@ -47,7 +47,8 @@ def size_advice(model: SegModel, labels: np.ndarray, name: str) -> str | None:
     """Advice to predict ``name`` again at the learned size when the median diameter of the
     objects an instance model found in it (``labels``, at the image's size) lies outside the
     range of the objects it learned; None when it lies inside, or nothing was found."""
-    sizes = model.info.postprocessing.sizes
+    recorded = model.info.postprocessing
+    sizes = recorded.sizes
     if model.class_map.mode != "instance" or sizes is None or not np.any(labels):
         return None
     from ..labels.instances import object_diameter
@@ -55,11 +56,19 @@ def size_advice(model: SegModel, labels: np.ndarray, name: str) -> str | None:
     found = object_diameter([np.asarray(labels)])
     if sizes[0] <= found <= sizes[1]:
         return None
+    small = found < sizes[0]
+    learned = (
+        f"{'smaller' if small else 'larger'} than the {sizes[0]:.0f}-{sizes[1]:.0f} pixels "
+        "of the objects the model learned"
+    )
+    if not recorded.diameter_range:  # a bundle that records the median only
+        median = recorded.object_diameter
+        learned = f"{'under half' if small else 'over twice'} the {median:.0f} pixels the model "
+        learned += "learned (its median)"
     return (
-        f"{name}: its objects measure about {found:.0f} pixels across, outside the "
-        f"{sizes[0]:.0f}-{sizes[1]:.0f} the model learned: predict again with diameter "
-        f"{found:.0f} (--diameter, the Predict dock's diameter), which resizes the image so "
-        "that its objects match them."
+        f"{name}: its objects measure about {found:.0f} pixels across, {learned}: predict "
+        f"again with diameter {found:.0f} (--diameter, the Predict dock's diameter), which "
+        "resizes the image so that its objects match them."
     )
 
 
