@@ -24,9 +24,9 @@ class Dock(Container):
     :class:`~._common.Ended`: bad input found in the worker is shown once, with the status line
     saying so; a worker process that died goes to :meth:`died`, a cancelled job to
     :meth:`cancelled`, a completed one's value to ``on_result``; real failures take napari's
-    error path with their traceback. ``running`` is True from
-    ``run`` until the worker has finished; the ``busy_buttons`` are disabled meanwhile and the
-    ``cancel_button`` (if any) enabled.
+    error path with their traceback. ``running`` is True from ``run`` until the worker has
+    finished; the ``busy_buttons`` are disabled meanwhile and the ``cancel_button`` (if any)
+    enabled.
 
     Keras work runs in :attr:`process`, this dock's worker process, started on first use and
     kept between jobs; :attr:`free_button` ends it (freeing TensorFlow's and the GPU's

@@ -62,9 +62,9 @@ def size_advice(model: SegModel, labels: np.ndarray, name: str) -> str | None:
         "of the objects the model learned"
     )
     if not recorded.diameter_range:  # a bundle that records the median only
-        median = recorded.object_diameter
-        learned = f"{'under half' if small else 'over twice'} the {median:.0f} pixels the model "
-        learned += "learned (its median)"
+        relation = "under half" if small else "over twice"
+        median = f"{recorded.object_diameter:.0f} pixels"
+        learned = f"{relation} the {median} the model learned (its median)"
     return (
         f"{name}: its objects measure about {found:.0f} pixels across, {learned}: predict "
         f"again with diameter {found:.0f} (--diameter, the Predict dock's diameter), which "
