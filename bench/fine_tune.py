@@ -18,21 +18,13 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from _common import DATA, load, machine, today
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from napari_segdl import evaluate, load_model, predict, preprocess, train
 from napari_segdl.core.preprocess import Recipe
-from train_nuclei import RECIPE, read, split
-
-
-def kind(image: np.ndarray) -> str:
-    if image.ndim == 3 and np.ptp(image[..., :3].astype(float), axis=-1).mean() > 10:
-        return "stained tissue (colour)"
-    grey = image.mean(-1) if image.ndim == 3 else image
-    return "brightfield (bright background)" if np.median(grey) > 100 else "fluorescence"
+from nuclei_card import kind
+from train_nuclei import read, split
 
 
 def scores(model, images, truths) -> dict:
@@ -62,7 +54,7 @@ def main() -> None:
     )
     chosen = kinds[worst]
     tune, held = chosen[: len(chosen) // 2], chosen[len(chosen) // 2 :]
-    recipe = Recipe.coerce(RECIPE)
+    recipe = Recipe.coerce(model.info.recipe)  # what predict applies
     grey = [preprocess(images[i], recipe) for i in tune]
     corrected = [truths[i] for i in tune]
     held_images, held_truths = [images[i] for i in held], [truths[i] for i in held]

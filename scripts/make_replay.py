@@ -6,10 +6,12 @@ Run once from the repository root; the output is committed:
     python scripts/make_replay.py --data ../shared/data/dsb2018-nuclei
 
 From the bundled model's training split (``train_nuclei.split``: never the held-out fifth nor
-the samples), ``--count`` images drawn at random (seed 0), each through the model's recipe
-(``to_grey``) and cropped to the ``--size``-pixel square that holds the most nucleus pixels
+the samples) and, with ``--sbsst265 DIR``, S-BSST265's training split (CC0), ``--count``
+images drawn at random (seed 0), each through the recipe of ``--model`` (the bundled model's
+file by default) and cropped to the ``--size``-pixel square that holds the most nucleus pixels
 (images smaller than that are skipped). Written as ``nuclei_replay.npz``: ``images`` (N, S, S)
-uint8, ``labels`` (N, S, S) uint16 (one ID per nucleus), ``ids`` (the DSB image ids; CC0).
+float16 (what the recipe gives), ``labels`` (N, S, S) uint16 (one ID per nucleus), ``ids``
+(the DSB image ids and S-BSST265 names).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from napari_segdl.core.preprocess import Recipe, preprocess
-from train_nuclei import RECIPE, read, split
+from train_nuclei import OUT as MODEL
+from train_nuclei import read, sbsst265, split
 
 OUT = (
     Path(__file__).resolve().parents[1] / "src/napari_segdl/core/models/bundled/nuclei_replay.npz"
@@ -41,22 +44,30 @@ def densest_crop(labels: np.ndarray, size: int, stride: int = 16) -> tuple[slice
 
 
 def main() -> None:
+    from napari_segdl import load_model
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/dsb2018-nuclei", type=Path)
+    parser.add_argument("--sbsst265", type=Path, help="S-BSST265's dataset folder")
+    parser.add_argument("--model", default=str(MODEL), help="the model whose recipe applies")
     parser.add_argument("--count", default=64, type=int)
     parser.add_argument("--size", default=128, type=int)
     args = parser.parse_args()
     ids = split(args.data)[0]
-    drawn = np.random.default_rng(0).permutation(len(ids))
-    recipe = Recipe.coerce(RECIPE)
+    pool = [lambda i=i: [a[0] for a in read(args.data, [i])] for i in ids]
+    if args.sbsst265:
+        names, extra_images, extra_labels = sbsst265(args.sbsst265)
+        ids += names
+        pool += [lambda a=a, b=b: (a, b) for a, b in zip(extra_images, extra_labels, strict=True)]
+    recipe = Recipe.coerce(load_model(args.model).info.recipe)
     images, labels, kept = [], [], []
-    for k in drawn:
-        image, label = (a[0] for a in read(args.data, [ids[k]]))
+    for k in np.random.default_rng(0).permutation(len(ids)):
+        image, label = pool[k]()
         if min(label.shape) < args.size or not label.any():
             continue
-        grey = np.asarray(preprocess(image, recipe)).squeeze()
+        grey = np.asarray(preprocess(image, recipe), dtype=np.float32).squeeze()
         window = densest_crop(label, args.size)
-        images.append(np.clip(grey[window], 0, 255).astype(np.uint8))
+        images.append(grey[window].astype(np.float16))
         labels.append(label[window].astype(np.uint16))
         kept.append(ids[k])
         if len(kept) == args.count:
