@@ -1,4 +1,4 @@
-"""The nuclear-stain colour step: haematoxylin for stained slides, luminance otherwise, any
+"""The nuclear-stain colour step: haematoxylin for brightfield slides, luminance otherwise, any
 integer or 0-1 / 0-255 float image, and a clear refusal of what it cannot read."""
 
 import numpy as np
@@ -7,14 +7,14 @@ import pytest
 from napari_segdl._sample_data import nuclei_arrays, tissue_arrays
 from napari_segdl.core.errors import SegDLError
 from napari_segdl.core.preprocess import Recipe, preprocess
-from napari_segdl.core.preprocess.ops import is_stained, nuclear_stain, unit_rgb
+from napari_segdl.core.preprocess.ops import is_brightfield, nuclear_stain, unit_rgb
 
 RECIPE = Recipe.coerce([{"op": "nuclear_stain"}])
 
 
 def test_a_stained_slide_gives_its_nuclei_bright():
     sample = tissue_arrays(0)
-    assert is_stained(unit_rgb(sample["image"]))
+    assert is_brightfield(unit_rgb(sample["image"]))
     stain = nuclear_stain(sample["image"])
     inside, outside = stain[sample["instances"] > 0], stain[sample["instances"] == 0]
     assert stain.shape == sample["image"].shape[:2] and stain.dtype == np.float32
@@ -26,7 +26,15 @@ def test_fluorescence_and_grey_images_are_grey_as_before():
     grey = fluorescence[..., 0] if fluorescence.ndim == 3 else fluorescence
     np.testing.assert_allclose(nuclear_stain(grey), grey.astype(np.float32))
     if fluorescence.ndim == 3:
-        assert not is_stained(unit_rgb(fluorescence))
+        assert not is_brightfield(unit_rgb(fluorescence))
+
+
+def test_an_unstained_brightfield_image_gives_its_dark_nuclei_bright():
+    sample = tissue_arrays(0)
+    grey = np.repeat(sample["image"][..., :3].mean(-1, keepdims=True), 3, axis=-1)
+    stain = nuclear_stain(grey.astype(np.uint8))  # no colour: dark nuclei on a bright slide
+    inside, outside = stain[sample["instances"] > 0], stain[sample["instances"] == 0]
+    assert np.median(inside) - np.median(outside) > 1.5 * stain.std()
 
 
 @pytest.mark.parametrize(

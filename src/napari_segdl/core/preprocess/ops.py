@@ -186,10 +186,8 @@ def to_grey(x):
     return rgb_to_grey(x) if x.ndim == 3 else x.astype(np.float32)
 
 
-#: A stained brightfield image: a bright background (median luminance above this) ...
-STAINED_BACKGROUND = 0.5
-#: ... and colour (mean spread between the channels above this, on a 0-1 scale).
-STAINED_COLOUR = 0.04
+#: A brightfield RGB image (stained or not): its median luminance on a 0-1 scale above this.
+BRIGHT_BACKGROUND = 0.5
 
 
 def unit_rgb(x) -> np.ndarray:
@@ -209,22 +207,22 @@ def unit_rgb(x) -> np.ndarray:
     return (rgb / (255.0 if high > 1.0 else 1.0)).astype(np.float32)
 
 
-def is_stained(rgb: np.ndarray) -> bool:
-    """Whether a 0-1 RGB image looks like a stained brightfield slide (H&E, IHC): a bright
-    background and colour."""
-    spread = float(np.mean(rgb.max(axis=-1) - rgb.min(axis=-1)))
-    return float(np.median(rgb.mean(axis=-1))) > STAINED_BACKGROUND and spread > STAINED_COLOUR
+def is_brightfield(rgb: np.ndarray) -> bool:
+    """Whether a 0-1 RGB image is a brightfield image (a stained slide, H&E or IHC, or an
+    unstained one): light through it, a bright background where nothing absorbs."""
+    return float(np.median(rgb.mean(axis=-1))) > BRIGHT_BACKGROUND
 
 
 def nuclear_stain(x):
-    """Grey in which nuclei are bright wherever a stain marks them (float32): haematoxylin's
-    optical density (colour deconvolution, scikit-image's ``rgb2hed``, Ruifrok & Johnston
-    2001) for a stained brightfield RGB image; luminance for another RGB image; a grey image
-    as it is."""
+    """Grey in which nuclei are bright wherever a stain marks them (float32): for a brightfield
+    RGB image, haematoxylin's optical density (colour deconvolution, scikit-image's
+    ``rgb2hed``, Ruifrok & Johnston 2001; on an unstained grey slide it is the optical density
+    itself, so dark nuclei turn bright there too); luminance for another RGB image
+    (fluorescence); a grey image as it is."""
     if x.ndim != 3:
         return x.astype(np.float32)
     rgb = unit_rgb(x)
-    if not is_stained(rgb):
+    if not is_brightfield(rgb):
         return rgb_to_grey(rgb)
     from skimage.color import rgb2hed
 
