@@ -2,8 +2,8 @@
 
     python scripts/train_nuclei.py --budget 3600            # an hour of training, in total
     python scripts/train_nuclei.py --budget 3600            # again after a stop: it resumes
-    python scripts/train_nuclei.py --finish                  # score and write the bundled model
-    python scripts/train_nuclei.py --score --checkpoint C     # score a checkpoint only
+    python scripts/train_nuclei.py --finish                  # write the bundled model
+    python scripts/nuclei_card.py --models nuclei C           # score checkpoint C beside it
 
 Split: the image ids of ``dsb2018-nuclei`` sorted by name; every fifth one (index % 5 == 4) is
 kept aside for scoring (the split of ``bench/dsb_instances.py``), the others train, except the
@@ -17,9 +17,9 @@ float32 where bfloat16 is slower.
 
 The best model so far is written to ``--checkpoint`` (one file, overwritten, committed to the
 repository so that a run can go on in a later session on another machine); a run resumes from
-it with the time already spent counted. ``--finish`` scores the checkpoint on the held-out
-images and writes the bundle with its provenance (command, data hash, seed, duration, machine)
-in its metadata; the SHA-256 it prints goes into ``core/models/bundled/__init__.py``.
+it with the time already spent counted. ``--finish`` writes the bundle with its provenance
+(command, data hash, seed, duration, machine, and ``scripts/nuclei_card.py``'s held-out figures
+by kind) in its metadata; the SHA-256 it prints goes into ``core/models/bundled/__init__.py``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "dsb2018-nuclei"
 CHECKPOINT = ROOT / "scripts" / "checkpoints" / "nuclei.keras"
 OUT = ROOT / "src" / "napari_segdl" / "core" / "models" / "bundled" / "nuclei.keras"
-PICTURES = ROOT / "docs" / "models" / "images"
 RECIPES = {
     "to_grey": [{"op": "to_grey"}],  # the first bundled model: luminance for everything
     "nuclear_stain": [{"op": "nuclear_stain"}],  # stained slides: haematoxylin, nuclei bright
@@ -196,51 +195,21 @@ def train_more(args) -> None:
     print(f"trained {total:.0f} s in all; checkpoint {args.checkpoint}")
 
 
-def held_out_scores(checkpoint, data=DATA):
-    """The model of ``checkpoint`` on the held-out DSB images: (model, scores, per-image
-    scores, images, truths, predictions, ids)."""
-    from napari_segdl import evaluate, load_model, predict
-
-    folder = Path(data)
-    _, test_ids = split(folder)
-    model = load_model(checkpoint)
-    images, truths = read(folder, test_ids)
-    start = time.monotonic()
-    predictions = [predict(model, image) for image in images]
-    seconds = time.monotonic() - start
-    scores = evaluate(predictions, truths, instance=True, names=test_ids)
-    result = {
-        key: round(float(scores[key]), 4)
-        for key in ("f1_50", "ap50", "ap50_95", "precision_50", "recall_50", "mean_matched_iou")
-    }
-    result["test_images"] = len(test_ids)
-    result["prediction_seconds"] = round(seconds, 1)
-    result["trained_seconds"] = round(spent(model))
-    return model, result, scores, images, truths, predictions, test_ids
-
-
 def finish(args) -> None:
-    model, result, scores, images, truths, predictions, test_ids = held_out_scores(
-        args.checkpoint, args.data
-    )
-    model.info.training["provenance"]["held_out_scores"] = result
+    """Write the bundle from the checkpoint, the card's figures in its provenance."""
+    from napari_segdl import load_model
+    from nuclei_card import card, held_out
+
+    model = load_model(args.checkpoint)
+    rows, _ = card(model, *held_out(Path(args.data), args.sbsst265 and Path(args.sbsst265)))
+    model.info.training["provenance"]["held_out_scores"] = rows
     model.info.training["provenance"]["finished"] = datetime.now(timezone.utc).isoformat(
         timespec="seconds"
     )
     path = model.save(args.out)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    print(
-        json.dumps(
-            {"bundle": str(path), "sha256": digest, "bytes": path.stat().st_size, **result},
-            indent=1,
-        )
-    )
-    per_image = {row["name"]: row["f1_50"] for row in scores["per_image"]}
-    worst = sorted(per_image, key=per_image.get)[:3]
-    print("worst images (F1@0.5):", {i: round(per_image[i], 3) for i in worst})
-    for rank, name in enumerate(worst, 1):
-        k = test_ids.index(name)
-        picture(images[k], predictions[k], truths[k], PICTURES / f"nuclei-failure-{rank}.png")
+    print(json.dumps({"bundle": str(path), "sha256": digest, "bytes": path.stat().st_size}))
+    print(json.dumps(rows, indent=1))
 
 
 def picture(image, prediction, truth, path: Path) -> None:
@@ -279,14 +248,8 @@ def main() -> None:
     parser.add_argument(
         "--finish", action="store_true", help="score the checkpoint, write the bundle"
     )
-    parser.add_argument(
-        "--score", action="store_true", help="score the checkpoint only (no bundle, no pictures)"
-    )
     args = parser.parse_args()
     Path(args.checkpoint).parent.mkdir(parents=True, exist_ok=True)
-    if args.score:
-        print(json.dumps(held_out_scores(args.checkpoint, args.data)[1]))
-        return
     finish(args) if args.finish else train_more(args)
 
 
