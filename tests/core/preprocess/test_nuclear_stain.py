@@ -54,3 +54,9 @@ def test_float_values_it_cannot_read_are_refused_naming_the_image():
     image = tissue_arrays(1)["image"][..., :3].astype(np.float32) * 1000.0
     with pytest.raises(SegDLError, match=r"'slide\.tif'.*0-1 or 0-255 values.*scale it"):
         preprocess(image, RECIPE, channels=True, name="'slide.tif'")
+
+
+def test_an_image_of_other_channels_is_refused_with_what_to_do():
+    two = np.zeros((32, 32, 2), np.uint8)
+    with pytest.raises(SegDLError, match=r"'two'.*2 channels: pick the channel to segment"):
+        preprocess(two, RECIPE, channels=True, name="'two'")

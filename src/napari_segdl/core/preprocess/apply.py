@@ -37,7 +37,7 @@ def plan(recipe: Recipe, shape: tuple[int, ...], dtype, channels: bool, labels: 
         if op.needs_colour and count not in (3, 4):
             what = "grey" if count is None else f"{count}-channel"
             raise SegDLError(f"{where} needs an RGB(A) image, but {name} is {what}.")
-        if step.op == "to_grey" and count not in (None, 3, 4):
+        if op.grey_or_rgb and count not in (None, 3, 4):
             raise SegDLError(
                 f"{where} takes grey or RGB(A) images, but {name} has {count} channels: "
                 "pick the channel to segment first (pick_channels), or train a model on "

@@ -135,6 +135,7 @@ OPERATIONS: dict[str, Operation] = {
             "Colour: grey or RGB to grey",
             "colour",
             to_grey,
+            grey_or_rgb=True,
             channels_out=lambda channels, params: None,
         ),
         Operation(
@@ -142,6 +143,7 @@ OPERATIONS: dict[str, Operation] = {
             "Colour: nuclear stain (haematoxylin) or grey",
             "colour",
             nuclear_stain,
+            grey_or_rgb=True,
             channels_out=lambda channels, params: None,
         ),
         Operation(

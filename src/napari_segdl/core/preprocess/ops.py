@@ -46,6 +46,7 @@ class Operation:
     params: tuple[Param, ...] = ()
     needs_colour: bool = False
     needs_grey: bool = False
+    grey_or_rgb: bool = False  # grey or RGB(A) only: other channel counts are refused
     geometric: bool = False
     keeps_dtype: bool = False
     channels_out: Callable[[int | None, dict], int | None] = lambda channels, params: channels
