@@ -21,10 +21,12 @@ TINY = {
 }
 
 
-def untrained_model(channels: int = 1, arch: str = "unet", training: dict | None = None):
+def untrained_model(
+    channels: int = 1, arch: str = "unet", training: dict | None = None, flow: bool = False
+):
     """A two-class U-Net (or SegNet) of depth 2 and 4 filters, untrained: enough to test what
     runs it. With a ``training`` record holding ``mode`` "instance", an instance model
-    (background, object, boundary) with that record."""
+    (background, object, boundary) with that record; ``flow`` adds the flow head."""
     from napari_segdl.core.bundle import ModelInfo, SegModel
     from napari_segdl.core.models import build_model
 
@@ -35,14 +37,15 @@ def untrained_model(channels: int = 1, arch: str = "unet", training: dict | None
         classes = {"mode": "instance", "values": [0, 1, 2], "names": names, "dtype": "uint16"}
     info = ModelInfo(
         arch=arch,
-        arch_params={"depth": 2, "filters": 4},
+        arch_params={"depth": 2, "filters": 4, **({"flow_head": True} if flow else {})},
         classes=classes,
         channels=channels,
         normalization={"method": "percentile", "low": 1.0, "high": 99.8},
         patch=32,
         training=dict(training or {}),
     )
-    network = build_model(arch, channels, len(classes["values"]), depth=2, filters=4)
+    network = build_model(arch, channels, len(classes["values"]), depth=2, filters=4,
+                          **({"flow_head": True} if flow else {}))  # fmt: skip
     return SegModel(network, info)
 
 

@@ -1,11 +1,14 @@
 """Lazy prediction finds the same objects as prediction in memory, also objects of 70-110 px
-that span several 384-px chunks and touch each other (the chunks' band is a fixed 32 px)."""
+that span several 384-px chunks and touch each other (the chunks' band is a fixed 32 px), from
+boundary classes and from flows alike."""
 
 import dask.array as da
 import numpy as np
+import pytest
 
 from napari_segdl import evaluate
 from napari_segdl.core.infer.stitch import STITCH_OVERLAP, stitch_instances
+from napari_segdl.core.labels.heads import head_targets
 from napari_segdl.core.labels.instances import instance_targets, instances_from_probabilities
 
 SIZE, CHUNK = 1152, 384
@@ -26,18 +29,24 @@ def _large_objects(seed: int) -> np.ndarray:
     return labels
 
 
-def _scores(labels: np.ndarray) -> np.ndarray:
-    """What a perfect boundary-class network would give: one-hot background/object/boundary."""
-    return np.eye(3, dtype=np.float32)[instance_targets(labels)]
+def _scores(labels: np.ndarray, head: str) -> np.ndarray:
+    """What a perfect network of ``head`` would give: one-hot background/object/boundary, and
+    with the flow head the flows after them."""
+    classes = np.eye(3, dtype=np.float32)[instance_targets(labels)]
+    extra = head_targets(labels, head)
+    return classes if extra is None else np.concatenate([classes, extra], axis=-1)
 
 
-def test_lazy_equals_in_memory_for_objects_larger_than_the_band():
+@pytest.mark.parametrize("head", ["boundary", "flow"])
+def test_lazy_equals_in_memory_for_objects_larger_than_the_band(head):
     labels = _large_objects(0)
     diameters = 2 * np.sqrt(np.bincount(labels.ravel())[1:] / np.pi)
     assert diameters.max() > 3 * STITCH_OVERLAP  # objects far larger than the band
-    scores = _scores(labels)
+    scores = _scores(labels, head)
     memory = instances_from_probabilities(scores)
-    lazy = stitch_instances(da.from_array(scores, chunks=(CHUNK, CHUNK, 3))).compute()
+    assert evaluate(memory, labels, instance=True)["f1_50"] == 1.0
+    chunks = (CHUNK, CHUNK, scores.shape[-1])
+    lazy = stitch_instances(da.from_array(scores, chunks=chunks)).compute()
     assert lazy.max() == len(np.unique(lazy)) - 1  # numbered 1..N
     agreement = evaluate(lazy, memory, instance=True)
     assert agreement["f1_50"] == 1.0

@@ -169,3 +169,15 @@ def test_lazy_instance_prediction_agrees_with_in_memory():
     inside = [_interior(x, receptive_margin(2)) for x in (lazy, memory)]
     agreement = evaluate(*inside, instance=True)  # same objects, whichever chunks they span
     assert agreement["f1_50"] > 0.95, agreement["f1_50"]
+
+
+def test_a_flow_model_predicts_lazy_images_chunk_by_chunk():
+    model = untrained_model(training={"mode": "instance"}, flow=True)
+    image, _ = make_blobs()
+    big = np.tile(image, (2, 2))
+    memory = predict(model, big)
+    lazy = predict(model, da.from_array(big, chunks=(96, 128)), tile=128)
+    assert isinstance(lazy, da.Array) and min(lazy.numblocks) > 1  # really chunked
+    labels = lazy.compute()
+    assert labels.shape == memory.shape == big.shape
+    assert labels.max() == len(np.unique(labels)) - 1  # numbered 1..N across the chunks
