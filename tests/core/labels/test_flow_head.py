@@ -69,6 +69,21 @@ def test_the_flow_head_separates_touching_objects_at_every_level():
         assert objects.max() == 2 and f1_at_50([(objects, labels)]) == 1.0
 
 
+def test_objects_whose_flows_disagree_with_their_shape_are_dropped_unless_cut():
+    _, labels = disc_grid(spacing=32, radius=9, size=96)
+    vectors = flows.object_flows(labels)
+    assert np.array_equal(flows.consistent(labels, vectors), labels)  # their own flows: kept
+    swirl = vectors.copy()
+    inside, edge = labels == labels[12, 12], labels == labels[12, 44]  # two of the top row
+    for chosen in (inside, edge):
+        swirl[chosen] = vectors[chosen][:, ::-1] * [1, -1]  # turned a quarter: round in circles
+    kept = flows.consistent(labels, swirl)
+    assert kept.max() == labels.max() - 2 and not kept[inside].any() and not kept[edge].any()
+    piece = flows.consistent(labels[4:, :], swirl[4:, :], cut=True)  # both now at the edge
+    assert piece.max() == labels.max()
+    assert np.array_equal(flows.consistent(labels, swirl, max_error=None), labels)
+
+
 class _Turning:
     """A stand-in network whose output is a fixed flow field around its tile's centre: a true
     network is equivariant only after training, this one exactly."""

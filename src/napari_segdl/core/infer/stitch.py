@@ -53,7 +53,7 @@ def stitch_instances(
 
     def local(block):
         return instances_from_probabilities(
-            block.reshape(block.shape[-space:]), **{**options, "dtype": "uint32"}
+            block.reshape(block.shape[-space:]), **{**options, "dtype": "uint32"}, cut=True
         )
 
     def centre(labels):  # (Z,) Y, X: the chunk without its overlap

@@ -121,6 +121,7 @@ def instances_from_probabilities(
     dtype: str = "uint16",
     seed: float = DEFAULT_LEVELS["seed"],
     extent: float = DEFAULT_LEVELS["extent"],
+    cut: bool = False,
 ) -> np.ndarray:
     """Instance IDs 1..N (0 background) from (Y, X, 3) background/object/boundary scores,
     (Y, X, 4) with the distance to the border last, or (Y, X, 5) with a flow (dy, dx) last
@@ -130,7 +131,8 @@ def instances_from_probabilities(
     pixels are dropped. Seeds: connected object interiors (or distances) above ``seed``,
     grown by a watershed over the extent; with a flow, each pixel of the extent follows it and
     the pixels that end together are one object (:func:`.flows.instances_from_flows`; ``seed``
-    is not used).
+    is not used; ``cut``: the scores are a chunk or patch of a larger image, whose objects at
+    the edges keep whatever their flows).
     """
     from skimage.measure import label
     from skimage.segmentation import watershed
@@ -140,14 +142,17 @@ def instances_from_probabilities(
         from .flows import instances_from_flows
 
         flows = scores[..., 3:]
-        return instances_from_flows(flows, foreground, extent, min_size=min_size, dtype=dtype)
+        return instances_from_flows(flows, foreground, extent, min_size=min_size, dtype=dtype,
+                                    cut=cut)  # fmt: skip
     peaks = scores[..., 3] if scores.shape[-1] > 3 else scores[..., 1]
     mask = foreground > extent
     seeds = label((peaks > seed) & mask, connectivity=1)
     return finished(watershed(-peaks, markers=seeds, mask=mask), min_size, dtype)
 
 
-def instances_by_levels(scores: np.ndarray, min_size: int, dtype: str, levels) -> dict:
+def instances_by_levels(
+    scores: np.ndarray, min_size: int, dtype: str, levels, cut: bool = False
+) -> dict:
     """:func:`instances_from_probabilities` for each (seed, extent) pair of ``levels``, keyed
     by the pair; with a flow head the pixels walk once for all of them."""
     if scores.shape[-1] == 5:
@@ -155,10 +160,10 @@ def instances_by_levels(scores: np.ndarray, min_size: int, dtype: str, levels) -
 
         extents = sorted({extent for _, extent in levels})
         found = instances_at_levels(scores[..., 3:], 1.0 - scores[..., 0], extents,
-                                    min_size=min_size, dtype=dtype)  # fmt: skip
+                                    min_size=min_size, dtype=dtype, cut=cut)  # fmt: skip
         return {(seed, extent): found[extent] for seed, extent in levels}
     return {
-        (seed, extent): instances_from_probabilities(scores, min_size, dtype, seed, extent)
+        (seed, extent): instances_from_probabilities(scores, min_size, dtype, seed, extent, cut)
         for seed, extent in levels
     }
 

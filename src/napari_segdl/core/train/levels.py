@@ -72,7 +72,7 @@ def validation_f1(model, data: TrainingData, batch: int, levels: dict) -> float 
     scores, labelled, truths = _validation(model, data, batch)
     predictions = [
         np.where(m, instances_from_probabilities(s, levels["min_size"], "uint32",
-                                                  levels["seed"], levels["extent"]), 0)
+                                                  levels["seed"], levels["extent"], cut=True), 0)
         for s, m in zip(scores, labelled, strict=True)
     ]  # fmt: skip
     return f1_at_50(zip(predictions, truths, strict=True))
@@ -95,7 +95,7 @@ def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | 
     default = (DEFAULT_LEVELS["seed"], DEFAULT_LEVELS["extent"])
     pairs = {levels: [] for levels in grid}
     for s, m, truth in zip(scores, labelled, truths, strict=True):
-        for levels, found in instances_by_levels(s, min_size, "uint32", grid).items():
+        for levels, found in instances_by_levels(s, min_size, "uint32", grid, cut=True).items():
             pairs[levels].append((np.where(m, found, 0), truth))
     tried = {levels: f1_at_50(found) for levels, found in pairs.items()}
     best = max(tried, key=lambda levels: (tried[levels], levels == default))
