@@ -3,7 +3,7 @@ of image — adapting only (levels and scale, no gradient step), fine-tuning (ad
 training from scratch on the same images for the same seconds — and what fine-tuning forgets.
 
     cd bench && python correction_curve.py [--data ../../shared/data] [--rounds 1 2 4 8 10]
-        [--budgets 60 120] [--kinds "stained tissue (colour)" fluorescence] [--plot curve.png]
+        [--budgets 60 120] [--kinds "stained tissue" fluorescence] [--plot curve.png]
         [--tune '{"replay": false}'] [--no-scratch]
 
 The held-out split of DSB 2018 (``scripts/train_nuclei.py``'s: every fifth image, never trained

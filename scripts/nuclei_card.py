@@ -12,7 +12,7 @@ trained on). For each model and set: F1, precision and recall at IoU 0.5, AP ove
 0.5:0.95 (objects matched one to one, counts pooled over the images), the seconds to predict
 them all. With two models, the last table gives the second's F1@0.5 minus the first's: the
 bundled model is replaced only where that is positive on every kind and at least 0.08 on
-stained tissue. ``--pictures DIR`` writes the first model's three worst DSB images there
+stained tissue. ``--pictures DIR`` writes the last model's three worst DSB images there
 (truth green, prediction magenta); ``--json FILE`` writes every number.
 """
 
@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["nuclei"], help="names or .keras files")
     parser.add_argument("--data", default=str(DATA), type=Path)
     parser.add_argument("--sbsst265", type=Path, help="S-BSST265's dataset folder (test split)")
-    parser.add_argument("--pictures", type=Path, help="the first model's worst DSB images")
+    parser.add_argument("--pictures", type=Path, help="the last model's worst DSB images")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     from napari_segdl import load_model
@@ -132,7 +132,7 @@ def main() -> None:
         rows, found = card(model, pairs, sets)
         everything[name] = {"model": learnt(model), "scores": rows}
         print(f"\n### {name}: {learnt(model)}\n\n{table(rows)}", flush=True)
-        if number == 0 and args.pictures:
+        if number == len(args.models) - 1 and args.pictures:
             failures(pairs, sets["DSB held out, all"], found, args.pictures)
     if len(args.models) > 1:
         first, second = (everything[m]["scores"] for m in args.models[:2])
