@@ -111,10 +111,10 @@ BUNDLED = BundledModels(
         Bundled(
             name="nuclei",
             file="nuclei.keras",
-            sha256="8bf2a554fe7ca9ed7ccd92b2712b7801b476ea7c55906ec7834f6f1840e6dad0",
+            sha256="7d3fb1acd822519efbfc4b4522bc240fb5ca9e7be388ea8fbde5322590b948bf",
             title="Nuclei (bundled)",
             summary="nuclei of fluorescence, brightfield and H&E images, grey or RGB, 8 or 16 "
-            "bit; one ID per nucleus (DSB 2018, CC0; docs/models/nuclei.md)",
+            "bit; one ID per nucleus (DSB 2018 and S-BSST265, CC0; docs/models/nuclei.md)",
         )
     ],
 )
