@@ -88,3 +88,15 @@ def test_the_cli_adapts_the_bundled_model_to_a_corrected_sample(tmp_path, capsys
     assert record["f1_50_after"] >= record["f1_50_before"]
     assert main([*args[:3], "--adapt-only", "--out", str(tmp_path / "b.keras")]) == 2
     assert "--adapt-only adapts the model given with --from-model" in capsys.readouterr().err
+
+
+def test_one_corrected_image_must_beat_chance_on_its_objects():
+    from napari_segdl import load_model
+    from napari_segdl._sample_data import tissue_arrays
+
+    sample = tissue_arrays(0)  # 34 nuclei: a fit must gain 1/sqrt(34) = 0.17, not 0.02
+    nuclei = load_model("nuclei")
+    record = adapt(nuclei, sample["image"], sample["instances"]).info.training["adapted"]
+    levels = instance_options(nuclei)
+    assert (record["seed"], record["extent"]) == (levels["seed"], levels["extent"])
+    assert record["f1_50_after"] == record["f1_50_before"]
