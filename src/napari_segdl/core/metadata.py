@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from .labels.flows import MAX_ERROR
 from .labels.instances import DEFAULT_LEVELS
 from .labels.objects import MIN_SIZE
 
@@ -18,7 +19,8 @@ class PostProcessing:
     """How an instance model's outputs become objects, and at which size it sees them.
 
     ``seed`` and ``extent`` are its levels (tuned on validation data after training, or
-    adapted to corrections; ``tuning`` keeps the F1 of the choice and of the defaults),
+    adapted to corrections; ``tuning`` keeps the F1 of the choice and of the defaults), and
+    ``flow_error`` a flow head's flow check (tuned with them; cellpose's default before),
     ``min_size`` the smallest object kept (pixels), ``object_diameter`` the median diameter of
     the objects it learned and ``diameter_range`` their 5th and 95th percentiles (None for
     bundles before it: half and twice the median stand in), ``scale`` the resize it predicts
@@ -27,6 +29,7 @@ class PostProcessing:
 
     seed: float = DEFAULT_LEVELS["seed"]
     extent: float = DEFAULT_LEVELS["extent"]
+    flow_error: float = MAX_ERROR
     min_size: int = MIN_SIZE
     object_diameter: float | None = None
     diameter_range: tuple[float, float] | None = None
@@ -48,6 +51,7 @@ class PostProcessing:
         return cls(
             seed=float(levels.pop("seed", DEFAULT_LEVELS["seed"])),
             extent=float(levels.pop("extent", DEFAULT_LEVELS["extent"])),
+            flow_error=float(levels.pop("flow_error", MAX_ERROR)),
             min_size=int(training.get("instance_min_size", MIN_SIZE)),
             object_diameter=training.get("object_diameter"),
             diameter_range=training.get("diameter_range"),
@@ -57,7 +61,10 @@ class PostProcessing:
 
     def write(self, training: dict) -> None:
         """Record these settings in a bundle's training record (its historic keys)."""
-        training["instance_levels"] = {"seed": self.seed, "extent": self.extent, **self.tuning}
+        levels = {"seed": self.seed, "extent": self.extent}
+        if self.flow_error != MAX_ERROR:  # tuned (bundles before it read as the default)
+            levels["flow_error"] = self.flow_error
+        training["instance_levels"] = {**levels, **self.tuning}
         training["instance_min_size"] = self.min_size
         for key in ("object_diameter", "diameter_range", "scale"):
             value = getattr(self, key)

@@ -16,7 +16,7 @@ from napari_segdl.core.labels.instances import (
     instances_from_probabilities,
 )
 from napari_segdl.core.train import augment
-from napari_segdl.core.train.levels import f1_at_50, level_grid
+from napari_segdl.core.train.levels import ERROR_LEVELS, f1_at_50, level_grid
 
 
 def _scores(labels):
@@ -119,6 +119,7 @@ def test_a_flow_head_trains_tunes_its_extent_and_travels_in_the_bundle(tmp_path)
     assert model.keras_model.output_shape[-1] == 5 and model.info.arch_params["flow_head"]
     levels = model.info.training["instance_levels"]
     assert levels["seed"] == 0.5 and levels["validation_f1_50"] >= levels["default_f1_50"]
+    assert levels.get("flow_error", flows.MAX_ERROR) in ERROR_LEVELS  # tuned with the extent
     loaded = load_model(model.save(tmp_path / "flow.keras"))
     assert loaded.info.training["instance_levels"] == levels
     assert all(abs(size - 20) < 1.5 for size in loaded.info.postprocessing.sizes)  # learned

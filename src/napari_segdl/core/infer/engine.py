@@ -196,9 +196,9 @@ def labels_from_probabilities(
 
 
 def instance_options(model: SegModel, levels: dict | None = None) -> dict:
-    """The post-processing of an instance model: its smallest object size and its seed and
-    extent levels (given ``levels`` first, then those tuned on its validation data after
-    training, then the defaults)."""
+    """The post-processing of an instance model: its smallest object size, its seed and
+    extent levels and its flow check (given ``levels`` first, then those tuned on its
+    validation data after training, then the defaults)."""
     recorded = model.info.postprocessing
     given = levels or {}
     return {
@@ -206,4 +206,5 @@ def instance_options(model: SegModel, levels: dict | None = None) -> dict:
         "dtype": model.class_map.dtype,
         "seed": float(given.get("seed", recorded.seed)),
         "extent": float(given.get("extent", recorded.extent)),
+        "max_error": float(given.get("flow_error", recorded.flow_error)),
     }

@@ -18,8 +18,9 @@ from .objects import MIN_SIZE, finished
 DEFAULT_LEVELS = {"prob": 0.5, "gather": 10}
 #: An object whose predicted field differs from its own shape's flows by more than this (the
 #: mean over its pixels of the squared difference of the unit vectors, dy and dx summed) is
-#: dropped: cellpose's flow-error check with its default threshold, not tuned here. It removes
-#: the pieces a field does not describe as one object, such as fragments of a cytoplasm.
+#: dropped: cellpose's flow-error check with its default threshold, which a model's own level
+#: replaces once tuned on its validation data (``PostProcessing.flow_error``). It removes the
+#: pieces a field does not describe as one object, such as fragments of a cytoplasm.
 MAX_ERROR = 0.4
 #: Steps each pixel takes along the predicted field, at most.
 STEPS = 200
@@ -191,13 +192,33 @@ def instances_at_levels(
     """:func:`instances_from_flows` at each probability level of ``levels``, with one walk:
     a pixel ends where it ends whichever other pixels walk, so the pixels above the lowest
     level walk once and each level groups its own."""
+    found = instances_by_checks(
+        flows, probability, levels, [max_error], gather, min_size, dtype, steps, cut
+    )
+    return {level: found[level, max_error] for level in levels}
+
+
+def instances_by_checks(
+    flows: np.ndarray,
+    probability: np.ndarray,
+    levels,
+    errors,
+    gather: int = DEFAULT_LEVELS["gather"],
+    min_size: int = MIN_SIZE,
+    dtype: str = "uint16",
+    steps: int = STEPS,
+    cut: bool = False,
+) -> dict[tuple, np.ndarray]:
+    """:func:`instances_from_flows` for each probability level of ``levels`` and each flow
+    error of ``errors``, keyed by the pair (one walk, one error map per level)."""
     lowest = np.asarray(probability) > min(levels)
     ends = follow(flows, lowest, steps) if lowest.any() else np.zeros((0, 2), np.float32)
     found = {}
     for level in levels:
         mask = np.asarray(probability) > level
         objects = group(ends[mask[lowest]], mask, gather, min_size, dtype)
-        found[level] = consistent(objects, flows, max_error, cut)
+        checked = consistent_by(objects, flows, errors, cut)
+        found.update({(level, error): checked[error] for error in errors})
     return found
 
 
@@ -207,19 +228,31 @@ def consistent(
     """``labels`` without the objects whose predicted ``flows`` (Y, X, 2) differ from the flows
     of their own shape (:func:`object_flows`) by more than ``max_error``, renumbered 1..N; with
     ``cut``, objects touching the edges are kept whatever their flows."""
-    if max_error is None or not labels.any():
-        return labels
+    return consistent_by(labels, flows, [max_error], cut)[max_error]
+
+
+def consistent_by(labels: np.ndarray, flows: np.ndarray, errors, cut: bool = False) -> dict:
+    """:func:`consistent` for each of ``errors`` (None: no check), keyed by it: the objects'
+    flows are computed once."""
+    checked = {error: labels for error in errors if error is None}
+    if not labels.any() or len(checked) == len(errors):
+        return {error: labels for error in errors}
     from scipy import ndimage as ndi
 
-    error = np.sum((np.asarray(flows, np.float32) - object_flows(labels)) ** 2, axis=-1)
+    error_map = np.sum((np.asarray(flows, np.float32) - object_flows(labels)) ** 2, axis=-1)
     index = np.arange(1, int(labels.max()) + 1)
-    wrong = index[np.asarray(ndi.mean(error, labels, index)) > max_error]
-    if cut:
-        edges = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-        wrong = np.setdiff1d(wrong, edges)
-    if not len(wrong):
-        return labels
-    return finished(np.where(np.isin(labels, wrong), 0, labels), 0, labels.dtype)
+    means = np.asarray(ndi.mean(error_map, labels, index))
+    edges = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]) if cut else []
+    for error in errors:
+        if error is None:
+            continue
+        wrong = np.setdiff1d(index[means > error], edges)
+        checked[error] = (
+            finished(np.where(np.isin(labels, wrong), 0, labels), 0, labels.dtype)
+            if len(wrong)
+            else labels
+        )
+    return checked
 
 
 def group(

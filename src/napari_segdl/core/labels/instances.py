@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SegDLError
+from .flows import MAX_ERROR
 from .objects import MIN_SIZE, finished
 
 CLASS_NAMES = ("background", "object", "boundary")
@@ -122,6 +123,7 @@ def instances_from_probabilities(
     seed: float = DEFAULT_LEVELS["seed"],
     extent: float = DEFAULT_LEVELS["extent"],
     cut: bool = False,
+    max_error: float | None = MAX_ERROR,
 ) -> np.ndarray:
     """Instance IDs 1..N (0 background) from (Y, X, 3) background/object/boundary scores,
     (Y, X, 4) with the distance to the border last, or (Y, X, 5) with a flow (dy, dx) last
@@ -132,7 +134,8 @@ def instances_from_probabilities(
     grown by a watershed over the extent; with a flow, each pixel of the extent follows it and
     the pixels that end together are one object (:func:`.flows.instances_from_flows`; ``seed``
     is not used; ``cut``: the scores are a chunk or patch of a larger image, whose objects at
-    the edges keep whatever their flows).
+    the edges keep whatever their flows; ``max_error``: the flow check's level
+    (:func:`.flows.consistent`), None for no check).
     """
     from skimage.measure import label
     from skimage.segmentation import watershed
@@ -141,9 +144,8 @@ def instances_from_probabilities(
     if scores.shape[-1] == 5:
         from .flows import instances_from_flows
 
-        flows = scores[..., 3:]
-        return instances_from_flows(flows, foreground, extent, min_size=min_size, dtype=dtype,
-                                    cut=cut)  # fmt: skip
+        return instances_from_flows(scores[..., 3:], foreground, extent, min_size=min_size,
+                                    dtype=dtype, max_error=max_error, cut=cut)  # fmt: skip
     peaks = scores[..., 3] if scores.shape[-1] > 3 else scores[..., 1]
     mask = foreground > extent
     seeds = label((peaks > seed) & mask, connectivity=1)
@@ -151,7 +153,12 @@ def instances_from_probabilities(
 
 
 def instances_by_levels(
-    scores: np.ndarray, min_size: int, dtype: str, levels, cut: bool = False
+    scores: np.ndarray,
+    min_size: int,
+    dtype: str,
+    levels,
+    cut: bool = False,
+    max_error: float | None = MAX_ERROR,
 ) -> dict:
     """:func:`instances_from_probabilities` for each (seed, extent) pair of ``levels``, keyed
     by the pair; with a flow head the pixels walk once for all of them."""
@@ -160,7 +167,8 @@ def instances_by_levels(
 
         extents = sorted({extent for _, extent in levels})
         found = instances_at_levels(scores[..., 3:], 1.0 - scores[..., 0], extents,
-                                    min_size=min_size, dtype=dtype, cut=cut)  # fmt: skip
+                                    min_size=min_size, dtype=dtype, max_error=max_error,
+                                    cut=cut)  # fmt: skip
         return {(seed, extent): found[extent] for seed, extent in levels}
     return {
         (seed, extent): instances_from_probabilities(scores, min_size, dtype, seed, extent, cut)

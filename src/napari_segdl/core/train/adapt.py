@@ -85,7 +85,10 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
         ]
         smallest = max(1, round(start["min_size"] / scale**2))
         grid = sorted({*level_grid(scores[0]), (start["seed"], start["extent"])})
-        found = [instances_by_levels(s, smallest, "uint32", grid) for s in scores]
+        found = [
+            instances_by_levels(s, smallest, "uint32", grid, max_error=start["max_error"])
+            for s in scores
+        ]
         for seed, extent in grid:  # per image: each image counts the same
             tried[scale, seed, extent] = [
                 f1_at_50([(objects[seed, extent], t)])

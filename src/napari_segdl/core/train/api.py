@@ -186,11 +186,12 @@ def iter_training(
         if kept:  # the start's size and levels, as they were
             found = initial.info.postprocessing
         elif tuned is not None:
-            seed, extent = tuned.pop("seed"), tuned.pop("extent")
-            found = replace(found, seed=seed, extent=extent, tuning=tuned)
+            levels = {k: tuned.pop(k) for k in ("seed", "extent", "flow_error") if k in tuned}
+            found = replace(found, **levels, tuning=tuned)
         elif initial is not None:  # a few corrected images: keep the model's levels
             start = initial.info.postprocessing
-            found = replace(found, seed=start.seed, extent=start.extent, tuning=start.tuning)
+            found = replace(found, seed=start.seed, extent=start.extent,
+                            flow_error=start.flow_error, tuning=start.tuning)  # fmt: skip
         model.info.postprocessing = found
     return model
 

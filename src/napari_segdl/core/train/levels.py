@@ -1,5 +1,6 @@
 """Tuning an instance model's post-processing on its validation data (StarDist's
-``optimize_thresholds`` idea): the seed and extent levels that give the best F1 at IoU 0.5."""
+``optimize_thresholds`` idea): the seed and extent levels (with a flow head, the extent and the
+flow check's level) that give the best F1 at IoU 0.5."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..evaluate.instances import match
 from ..infer.engine import predict_batch
+from ..labels.flows import MAX_ERROR, instances_by_checks
 from ..labels.instances import DEFAULT_LEVELS, instances_by_levels, instances_from_probabilities
 from ..labels.modes import IGNORE
 from .sampling import TrainingData
@@ -16,6 +18,9 @@ from .sampling import TrainingData
 #: The levels tried for seeds and for the extent of objects.
 SEED_LEVELS = (0.3, 0.4, 0.5, 0.6, 0.7)
 EXTENT_LEVELS = (0.3, 0.4, 0.5, 0.6)
+#: The flow check's levels tried for a flow head: cellpose's default (0.4) up to one that keeps
+#: nearly every object (the squared difference of two unit vectors is at most 4).
+ERROR_LEVELS = (0.4, 0.6, 0.8, 1.2, 2.0)
 
 
 def objects_from_targets(target: np.ndarray) -> np.ndarray:
@@ -71,8 +76,9 @@ def validation_f1(model, data: TrainingData, batch: int, levels: dict) -> float 
         return None
     scores, labelled, truths = _validation(model, data, batch)
     predictions = [
-        np.where(m, instances_from_probabilities(s, levels["min_size"], "uint32",
-                                                  levels["seed"], levels["extent"], cut=True), 0)
+        np.where(m, instances_from_probabilities(s, levels["min_size"], "uint32", levels["seed"],
+                                                  levels["extent"], cut=True,
+                                                  max_error=levels.get("max_error", MAX_ERROR)), 0)
         for s, m in zip(scores, labelled, strict=True)
     ]  # fmt: skip
     return f1_at_50(zip(predictions, truths, strict=True))
@@ -86,22 +92,38 @@ def level_grid(scores: np.ndarray) -> list[tuple[float, float]]:
 
 
 def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | None:
-    """Seed and extent levels with the best F1 at IoU 0.5 on the validation patches, with the
-    F1 of the defaults and of the choice; None without validation patches."""
+    """Seed and extent levels (with a flow head, the extent and the flow check's
+    ``flow_error``) with the best F1 at IoU 0.5 on the validation patches, with the F1 of the
+    defaults and of the choice; None without validation patches."""
     if not len(data.val_images):
         return None
     scores, labelled, truths = _validation(model, data, batch)
-    grid = level_grid(scores)
-    default = (DEFAULT_LEVELS["seed"], DEFAULT_LEVELS["extent"])
+    flows = scores.shape[-1] == 5
+    if flows:  # (extent, flow error): the pixels walk once for all of them
+        default = (DEFAULT_LEVELS["extent"], MAX_ERROR)
+        grid = list(itertools.product(EXTENT_LEVELS, ERROR_LEVELS))
+    else:
+        default = (DEFAULT_LEVELS["seed"], DEFAULT_LEVELS["extent"])
+        grid = level_grid(scores)
     pairs = {levels: [] for levels in grid}
     for s, m, truth in zip(scores, labelled, truths, strict=True):
-        for levels, found in instances_by_levels(s, min_size, "uint32", grid, cut=True).items():
-            pairs[levels].append((np.where(m, found, 0), truth))
+        if flows:
+            found = instances_by_checks(s[..., 3:], 1.0 - s[..., 0], EXTENT_LEVELS, ERROR_LEVELS,
+                                        min_size=min_size, dtype="uint32", cut=True)  # fmt: skip
+        else:
+            found = instances_by_levels(s, min_size, "uint32", grid, cut=True)
+        for levels, objects in found.items():
+            pairs[levels].append((np.where(m, objects, 0), truth))
     tried = {levels: f1_at_50(found) for levels, found in pairs.items()}
-    best = max(tried, key=lambda levels: (tried[levels], levels == default))
+    nearest = lambda levels: -sum(abs(a - b) for a, b in zip(levels, default, strict=True))  # noqa: E731
+    best = max(tried, key=lambda levels: (tried[levels], nearest(levels)))  # ties: the default
+    chosen = (
+        {"seed": DEFAULT_LEVELS["seed"], "extent": best[0], "flow_error": best[1]}
+        if flows
+        else {"seed": best[0], "extent": best[1]}
+    )
     return {
-        "seed": best[0],
-        "extent": best[1],
+        **chosen,
         "validation_f1_50": round(tried[best], 4),
         "default_f1_50": round(tried[default], 4),
     }
