@@ -70,7 +70,14 @@ def test_the_predict_dock_folds_the_rare_options_and_starts_at_the_api_defaults(
     viewer = make_napari_viewer()
     panel = _dock(viewer, "Predict").option_panel
     folded = {widget.name for widget in panel.advanced}
-    assert {"engine", "diameter", "seed_level", "extent_level", "link_slices"} <= folded
+    assert {
+        "engine",
+        "diameter",
+        "seed_level",
+        "extent_level",
+        "flow_error",
+        "link_slices",
+    } <= folded
     assert "channel_axis" in folded and "tile" not in folded
     assert panel.advanced.native.isHidden()
     panel.show_advanced.value = True

@@ -40,3 +40,17 @@ def test_levels_outside_zero_to_one_are_refused(instance_model, level):
 def test_levels_are_for_instance_models():
     with pytest.raises(SegDLError, match="Seed and extent levels are for instance models"):
         predict(untrained_model(), np.zeros((32, 32), np.float32), extent_level=0.4)
+
+
+def test_the_flow_check_is_given_to_flow_models_only(instance_model):
+    model, image = instance_model
+    with pytest.raises(
+        SegDLError, match=r"flow check is for models with the flow head; .* boundary"
+    ):
+        predict(model, image, flow_error=0.8)
+    with pytest.raises(SegDLError, match=r"flow_error must be between 0\.01 and 4"):
+        predict(model, image, flow_error=5.0)
+    flow = untrained_model(training={"mode": "instance"}, flow=True)
+    assert instance_options(flow, {"flow_error": 2.0})["max_error"] == 2.0
+    kept = predict(flow, image, flow_error=4.0, extent_level=0.2)
+    assert kept.max() >= predict(flow, image, extent_level=0.2).max()

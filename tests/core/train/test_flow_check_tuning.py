@@ -38,7 +38,7 @@ def _scores(labels, turned=()):
 
 
 def _tuned(scores, labels):
-    model = untrained_model(flow=True)
+    model = untrained_model(training={"mode": "instance"}, flow=True)
     model.keras_model = _Fixed(scores[None])
     data = TrainingData([], [], np.zeros((1, *labels.shape, 1), np.float32),
                         instance_targets(labels)[None].astype(np.int32))  # fmt: skip
@@ -58,7 +58,7 @@ def test_the_flow_check_is_raised_where_its_default_drops_true_objects(tmp_path)
     model.info.postprocessing = PostProcessing(**levels, tuning=tuned)
     assert instance_options(model)["max_error"] == 0.8
     assert instances_from_probabilities(scores, 4, max_error=0.8).max() == labels.max()
-    model.keras_model = untrained_model(flow=True).keras_model  # a real network, to save
+    model.keras_model = untrained_model(training={"mode": "instance"}, flow=True).keras_model
     loaded = load_model(model.save(tmp_path / "tuned.keras"))
     assert loaded.info.postprocessing.flow_error == 0.8
     assert instance_options(loaded, {"flow_error": 1.2})["max_error"] == 1.2

@@ -128,7 +128,8 @@ def _augmented(network, batch: np.ndarray, flows: bool = False) -> np.ndarray:
 
 
 def check_levels(model: SegModel, levels: dict | None) -> None:
-    """Seed and extent levels are for instance models, and between 0 and 1."""
+    """Seed and extent levels are for instance models, and between 0 and 1; the flow check
+    for flow-head models."""
     if not levels:
         return
     if model.class_map.mode != "instance":
@@ -136,8 +137,13 @@ def check_levels(model: SegModel, levels: dict | None) -> None:
             f"Seed and extent levels are for instance models; this is a {model.class_map.mode} "
             "model (leave them out)."
         )
+    if "flow_error" in levels and head_of(model.info.arch_params) != "flow":
+        raise SegDLError(
+            f"The flow check is for models with the flow head; this model has the "
+            f"{head_of(model.info.arch_params)} head (leave flow_error out)."
+        )
     for name, value in levels.items():
-        if not 0.0 < float(value) < 1.0:
+        if name != "flow_error" and not 0.0 < float(value) < 1.0:
             raise SegDLError(f"the {name} level must be between 0 and 1; received {value!r}.")
 
 

@@ -102,6 +102,20 @@ class PredictOptions:
         "Instance models: pixels whose foreground probability is above this belong to an "
         "object (lower: larger objects).",
     )
+    flow_error: float | None = _objects(
+        None,
+        float,
+        "flow check",
+        "Flow-head models: objects whose predicted flows differ from their own shape's by more "
+        "than this (mean squared difference) are dropped, cellpose's flow threshold (higher: "
+        "more objects kept). The model's own level was tuned on its validation data.",
+        low=0.01,
+        high=4.0,
+        step=0.1,
+        none_text="as tuned",
+        metavar="ERROR",
+        advanced=True,
+    )
     link_slices: float | None = _objects(
         None,
         float,
@@ -192,7 +206,11 @@ class PredictOptions:
     @property
     def levels(self) -> dict | None:
         """The post-processing levels given (None when neither)."""
-        given = {"seed": self.seed_level, "extent": self.extent_level}
+        given = {
+            "seed": self.seed_level,
+            "extent": self.extent_level,
+            "flow_error": self.flow_error,
+        }
         return {key: value for key, value in given.items() if value is not None} or None
 
     def check_for(self, model) -> PredictOptions:

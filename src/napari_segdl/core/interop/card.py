@@ -42,6 +42,7 @@ def package_config(model: SegModel) -> dict:
             "seed_level": options["seed"],
             "extent_level": options["extent"],
             "min_size": options["min_size"],
+            **({"flow_error_level": options["max_error"]} if flows else {}),
         }
     return config
 
@@ -83,7 +84,8 @@ def model_card(model: SegModel, formats, warnings: list[str]) -> str:
             how = (
                 "the last two channels are a flow (dy, dx) towards each object's centre; each "
                 "foreground pixel follows it for 200 unit steps, and the pixels that end at one "
-                "place form one object"
+                "place form one object; an object whose flows differ from its own shape's by more "
+                f"than {config['flow_error_level']} (mean squared difference) is dropped"
             )
         lines += [
             f"Instance IDs: {how}; objects extend over the foreground (1 - background) above "
