@@ -53,7 +53,7 @@ def close_when_trained(viewer, train):
 
 def wait(train):
     started = time.monotonic()
-    while train.running and time.monotonic() - started < 240:
+    while train.running and time.monotonic() - started < {wait_s}:
         QApplication.processEvents()
         time.sleep(0.02)
 """
@@ -82,6 +82,9 @@ report(train)
 viewer.close()
 """
 
+#: How long an interactive session waits for training before it reports and closes.
+WAIT_S = 240
+DRIVE = DRIVE.replace("{wait_s}", str(WAIT_S))
 GUARDED = "if __name__ == '__main__':\n" + textwrap.indent(EVENT_LOOP, "    ")
 
 
@@ -97,14 +100,23 @@ def _jupyter_kernel(tmp_path) -> str:
     lines = []
     try:
         for cell in ("%gui qt", DRIVE + WAITING):
-            reply = client.execute_interactive(
-                cell, timeout=300, output_hook=lambda m: lines.append(m)
-            )
+            try:
+                reply = client.execute_interactive(  # longer than the cell's own wait
+                    cell, timeout=WAIT_S + 180, output_hook=lambda m: lines.append(m)
+                )
+            except TimeoutError:
+                pytest.fail(
+                    f"no reply from the kernel to {cell[:20]!r}: {_printed(lines)[-3000:]}"
+                )
             assert reply["content"]["status"] == "ok", reply["content"]
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-    return "".join(m["content"].get("text", "") for m in lines if m["msg_type"] == "stream")
+    return _printed(lines)
+
+
+def _printed(messages) -> str:
+    return "".join(m["content"].get("text", "") for m in messages if m["msg_type"] == "stream")
 
 
 def _command(mode: str, tmp_path) -> list[str]:
