@@ -130,6 +130,30 @@ def replot(lines: list[Path], path: Path) -> None:
     plot([r for r in rows if "round" in r], path)
 
 
+def kind_pools(data: Path) -> tuple[dict, tuple]:
+    """The held-out DSB images by kind: {kind: (pool, scored)}, each an (images, truths) pair,
+    or the count of a kind too small for a curve; and the memory set (images, truths)."""
+    folder = data / "dsb2018-nuclei"
+    images, truths = read(folder, split(folder)[1])
+    kinds: dict[str, list[int]] = {}
+    for i, image in enumerate(images):
+        kinds.setdefault(kind(image), []).append(i)
+    memory = kinds.get("fluorescence", [])[-MEMORY:]
+    pools: dict = {}
+    for name, ids in kinds.items():
+        chosen = [i for i in ids if i not in memory]
+        if len(chosen) < 3:
+            pools[name] = len(chosen)
+            continue
+        pool_ids = chosen[: min(POOL, len(chosen) // 2)]
+        scored_ids = [i for i in chosen if i not in pool_ids][:SCORED]
+        pools[name] = tuple(
+            ([images[i] for i in part], [truths[i] for i in part])
+            for part in (pool_ids, scored_ids)
+        )
+    return pools, ([images[i] for i in memory], [truths[i] for i in memory])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -151,26 +175,18 @@ def main() -> None:
     if args.replot:
         replot(args.replot, args.plot)
         return
-    folder = args.data / "dsb2018-nuclei"
-    images, truths = read(folder, split(folder)[1])
-    kinds: dict[str, list[int]] = {}
-    for i, image in enumerate(images):
-        kinds.setdefault(kind(image), []).append(i)
+    kinds, memory_set = kind_pools(args.data)
     print(f"# {machine()} {today()} load {load()} python {' '.join(sys.argv)}", flush=True)
-    print(json.dumps({k: len(v) for k, v in kinds.items()}), flush=True)
-    fluorescence = kinds.get("fluorescence", [])
-    memory = fluorescence[-MEMORY:]
-    memory_set = ([images[i] for i in memory], [truths[i] for i in memory])
+    sizes = {
+        k: v if isinstance(v, int) else [len(v[0][0]), len(v[1][0])] for k, v in kinds.items()
+    }
+    print("pool, scored:", json.dumps(sizes), flush=True)
     start, rows = load_model(args.model), []
     for name in args.kinds or sorted(kinds):
-        chosen = [i for i in kinds.get(name, []) if i not in memory]
-        if len(chosen) < 3:
-            print(json.dumps({"kind": name, "skipped": f"{len(chosen)} image(s)"}), flush=True)
+        if isinstance(kinds.get(name, 0), int):
+            print(json.dumps({"kind": name, "skipped": f"{kinds.get(name, 0)} image(s)"}))
             continue
-        pool_ids = chosen[: min(POOL, len(chosen) // 2)]
-        scored_ids = [i for i in chosen if i not in pool_ids][:SCORED]
-        pool = ([images[i] for i in pool_ids], [truths[i] for i in pool_ids])
-        scored = ([images[i] for i in scored_ids], [truths[i] for i in scored_ids])
+        pool, scored = kinds[name]
         curve = rounds_of(name, pool, scored, memory_set, start, args.rounds, args.budgets,
                           args.tune, not args.no_scratch)  # fmt: skip
         for row in curve:
