@@ -9,7 +9,8 @@ From the bundled model's training split (``train_nuclei.split``: never the held-
 the samples) and, with ``--sbsst265 DIR``, S-BSST265's training split (CC0), ``--count``
 images drawn at random (seed 0), each through the recipe of ``--model`` (the bundled model's
 file by default) and cropped to the ``--size``-pixel square that holds the most nucleus pixels
-(images smaller than that are skipped). Written as ``nuclei_replay.npz``: ``images`` (N, S, S)
+(images smaller than that are skipped, and so are crops that instance mode refuses, such as
+one nucleus filling most of the square). Written as ``nuclei_replay.npz``: ``images`` (N, S, S)
 float16 (what the recipe gives), ``labels`` (N, S, S) uint16 (one ID per nucleus), ``ids``
 (the DSB image ids and S-BSST265 names).
 """
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from napari_segdl.core.errors import SegDLError
+from napari_segdl.core.labels.instances import check_instance_labels
 from napari_segdl.core.preprocess import Recipe, preprocess
 from train_nuclei import OUT as MODEL
 from train_nuclei import read, sbsst265, split
@@ -65,8 +68,12 @@ def main() -> None:
         image, label = pool[k]()
         if min(label.shape) < args.size or not label.any():
             continue
-        grey = np.asarray(preprocess(image, recipe), dtype=np.float32).squeeze()
         window = densest_crop(label, args.size)
+        try:  # a crop inside one large nucleus is not instances: training would refuse it
+            check_instance_labels(label[window], ids[k])
+        except SegDLError:
+            continue
+        grey = np.asarray(preprocess(image, recipe), dtype=np.float32).squeeze()
         images.append(grey[window].astype(np.float16))
         labels.append(label[window].astype(np.uint16))
         kept.append(ids[k])

@@ -7,6 +7,7 @@ import pytest
 from helpers import TINY, make_blobs
 from napari_segdl import load_model, train
 from napari_segdl._sample_data import tissue_arrays
+from napari_segdl.core.labels.instances import check_instance_labels
 from napari_segdl.core.models.bundled import BUNDLED
 from napari_segdl.core.train.replay import FEWEST, replay_patches
 
@@ -20,6 +21,8 @@ def test_the_replay_patches_are_grey_crops_of_the_training_images_with_their_nuc
         images, labels, ids = archive["images"], archive["labels"], archive["ids"]
     assert images.shape == labels.shape and images.ndim == 3 and np.isfinite(images).all()
     assert all(lab.any() for lab in labels) and len(set(ids.tolist())) == len(ids)
+    for label, name in zip(labels, ids, strict=True):  # instance mode takes each of them
+        check_instance_labels(label, f"replay patch of {name}")
     few, _ = replay_patches("nuclei", pixels=1, seed=0)
     many, _ = replay_patches("nuclei", pixels=10**9, seed=0)
     assert len(few) == FEWEST and len(many) == len(images)
