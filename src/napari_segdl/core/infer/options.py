@@ -23,11 +23,11 @@ from .runners import ALIASES, ENGINES, check_engine, resolve
 _where, _objects, _outputs = group("where"), group("objects"), group("outputs")
 
 
-def _level(label: str, help: str):
+def _level(label: str, help: str, high: float = 0.99, step: float = 0.05, metavar="LEVEL"):
     """An instance model's post-processing level (its tuned one when None)."""
     return _objects(
-        None, float, label, help, low=0.01, high=0.99, step=0.05, none_text="as tuned",
-        metavar="LEVEL", advanced=True,
+        None, float, label, help, low=0.01, high=high, step=step, none_text="as tuned",
+        metavar=metavar, advanced=True,
     )  # fmt: skip
 
 
@@ -102,19 +102,14 @@ class PredictOptions:
         "Instance models: pixels whose foreground probability is above this belong to an "
         "object (lower: larger objects).",
     )
-    flow_error: float | None = _objects(
-        None,
-        float,
+    flow_error: float | None = _level(
         "flow check",
         "Flow-head models: objects whose predicted flows differ from their own shape's by more "
         "than this (mean squared difference) are dropped, cellpose's flow threshold (higher: "
         "more objects kept). The model's own level was tuned on its validation data.",
-        low=0.01,
         high=4.0,
         step=0.1,
-        none_text="as tuned",
         metavar="ERROR",
-        advanced=True,
     )
     link_slices: float | None = _objects(
         None,
