@@ -115,8 +115,11 @@ def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | 
         for levels, objects in found.items():
             pairs[levels].append((np.where(m, objects, 0), truth))
     tried = {levels: f1_at_50(found) for levels, found in pairs.items()}
-    nearest = lambda levels: -sum(abs(a - b) for a, b in zip(levels, default, strict=True))  # noqa: E731
-    best = max(tried, key=lambda levels: (tried[levels], nearest(levels)))  # ties: the default
+
+    def rank(levels):  # the best F1; among equals, the levels nearest the defaults
+        return tried[levels], -sum(abs(a - b) for a, b in zip(levels, default, strict=True))
+
+    best = max(tried, key=rank)
     chosen = (
         {"seed": DEFAULT_LEVELS["seed"], "extent": best[0], "flow_error": best[1]}
         if flows
