@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +61,7 @@ def main() -> None:
     post = model.info.postprocessing
     tuned = tune_levels(model, data, batch=8, min_size=post.min_size)
     print(json.dumps({"validation_blocks": len(data.val_images), **tuned}))
-    levels = {key: tuned.pop(key) for key in ("seed", "extent", "flow_error") if key in tuned}
-    model.info.postprocessing = replace(post, **levels, tuning=tuned)
+    model.info.postprocessing = post.tuned(tuned)
     model.save(args.checkpoint)
 
 

@@ -7,7 +7,7 @@ model was trained with read back as a ``TrainConfig`` (:func:`~.train.settings.s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from .labels.flows import MAX_ERROR
 from .labels.instances import DEFAULT_LEVELS
@@ -58,6 +58,15 @@ class PostProcessing:
             scale=training.get("scale"),
             tuning=levels,
         )
+
+    def tuned(self, result: dict) -> PostProcessing:
+        """These settings with the levels of a tuning ``result`` (``tune_levels``: seed,
+        extent and, for a flow head, flow_error, beside the F1 figures kept as ``tuning``)."""
+        figures = dict(result)
+        levels = {
+            key: figures.pop(key) for key in ("seed", "extent", "flow_error") if key in figures
+        }
+        return replace(self, **levels, tuning=figures)
 
     def write(self, training: dict) -> None:
         """Record these settings in a bundle's training record (its historic keys)."""

@@ -186,8 +186,7 @@ def iter_training(
         if kept:  # the start's size and levels, as they were
             found = initial.info.postprocessing
         elif tuned is not None:
-            levels = {k: tuned.pop(k) for k in ("seed", "extent", "flow_error") if k in tuned}
-            found = replace(found, **levels, tuning=tuned)
+            found = found.tuned(tuned)
         elif initial is not None:  # a few corrected images: keep the model's levels
             start = initial.info.postprocessing
             found = replace(found, seed=start.seed, extent=start.extent,
