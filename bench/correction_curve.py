@@ -41,13 +41,16 @@ def steps(model) -> int:
 
 
 def guard(model) -> dict:
-    """What the held-out corrected blocks said: the start's F1@0.5 there and each epoch's."""
+    """What the held-out corrected blocks said: the start's F1@0.5 there, each epoch's, and
+    each epoch's paired gain over the start with its lower bound (the guard's test)."""
     history = model.info.history
     return {
         "blocks": model.info.training.get("validation_patches"),
         "start": round(history.get("start", {}).get("score", [float("nan")])[0], 4),
-        "margin": round(history.get("start", {}).get("margin", float("nan")), 4),
         "epochs": [round(score[0], 4) for score in history.get("score", [])],
+        "gain_lower": [
+            [round(v["gain"], 4), round(v["lower"], 4)] for v in history.get("verdict", [])
+        ],
     }
 
 

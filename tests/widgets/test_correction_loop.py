@@ -159,7 +159,7 @@ def test_stop_before_the_first_epoch_of_a_continued_run_gives_the_start_back(
     make_napari_viewer, qtbot, trained_model
 ):
     from napari_segdl import predict
-    from napari_segdl.core.train.loop import KEPT_START
+    from napari_segdl.core.train.guard import KEPT_START
 
     viewer = make_napari_viewer()
     SESSION_MODELS.add("blobs", trained_model)

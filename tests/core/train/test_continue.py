@@ -7,7 +7,7 @@ import pytest
 from helpers import TINY, make_blobs
 from napari_segdl import predict, train
 from napari_segdl.cli import main
-from napari_segdl.core.train.loop import KEPT_START
+from napari_segdl.core.train.guard import KEPT_START
 
 pytestmark = pytest.mark.slow
 
@@ -102,15 +102,17 @@ def test_keeping_the_encoder_trains_the_decoder_only(start):
 
 
 def test_an_epoch_replaces_the_start_only_when_it_beats_it_by_the_margin(start):
-    from napari_segdl.core.train.loop import GUARD_MARGIN
+    from napari_segdl.core.train.guard import GUARD_MARGIN
 
     image, labels = make_blobs(shape=(128, 128), count=24, seed=9)
     tuned = train(image, labels, initial=start, epochs=3, lr=3e-3, max_time=None, **TINY)
     history, best = tuned.info.history, tuned.info.training["best_epoch"]
-    assert history["start"]["margin"] == GUARD_MARGIN  # a dense model: the fixed margin
+    assert history["start"]["test"] == "margin"  # a dense model: the class IoU by the margin
     bar = history["start"]["score"][0] + GUARD_MARGIN
-    assert len(history["score"]) == 3
+    assert len(history["score"]) == len(history["verdict"]) == 3
+    for score, verdict in zip(history["score"], history["verdict"], strict=True):
+        assert verdict["beats"] == (score[0] >= bar - 1e-9)
     if best == 0:
-        assert all(score[0] < bar or score[0] == bar for score in history["score"])
+        assert not any(verdict["beats"] for verdict in history["verdict"])
     else:
-        assert history["score"][best - 1][0] >= bar
+        assert history["verdict"][best - 1]["beats"]

@@ -247,10 +247,10 @@ def train(
         preset for what ``params`` do not set; adapts a 2D instance model to the corrections
         first (:func:`~napari_segdl.core.train.adapt.adapt`); mixes in patches of a bundled
         model's own training data (``replay``); holds out a quarter of the corrected blocks and
-        scores the model on them first: unless an epoch beats it there by the margin (F1 at IoU
-        0.5 by 1/sqrt(n) for n held-out objects, at least 0.02; IoU by 0.02 for the other
-        modes), it comes back unchanged
-        (``model.info.run.kept_start`` says so).
+        scores the model on them first: unless an epoch beats it there by more than chance
+        (F1 at IoU 0.5 by 0.02 and in a paired bootstrap of the held-out objects; IoU by
+        0.02 for the other modes: :mod:`~napari_segdl.core.train.guard`), it comes back
+        unchanged (``model.info.run.kept_start`` says so).
     spacing : (float, float, float), optional
         Voxel spacing (z, y, x) of volumes (the layer's scale): a 3D network pools in-plane
         only at its first levels when z is coarser.

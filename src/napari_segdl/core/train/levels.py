@@ -69,11 +69,9 @@ def validation_objects(data: TrainingData) -> int:
     )
 
 
-def validation_f1(model, data: TrainingData, batch: int, levels: dict) -> float | None:
-    """F1 at IoU 0.5 of the instances on the validation patches with ``levels`` (``min_size``,
-    ``seed``, ``extent``); None without validation patches."""
-    if not len(data.val_images):
-        return None
+def validation_instances(model, data: TrainingData, batch: int, levels: dict):
+    """The instances found on the validation patches with ``levels`` (``min_size``, ``seed``,
+    ``extent``, ``max_error``) and the true ones, both within the labelled pixels: two lists."""
     scores, labelled, truths = _validation(model, data, batch)
     predictions = [
         np.where(m, instances_from_probabilities(s, levels["min_size"], "uint32", levels["seed"],
@@ -81,7 +79,7 @@ def validation_f1(model, data: TrainingData, batch: int, levels: dict) -> float 
                                                   max_error=levels.get("max_error", MAX_ERROR)), 0)
         for s, m in zip(scores, labelled, strict=True)
     ]  # fmt: skip
-    return f1_at_50(zip(predictions, truths, strict=True))
+    return predictions, truths
 
 
 def level_grid(scores: np.ndarray) -> list[tuple[float, float]]:

@@ -18,20 +18,10 @@ from ..labels.modes import IGNORE
 from .checkpoints import save_checkpoint
 from .config import TrainConfig
 from .devices import out_of_memory_advice
+from .guard import KEPT_START, StartGuard
 from .sampling import PatchSampler, TrainingData, check_patches, training_patch
 
 StopRequest = Callable[[], bool]
-#: How much better (F1 at IoU 0.5, or IoU) an epoch of a continued run must score than its
-#: start to replace it, at least: the best of many epochs on a few held-out patches beats the
-#: start by chance alone, and such a win does not carry to unseen images. For an instance
-#: model the margin is 1/sqrt(n) for n held-out objects when that is larger (a chance
-#: difference of F1 on n objects is of that order): 0.1 for 100 objects, 0.05 for 400.
-GUARD_MARGIN = 0.02
-#: What a continued run says when no epoch beat the model it started from.
-KEPT_START = (
-    "no epoch beat the starting model on the held-out patches: the starting model is "
-    "returned unchanged"
-)
 
 
 @dataclass
@@ -134,9 +124,9 @@ def fit(
     """Train ``model`` on patches of ``data``, yielding events; ends with the best weights.
 
     A continued model (``continued_from`` in its training info) is scored first, as epoch 0 of
-    the best-epoch choice: unless an epoch beats it by the margin (:data:`GUARD_MARGIN`) on
-    the validation patches (held-out corrected blocks; without any, fixed training blocks),
-    its own weights come back, however the run ends (Stop, time limit).
+    the best-epoch choice: unless an epoch beats it on the validation patches (held-out
+    corrected blocks; without any, fixed training blocks) by more than chance
+    (:mod:`.guard`), its own weights come back, however the run ends (Stop, time limit).
     """
     network = model.keras_model
     continued = model.info.run.continued_from is not None
@@ -155,15 +145,14 @@ def fit(
     history = {"loss": [], "val_loss": [], "val_iou": [], "lr": []}
     schedule = PlateauSchedule(network, config)
     best_score, best_epoch, best_weights = -np.inf, 0, None
-    if continued:  # the start is epoch 0: its weights stay until an epoch beats its score
+    guard = None
+    if continued:  # the start is epoch 0: its weights stay until an epoch beats it
         best_weights = network.get_weights()
         start_loss, start_iou = _validate(model, data, config.batch)
         if start_iou is not None:
-            start_score = _continued_score(model, data, config.batch, start_iou)
-            margin = _margin(model, data)
-            history["start"] = {"val_loss": start_loss, "val_iou": start_iou, "score": start_score}
-            history["start"]["margin"] = margin
-            best_score = (start_score[0] + margin, *start_score[1:])
+            guard = StartGuard(model, data, config.batch, start_loss, start_iou)
+            history["start"] = guard.record
+            best_score = guard.score
     reason, start = "completed", time.monotonic()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="segdl-patches") as pool:
@@ -182,10 +171,11 @@ def fit(
                     history[key].append(value)
                 history["lr"].append(schedule.lr)
                 score = val_iou if val_iou is not None else -history["loss"][-1]
-                if continued and val_iou is not None:
-                    score = _continued_score(model, data, config.batch, val_iou)
+                if guard is not None:
+                    score, verdict = guard.judge(model, val_iou)
                     history.setdefault("score", []).append(score)
-                if score > best_score:
+                    history.setdefault("verdict", []).append(verdict)
+                if score > best_score and (guard is None or verdict["beats"]):
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                     if checkpoint is not None:
                         save_checkpoint(model, checkpoint, history, epoch)
@@ -243,27 +233,6 @@ def fit(
         if best_epoch
         else history.get("start", {}).get("val_iou"),
     )
-
-
-def _margin(model: SegModel, data: TrainingData) -> float:
-    """How much an epoch must beat a continued run's start by (see :data:`GUARD_MARGIN`)."""
-    if model.class_map.mode != "instance":
-        return GUARD_MARGIN
-    from .levels import validation_objects
-
-    return max(GUARD_MARGIN, 1 / math.sqrt(max(validation_objects(data), 1)))
-
-
-def _continued_score(model: SegModel, data: TrainingData, batch: int, val_iou: float):
-    """What a continued run compares epochs and its start by: an instance model's F1 at IoU 0.5
-    on the validation patches with its post-processing (the objects a user sees), ties broken
-    by the class IoU; the class IoU for the other modes. A 1- or 2-tuple of floats."""
-    if model.class_map.mode != "instance":
-        return (val_iou,)
-    from ..infer.engine import instance_options
-    from .levels import validation_f1
-
-    return (validation_f1(model, data, batch, instance_options(model)), val_iou)
 
 
 def _validate(model: SegModel, data: TrainingData, batch: int):
