@@ -80,7 +80,8 @@ class TrainingDisplay:
             )
         elif event.kind == "end":
             best = "" if event.val_iou is None else f"; best val IoU {event.val_iou:.3f}"
-            kept = event.model.info.run.kept_start
+            run = event.model.info.run
+            kept = run.kept_start or run.beat_start  # what a continued run did with its start
             self.status.value = (
                 f"Training {event.reason} after {event.epoch} epoch(s), "
                 f"{event.elapsed:.0f} s; best epoch {event.best_epoch}{best}"

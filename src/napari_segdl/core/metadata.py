@@ -87,7 +87,8 @@ class PostProcessing:
 class RunRecord:
     """What the run that made a model found: epochs run and the best one, why it ended, its
     seconds and steps per epoch, the device, the training pairs, whether a continued run kept
-    its start (``kept_start`` says why) and what it continued, replayed or checkpointed, the
+    its start (``kept_start`` says why) or by how much an epoch beat it (``beat_start``), and
+    what it continued, replayed or checkpointed, the
     adaptation to corrections, the memory plan, and the provenance of a bundled model."""
 
     epochs_run: int | None = None
@@ -98,6 +99,7 @@ class RunRecord:
     device: str | None = None
     pairs: int | None = None
     kept_start: str | None = None
+    beat_start: str | None = None
     continued_from: dict | None = None
     replay_of: str | None = None
     checkpoint: str | None = None

@@ -116,3 +116,22 @@ def test_an_epoch_replaces_the_start_only_when_it_beats_it_by_the_margin(start):
         assert not any(verdict["beats"] for verdict in history["verdict"])
     else:
         assert history["verdict"][best - 1]["beats"]
+
+
+def test_a_run_that_learns_says_by_how_much_it_beat_its_start():
+    from skimage.measure import label
+
+    from napari_segdl.core.train.runs import summarize_run
+
+    image, dense = make_blobs(shape=(128, 128), count=20, seed=11)
+    objects = label(dense > 0).astype(np.uint16)
+    weak = train(image, objects, mode="instance", epochs=1, **{**TINY, "steps_per_epoch": 2})
+    learned = train(image, objects, initial=weak, epochs=4, lr=3e-3, max_time=None,
+                    val_fraction=0.3, **TINY)  # fmt: skip
+    run = learned.info.run
+    assert run.best_epoch > 0 and run.kept_start is None
+    verdict = learned.info.history["verdict"][run.best_epoch - 1]
+    assert verdict["beats"] and verdict["lower"] > 0 and verdict["objects"] > 0
+    assert run.beat_start.startswith(f"epoch {run.best_epoch} beat the starting model on ")
+    assert "held-out objects: F1@0.5 " in run.beat_start
+    assert summarize_run(learned, ["blobs"])["beat_start"] == run.beat_start  # the run log

@@ -166,8 +166,22 @@ class StartGuard:
             paired_units(old, new, truth)
             for old, new, truth in zip(self.predictions[0], found, truths, strict=True)
         ]
-        verdict = paired_gain(np.concatenate(units))
+        units = np.concatenate(units)
+        verdict = paired_gain(units) | {"objects": int(units[:, 0, 0, [0, 2]].sum())}
         beats = (
             verdict["gain"] >= GUARD_MARGIN and verdict["lower"] > 0 and verdict["gain_50_95"] >= 0
         )
         return self._score((found, truths), val_iou), {"beats": beats, **verdict}
+
+    def beaten(self, epoch: int, history: dict) -> str:
+        """What a run whose ``epoch`` replaced the start says (its status and last line)."""
+        score, verdict = history["score"][epoch - 1], history["verdict"][epoch - 1]
+        if not self.instance:
+            return (
+                f"epoch {epoch} beat the starting model: IoU {self.score[0]:.3f} → {score[0]:.3f}"
+            )
+        return (
+            f"epoch {epoch} beat the starting model on {verdict['objects']} held-out objects: "
+            f"F1@0.5 {self.score[0]:.3f} → {score[0]:.3f} (ahead in "
+            f"{100 * (1 - RISK):g} % of resamples)"
+        )

@@ -220,6 +220,8 @@ def fit(
         )
         if continued and best_epoch == 0:
             model.info.training["kept_start"] = KEPT_START
+        elif guard is not None and best_epoch:
+            model.info.training["beat_start"] = guard.beaten(best_epoch, history)
     yield TrainingEvent(
         "end",
         model,

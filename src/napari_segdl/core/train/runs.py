@@ -44,6 +44,7 @@ def summarize_run(model, data: list[str], bundle: str | None = None) -> dict:
         "epochs_run": info.run.epochs_run,
         "ended": info.run.ended,
         "kept_start": info.run.kept_start,
+        "beat_start": info.run.beat_start,
         "best_val_iou": max(val_iou) if val_iou else history.get("start", {}).get("val_iou"),
         "final_loss": history["loss"][-1] if history.get("loss") else None,
         "recipe": bool(info.recipe),
@@ -51,7 +52,7 @@ def summarize_run(model, data: list[str], bundle: str | None = None) -> dict:
     }
 
 
-_OUTCOME = {"epochs_run", "best_epoch", "ended", "seconds", "kept_start"}
+_OUTCOME = {"epochs_run", "best_epoch", "ended", "seconds", "kept_start", "beat_start"}
 
 
 class RunLog:
