@@ -35,7 +35,7 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
     the one left out (on average over the images): a few images must not pick settings that
     help one of them a lot and the rest not at all. A single image has none to hold out: its
     fit must beat the start by 1/sqrt(n) for its n objects (a chance difference of F1 on n
-    objects; the fine-tuning guard's margin), 0.17 for 34 nuclei. ``info.run.adapted`` of the copy
+    objects: the fit is chosen on the objects it is judged on), 0.17 for 34 nuclei. ``info.run.adapted`` of the copy
     records the mean F1 before and after, and that held-out gain.
 
     Raises
