@@ -60,15 +60,6 @@ def _validation(model, data: TrainingData, batch: int):
     return scores, labelled, truths
 
 
-def validation_objects(data: TrainingData) -> int:
-    """How many objects (or parts of objects) the validation patches hold."""
-    labelled = data.val_targets != IGNORE
-    return sum(
-        len(np.unique(objects_from_targets(np.where(m, t, 0)))) - 1
-        for t, m in zip(data.val_targets, labelled, strict=True)
-    )
-
-
 def validation_instances(model, data: TrainingData, batch: int, levels: dict):
     """The instances found on the validation patches with ``levels`` (``min_size``, ``seed``,
     ``extent``, ``max_error``) and the true ones, both within the labelled pixels: two lists."""
