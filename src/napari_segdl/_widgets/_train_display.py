@@ -80,8 +80,7 @@ class TrainingDisplay:
             )
         elif event.kind == "end":
             best = "" if event.val_iou is None else f"; best val IoU {event.val_iou:.3f}"
-            run = event.model.info.run
-            kept = run.kept_start or run.beat_start  # what a continued run did with its start
+            kept = event.model.info.run.start_outcome
             self.status.value = (
                 f"Training {event.reason} after {event.epoch} epoch(s), "
                 f"{event.elapsed:.0f} s; best epoch {event.best_epoch}{best}"

@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
             **training_params(args),
         )
         run = RunRecord.of(read_metadata(path)["training"])
-        said = run.kept_start or run.beat_start or _adapted(run.adapted)
+        said = run.start_outcome or _adapted(run.adapted)
         print(f"saved {path}" + (f"; {said}" if said else ""))  # the last line says it
     elif args.command == "predict":
         given = prediction_options(args)

@@ -107,6 +107,11 @@ class RunRecord:
     memory: dict | None = None
     provenance: dict | None = None
 
+    @property
+    def start_outcome(self) -> str | None:
+        """What a continued run did with its start: kept it (why) or replaced it (by how much)."""
+        return self.kept_start or self.beat_start
+
     @classmethod
     def of(cls, training: dict) -> RunRecord:
         return cls(**{item.name: training.get(item.name) for item in fields(cls)})

@@ -70,7 +70,7 @@ def correction_demo(out: str | os.PathLike, seconds: float = 60.0) -> dict:
     steps = run.epochs_run * run.steps_per_epoch
     print(
         f"{steps} training steps in {run.seconds:.0f} s (a busy machine gets fewer)"
-        + (f"; {run.kept_start or run.beat_start}" if run.kept_start or run.beat_start else "")
+        + (f"; {run.start_outcome}" if run.start_outcome else "")
     )
     kept = {name: score(m, [fluorescence])[1] for name, m in (("before", model), ("after", tuned))}
     out = Path(out)

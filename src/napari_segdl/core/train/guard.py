@@ -4,7 +4,7 @@ it on the held-out patches by more than chance.
 For an instance model the two are compared object by object (a paired comparison): both
 predict the same held-out objects, so what decides is the objects one finds and the other
 misses, and the false objects one adds or removes, not the spread of F1 over images. Each true
-object is a unit (with the false objects that overlap it most), each group of overlapping false
+object is a unit (with the false objects that overlap it most by IoU), each group of overlapping false
 objects elsewhere another; the units are resampled (a bootstrap) and the epoch must gain in
 all but :data:`RISK` of the draws, and by :data:`GUARD_MARGIN` at least, without losing F1
 averaged over IoU 0.5 to 0.95 (an epoch that finds more objects but outlines them worse, its
@@ -34,24 +34,11 @@ KEPT_START = (
 )
 
 
-def _most_overlapped(labels: np.ndarray, other: np.ndarray, ids) -> dict:
-    """For each ID of ``labels`` in ``ids``: the ID of ``other`` it overlaps most (0: none)."""
-    both = (labels > 0) & (other > 0)
-    if not both.any():
-        return dict.fromkeys(ids, 0)
-    pairs, counts = np.unique(np.stack([labels[both], other[both]]), axis=1, return_counts=True)
-    best: dict = {}
-    for (a, b), count in zip(pairs.T, counts, strict=True):
-        if a in ids and count > best.get(a, (0, 0))[1]:
-            best[a] = (b, count)
-    return {a: best.get(a, (0, 0))[0] for a in ids}
-
-
 def _outcome(prediction: np.ndarray, truth: np.ndarray):
     """Each true object's IoU with the prediction matched to it, each predicted object's with
     the true one it is matched to (0: unmatched), and the latter's owner (the true object it is
-    matched to or overlaps most; 0: none)."""
-    from ..evaluate.instances import match
+    matched to, or else the one it has the highest IoU with; 0: none)."""
+    from ..evaluate.instances import iou_matrix, match
 
     truth_hits, pred_hits, ious, truth_ids, pred_ids = match(prediction, truth)
     truth_iou = dict.fromkeys(truth_ids.tolist(), 0.0) | dict(
@@ -60,7 +47,11 @@ def _outcome(prediction: np.ndarray, truth: np.ndarray):
     pred_iou = dict.fromkeys(pred_ids.tolist(), 0.0) | dict(
         zip(pred_hits.tolist(), ious, strict=True)
     )
-    owner = _most_overlapped(prediction, truth, set(pred_iou))
+    owner = dict.fromkeys(pred_ids.tolist(), 0)
+    if len(truth_ids):  # truth x prediction IoUs, the IDs as above
+        overlaps, _, _ = iou_matrix(prediction, truth)
+        nearest = np.where(overlaps.max(0) > 0, truth_ids[overlaps.argmax(0)], 0)
+        owner = dict(zip(pred_ids.tolist(), nearest.tolist(), strict=True))
     owner.update(zip(pred_hits.tolist(), truth_hits.tolist(), strict=True))
     return truth_iou, pred_iou, owner
 
@@ -68,7 +59,7 @@ def _outcome(prediction: np.ndarray, truth: np.ndarray):
 def paired_units(start: np.ndarray, new: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Units of one patch for a paired comparison, shape (units, 2, thresholds, 3): TP, FP and
     FN of ``start`` and of ``new`` at each IoU threshold of :data:`THRESHOLDS`. A true object
-    is a unit with the predicted objects it owns (matched to it, or overlapping it most);
+    is a unit with the predicted objects it owns (matched to it, or else of highest IoU with it);
     predicted objects on no true one are grouped where they overlap each other."""
     from skimage.measure import label
 
