@@ -4,7 +4,7 @@ training from scratch on the same images for the same seconds — and what fine-
 
     cd bench && python correction_curve.py [--data ../../shared/data] [--rounds 1 2 4 8 10]
         [--budgets 60 120] [--kinds "stained tissue" fluorescence] [--plot curve.png]
-        [--tune '{"replay": false}'] [--no-scratch]
+        [--tune '{"replay": false}'] [--no-scratch] [--unguarded] [--set isbi]
 
 The held-out split of DSB 2018 (``scripts/train_nuclei.py``'s: every fifth image, never trained
 on) is sorted into kinds as in ``fine_tune.py``. In each kind the first 10 images (by id; at
@@ -12,10 +12,16 @@ most half the kind) are the pool of corrected images (their ground truth stands 
 corrections: a round of n uses the first n) and the others (at most 10) score: F1@0.5 and AP
 0.5:0.95, pooled. *Forgetting*:
 the fine-tuned model's F1 on 10 held-out fluorescence images outside every pool (the kind the
-model does best), against the start's. Every training reports its steps beside its seconds, so a
-busy machine shows. A kind with fewer than 3 images is listed with its count and skipped.
-``--tune`` passes fine-tuning parameters (the ablations of docs/benchmarks.md), ``--no-scratch``
-leaves training from scratch out.
+model does best), against the start's. ``--set isbi``: one kind where the model starts weak and
+every image comes from one experiment — the cells of the ISBI 2012 EM stack (``isbi2012-em``,
+each cell interior a labelled object): slices 0–9 the pool, 20–29 scored; memory as above.
+Every training reports its steps beside its seconds, so a busy machine shows. A kind with
+fewer than 3 images is listed with its count and skipped. ``--tune`` passes fine-tuning
+parameters (the ablations of docs/benchmarks.md), ``--no-scratch`` leaves training from
+scratch out. ``--unguarded`` also scores each run's last epoch whatever
+the guard said (``last_epoch``, ``memory_last_epoch``): what a refused epoch would have given.
+``memory_adapt_only``: the memory set after adapting alone (the adapted scale and levels apply
+to every image the model predicts); ``--budgets`` with no value adapts only.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ import json
 import sys
 from pathlib import Path
 
-from _common import DATA, load, machine, today
+import numpy as np
+
+from _common import DATA, load, load_isbi, machine, today
 from fine_tune import kind, scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -54,8 +62,29 @@ def guard(model) -> dict:
     }
 
 
-def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets, tune=None, scratch=True):
-    """One kind's curve: a row per (round, budget); ``tune``: fine-tuning's extra parameters."""
+class LastEpoch:
+    """A training callback that keeps the weights of the last epoch run."""
+
+    def __init__(self):
+        self.epoch, self.weights = 0, None
+
+    def __call__(self, event) -> None:
+        if event.kind == "epoch":
+            self.epoch, self.weights = event.epoch, event.model.keras_model.get_weights()
+
+    def scores(self, tuned, *sets) -> list[dict]:
+        """``tuned`` with the last epoch's weights, scored on each (images, truths) of ``sets``."""
+        if self.weights is None:
+            return [{} for _ in sets]
+        tuned.keras_model.set_weights(self.weights)
+        return [scores(tuned, *s) | {"epoch": self.epoch} for s in sets]
+
+
+def rounds_of(
+    kind_name, pool, scored, memory, start, rounds, budgets, tune=None, scratch=True, last=False
+):
+    """One kind's curve: a row per (round, budget); ``tune``: fine-tuning's extra parameters;
+    ``last``: score each run's last epoch too."""
     images, truths = pool
     row_base = {"kind": kind_name, "start": scores(start, *scored)}
     for n in rounds:
@@ -64,9 +93,17 @@ def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets, tune=None
         picked = (images[:n], truths[:n])
         adapted = adapt(start, *picked)
         fitted = adapted.info.training["adapted"]
-        yield {**row_base, "round": n, "adapt_only": scores(adapted, *scored), "adapted": fitted}
+        yield {
+            **row_base,
+            "round": n,
+            "adapt_only": scores(adapted, *scored),
+            "adapted": fitted,
+            "memory_adapt_only": scores(adapted, *memory),
+        }
         for seconds in budgets:
-            tuned = train(*picked, initial=start, max_time=seconds, seed=1, **(tune or {}))
+            keeper = LastEpoch()
+            tuned = train(*picked, initial=start, max_time=seconds, seed=1, callback=keeper,
+                          **(tune or {}))  # fmt: skip
             row = {
                 **row_base,
                 "round": n,
@@ -78,6 +115,8 @@ def rounds_of(kind_name, pool, scored, memory, start, rounds, budgets, tune=None
                 "memory_start": scores(start, *memory),
                 "memory_fine_tuned": scores(tuned, *memory),
             }
+            if last:
+                row["last_epoch"], row["memory_last_epoch"] = keeper.scores(tuned, scored, memory)
             if scratch:
                 scratch_model = train(
                     *picked, mode="instance", filters=16, depth=4, epochs=10_000,
@@ -157,12 +196,29 @@ def kind_pools(data: Path) -> tuple[dict, tuple]:
     return pools, ([images[i] for i in memory], [truths[i] for i in memory])
 
 
+EM_CELLS = "EM cells (ISBI 2012)"
+
+
+def isbi_pools(data: Path) -> dict:
+    """The ISBI 2012 stack as one kind: {kind: (pool, scored)}; a cell is a connected region of
+    interior pixels (label 255) between the membranes."""
+    from skimage.measure import label
+
+    def part(stems):
+        images, labels = load_isbi(data / "isbi2012-em", stems)
+        cells = [label(np.asarray(lab).squeeze() > 127, connectivity=1) for lab in labels]
+        return [np.asarray(i).squeeze() for i in images], [c.astype(np.uint16) for c in cells]
+
+    return {EM_CELLS: (part(range(10)), part(range(20, 30)))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--model", default="nuclei")
     parser.add_argument("--rounds", type=int, nargs="+", default=[1, 2, 4, 8, 10])
-    parser.add_argument("--budgets", type=float, nargs="+", default=[60.0, 120.0])
+    parser.add_argument("--budgets", type=float, nargs="*", default=[60.0, 120.0],
+                        help="seconds of fine-tuning (none: adapting only)")  # fmt: skip
     parser.add_argument("--kinds", nargs="+", default=None, help="default: every kind")
     parser.add_argument("--plot", type=Path, default=None, help="a PNG of the curves")
     parser.add_argument(
@@ -172,6 +228,8 @@ def main() -> None:
         help="fine-tuning's extra parameters, e.g. '{\"freeze_encoder\": false}'",
     )
     parser.add_argument("--no-scratch", action="store_true", help="skip training from scratch")
+    parser.add_argument("--set", choices=("dsb", "isbi"), default="dsb", help="the images")
+    parser.add_argument("--unguarded", action="store_true", help="score the last epochs too")
     parser.add_argument("--replot", type=Path, nargs="+", default=None,
                         help="only plot the rows of earlier runs' output files (to --plot)")  # fmt: skip
     args = parser.parse_args()
@@ -179,6 +237,8 @@ def main() -> None:
         replot(args.replot, args.plot)
         return
     kinds, memory_set = kind_pools(args.data)
+    if args.set == "isbi":
+        kinds = isbi_pools(args.data)
     print(f"# {machine()} {today()} load {load()} python {' '.join(sys.argv)}", flush=True)
     sizes = {
         k: v if isinstance(v, int) else [len(v[0][0]), len(v[1][0])] for k, v in kinds.items()
@@ -191,7 +251,7 @@ def main() -> None:
             continue
         pool, scored = kinds[name]
         curve = rounds_of(name, pool, scored, memory_set, start, args.rounds, args.budgets,
-                          args.tune, not args.no_scratch)  # fmt: skip
+                          args.tune, not args.no_scratch, args.unguarded)  # fmt: skip
         for row in curve:
             rows.append(row)
             print(json.dumps(row), flush=True)

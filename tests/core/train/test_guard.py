@@ -3,7 +3,13 @@
 import numpy as np
 
 from napari_segdl.core.evaluate.instances import THRESHOLDS
-from napari_segdl.core.train.guard import GUARD_MARGIN, paired_gain, paired_units
+from napari_segdl.core.train.guard import (
+    GUARD_MARGIN,
+    KEPT_START,
+    kept_start,
+    paired_gain,
+    paired_units,
+)
 
 
 def grid_of_objects(rows: int, cols: int, size: int = 6, gap: int = 4) -> np.ndarray:
@@ -93,3 +99,21 @@ def test_outlines_count_at_the_stricter_thresholds():
 def test_no_unit_is_no_gain():
     empty = np.zeros((0, 2, len(THRESHOLDS), 3), np.int64)
     assert paired_gain(empty) == {"gain": 0.0, "gain_50_95": 0.0, "lower": 0.0}
+
+
+def test_a_kept_start_says_what_the_closest_epoch_lacked():
+    def verdict(gain, lower, outline, objects=8):
+        return {"gain": gain, "lower": lower, "gain_50_95": outline, "objects": objects}
+
+    assert kept_start([], instance=True) == KEPT_START  # stopped before an epoch ended
+    small = kept_start([verdict(-0.1, -0.2, 0.0), verdict(0.01, -0.05, 0.1)], instance=True)
+    assert small.startswith(KEPT_START)
+    assert "epoch 2, changed F1@0.5 by +0.010 on 8 held-out objects" in small
+    assert f"a gain of {GUARD_MARGIN:g} is asked" in small
+    chance = kept_start([verdict(0.076, 0.0, 0.19)], instance=True)
+    assert "+0.076 on 8 held-out objects, within chance" in chance
+    assert "correcting more of them" in chance
+    worse = kept_start([verdict(0.05, 0.01, -0.03, objects=120)], instance=True)
+    assert "on 120 held-out objects, but outlined them worse" in worse and "-0.030" in worse
+    dense = kept_start([{"gain": 0.004, "lower": 0.004}], instance=False)
+    assert "changed the IoU by +0.004" in dense

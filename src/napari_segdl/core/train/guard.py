@@ -114,6 +114,33 @@ def paired_gain(units: np.ndarray, seed: int = 0) -> dict:
     return verdict | {"lower": float(np.quantile(gains(drawn)[:, 0], RISK))}
 
 
+def kept_start(verdicts: list[dict], instance: bool) -> str:
+    """What a run that kept its start says: :data:`KEPT_START`, and why, from the epoch that
+    came closest (its gain, on how many held-out objects, and what it lacked)."""
+    if not verdicts:
+        return KEPT_START
+    epoch = max(range(len(verdicts)), key=lambda k: verdicts[k]["gain"])
+    verdict = verdicts[epoch]
+    if not instance:
+        return (
+            f"{KEPT_START} (the closest, epoch {epoch + 1}, changed the IoU by "
+            f"{verdict['gain']:+.3f}; a gain of {GUARD_MARGIN:g} is asked)"
+        )
+    closest = (
+        f"the closest, epoch {epoch + 1}, changed F1@0.5 by {verdict['gain']:+.3f} on "
+        f"{verdict['objects']} held-out objects"
+    )
+    if verdict["gain"] < GUARD_MARGIN:
+        why = f"a gain of {GUARD_MARGIN:g} is asked"
+    elif verdict["lower"] <= 0:
+        why = (
+            "within chance on so few objects: correcting more of them gives the test more to go on"
+        )
+    else:
+        why = f"but outlined them worse (F1 over IoU 0.5-0.95 {verdict['gain_50_95']:+.3f})"
+    return f"{KEPT_START} ({closest}, {why})"
+
+
 class StartGuard:
     """The start of a continued run as epoch 0: its score on the held-out patches, and the
     test an epoch must pass to replace it (see the module's text)."""
@@ -163,6 +190,10 @@ class StartGuard:
             verdict["gain"] >= GUARD_MARGIN and verdict["lower"] > 0 and verdict["gain_50_95"] >= 0
         )
         return self._score((found, truths), val_iou), {"beats": beats, **verdict}
+
+    def kept(self, history: dict) -> str:
+        """What a run that kept its start says (:func:`kept_start`)."""
+        return kept_start(history.get("verdict", []), self.instance)
 
     def beaten(self, epoch: int, history: dict) -> str:
         """What a run whose ``epoch`` replaced the start says (its status and last line)."""

@@ -219,7 +219,7 @@ def fit(
             seconds=round(time.monotonic() - start, 1),
         )
         if continued and best_epoch == 0:
-            model.info.training["kept_start"] = KEPT_START
+            model.info.training["kept_start"] = guard.kept(history) if guard else KEPT_START
         elif guard is not None and best_epoch:
             model.info.training["beat_start"] = guard.beaten(best_epoch, history)
     yield TrainingEvent(
