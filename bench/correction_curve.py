@@ -18,8 +18,8 @@ each cell interior a labelled object): slices 0–9 the pool, 20–29 scored; me
 Every training reports its steps beside its seconds, so a busy machine shows. A kind with
 fewer than 3 images is listed with its count and skipped. ``--tune`` passes fine-tuning
 parameters (the ablations of docs/benchmarks.md), ``--no-scratch`` leaves training from
-scratch out. ``--unguarded`` also scores each run's last epoch whatever
-the guard said (``last_epoch``, ``memory_last_epoch``): what a refused epoch would have given.
+scratch out. ``--unguarded`` also scores each run's last epoch whatever the guard said
+(``last_epoch``, ``memory_last_epoch``): what a refused epoch would have given.
 ``memory_adapt_only``: the memory set after adapting alone (the adapted scale and levels apply
 to every image the model predicts); ``--budgets`` with no value adapts only.
 """
@@ -87,6 +87,7 @@ def rounds_of(
     ``last``: score each run's last epoch too."""
     images, truths = pool
     row_base = {"kind": kind_name, "start": scores(start, *scored)}
+    memory_start = scores(start, *memory)  # the same for every row
     for n in rounds:
         if n > len(images):
             continue
@@ -112,7 +113,7 @@ def rounds_of(
                 "kept_start": bool(tuned.info.training.get("kept_start")),
                 "replay_patches": tuned.info.training.get("replay_patches", 0),
                 "guard": guard(tuned),
-                "memory_start": scores(start, *memory),
+                "memory_start": memory_start,
                 "memory_fine_tuned": scores(tuned, *memory),
             }
             if last:

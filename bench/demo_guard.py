@@ -17,15 +17,9 @@ import json
 
 from _common import load, machine, today
 from correction_curve import LastEpoch
-from napari_segdl import evaluate, load_model, predict, train
+from fine_tune import scores
+from napari_segdl import load_model, train
 from napari_segdl._sample_data import TISSUE_COUNT, tissue_arrays
-
-
-def unseen(model, samples) -> dict:
-    """F1@0.5 and AP 0.5:0.95 of ``model`` on ``samples``, pooled."""
-    found = [predict(model, s["image"]) for s in samples]
-    score = evaluate(found, [s["instances"] for s in samples], instance=True)
-    return {"f1_50": round(score["f1_50"], 4), "ap50_95": round(score["ap50_95"], 4)}
 
 
 def main() -> None:
@@ -36,7 +30,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {machine()} {today()} load {load()}", flush=True)
     sample, start = tissue_arrays(0), load_model("nuclei")
-    tests = [tissue_arrays(i) for i in range(1, TISSUE_COUNT)]
+    others = [tissue_arrays(i) for i in range(1, TISSUE_COUNT)]
+    tests = ([s["image"] for s in others], [s["instances"] for s in others])
     for extra in args.tune or [{}]:
         keeper = LastEpoch()
         tuned = train([sample["image"]], [sample["instances"]], initial=start,
@@ -53,13 +48,13 @@ def main() -> None:
             "kept_start": run.kept_start is not None,
         }
         if args.unseen and keeper.weights is not None:
-            row["unseen"] = {"start": unseen(start, tests), "result": unseen(tuned, tests)}
+            row["unseen"] = {"start": scores(start, *tests), "result": scores(tuned, *tests)}
             origin = start.keras_model.get_weights()
             tuned.keras_model.set_weights(keeper.weights)
-            row["unseen"]["last_epoch"] = unseen(tuned, tests)
+            row["unseen"]["last_epoch"] = scores(tuned, *tests)
             halfway = [(a + b) / 2 for a, b in zip(origin, keeper.weights, strict=True)]
             tuned.keras_model.set_weights(halfway)
-            row["unseen"]["halfway"] = unseen(tuned, tests)
+            row["unseen"]["halfway"] = scores(tuned, *tests)
         print(json.dumps(row), flush=True)
 
 
