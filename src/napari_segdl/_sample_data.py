@@ -1,6 +1,7 @@
-"""Bundled samples from DSB 2018 (CC0): fluorescence nuclei with dense masks, scribbles and
-instance labels; stained tissue (H&E-like colour images the bundled model never trained on)
-with instance labels."""
+"""Bundled samples: from DSB 2018 (CC0), fluorescence nuclei with dense masks, scribbles and
+instance labels, and stained tissue (H&E-like colour images the bundled model never trained on)
+with instance labels; from S-BSST265 (CC0), a fluorescence tissue section whose left half has
+been corrected (the demo's correction round)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import numpy as np
 SAMPLE_COUNT = 4
 TISSUE_COUNT = 4
 CREDIT = "DSB 2018 nuclei (BBBC038, CC0); Caicedo et al., Nature Methods 2019"
+SECTION_CREDIT = "S-BSST265 Ganglioneuroblastoma_8 (CC0); Kromp et al., Scientific Data 2020"
+#: The columns of the section that were corrected (its left half); the rest is for scoring.
+SECTION_CORRECTED = 612
 
 
 def _read(name: str) -> np.ndarray:
@@ -34,6 +38,22 @@ def tissue_arrays(index: int = 0) -> dict[str, np.ndarray]:
     return {
         "image": _read(f"tissue_{index}.png"),
         "instances": _read(f"tissue_{index}_instances.png"),
+    }
+
+
+def section_arrays() -> dict[str, np.ndarray]:
+    """The fluorescence tissue section (grey uint8, 914 x 1225) where the bundled model is weak,
+    its nuclei (one ID each), the corrections of its left half (its nuclei there, 0 elsewhere)
+    and the region checked (True on the left half). No image of its test split trained the
+    bundled model."""
+    image, instances = _read("section.png"), _read("section_instances.png")
+    checked = np.zeros(instances.shape, bool)
+    checked[:, :SECTION_CORRECTED] = True
+    return {
+        "image": image,
+        "instances": instances,
+        "corrections": np.where(checked, instances, 0).astype(instances.dtype),
+        "checked": checked,
     }
 
 
@@ -69,4 +89,31 @@ def tissue():
             "image",
         ),
         (sample["instances"], {"name": "tissue nuclei", "opacity": 0.5}, "labels"),
+    ]
+
+
+def section():
+    """napari sample: a fluorescence tissue section, the corrections of its left half, that
+    half as a checked region (a Shapes rectangle: train there only), and all its nuclei
+    (hidden; for the Evaluate dock). Fine-tune the bundled model on it and predict again."""
+    sample = section_arrays()
+    image, height = sample["image"], sample["image"].shape[0]
+    corner = [[0, 0], [0, SECTION_CORRECTED], [height, SECTION_CORRECTED], [height, 0]]
+    limits = tuple(float(v) for v in np.percentile(image, [0.5, 99.8]))
+    shown = {"name": "section", "metadata": {"source": SECTION_CREDIT}, "contrast_limits": limits}
+    return [
+        (image, shown, "image"),
+        (sample["corrections"], {"name": "section corrections", "opacity": 0.5}, "labels"),
+        (
+            [np.asarray(corner, float)],
+            {
+                "name": "checked",
+                "shape_type": "rectangle",
+                "face_color": "transparent",
+                "edge_color": "yellow",
+                "edge_width": 4,
+            },
+            "shapes",
+        ),
+        (sample["instances"], {"name": "section nuclei", "visible": False}, "labels"),
     ]

@@ -62,3 +62,14 @@ def test_a_mask_numbered_on_request_is_adapted_to_as_objects():
     tuned = train(sample["image"], sample["masks"], initial=load_model("nuclei"),
                   label_components=True, **QUICK)  # fmt: skip
     assert tuned.info.training["adapted"]["f1_50_before"] > 0.5  # objects, not one mask
+
+
+def test_replay_matches_the_checked_region_not_the_whole_image():
+    from napari_segdl._sample_data import section_arrays
+
+    sample = section_arrays()  # only the left half checked: replay as many pixels as that
+    tuned = train(sample["image"], sample["corrections"], initial=load_model("nuclei"),
+                  regions=[sample["checked"]], **QUICK)  # fmt: skip
+    checked = int(sample["checked"].sum())
+    assert checked < sample["checked"].size * 0.6
+    assert tuned.info.training["replay_patches"] == max(FEWEST, round(checked / 128**2))

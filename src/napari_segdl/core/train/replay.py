@@ -50,13 +50,25 @@ def replay_patches(name: str, pixels: int, seed: int, share: float = SHARE):
     return [images[k] for k in chosen], [labels[k] for k in chosen]
 
 
+def corrected_pixels(labels, regions) -> int:
+    """The pixels a user corrected: those of the checked region of each pair, or of all of its
+    labels where none was checked (a region outside which nothing was looked at must not bring
+    in the replay patches of a whole image, which then outweigh the corrections)."""
+    if regions is None:
+        regions = [None] * len(labels)
+    return sum(
+        int(np.prod(np.shape(lab))) if region is None else int(np.count_nonzero(region))
+        for lab, region in zip(labels, regions, strict=True)
+    )
+
+
 def with_replay(images, labels, sources, regions, initial, seed: int):
     """The pairs with replay patches of ``initial``'s bundled model added (named so in
     messages), and a record for the run's training info (empty: ``initial`` has none)."""
     name = replay_source(initial)
     if name is None:
         return images, labels, sources, regions, {}
-    pixels = sum(int(np.prod(np.shape(lab))) for lab in labels)
+    pixels = corrected_pixels(labels, regions)
     extra_images, extra_labels = replay_patches(name, pixels, seed)
     count = len(extra_images)
     sources = list(sources or [(f"image {i}", f"labels {i}") for i in range(len(images))])
