@@ -32,3 +32,19 @@ def test_the_tissue_samples_are_colour_images_with_their_nuclei(make_napari_view
     viewer = make_napari_viewer()
     viewer.open_sample("napari-segdl", "tissue")
     assert viewer.layers["tissue"].rgb and viewer.layers["tissue nuclei"].data.max() >= 20
+
+
+def test_the_section_sample_is_half_corrected_with_its_checked_region(make_napari_viewer):
+    from napari_segdl._sample_data import SECTION_CORRECTED, section_arrays
+
+    sample = section_arrays()
+    image, corrections, checked = sample["image"], sample["corrections"], sample["checked"]
+    assert image.ndim == 2 and image.dtype == np.uint8 and image.shape == corrections.shape
+    assert not corrections[:, SECTION_CORRECTED:].any() and corrections.max() >= 20
+    np.testing.assert_array_equal(corrections[checked], sample["instances"][checked])
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-segdl", "section")
+    assert "CC0" in viewer.layers["section"].metadata["source"]
+    region = viewer.layers["checked"].to_masks(image.shape)[0]
+    np.testing.assert_array_equal(region, checked)  # the rectangle is the corrected half
+    assert not viewer.layers["section nuclei"].visible

@@ -98,7 +98,8 @@ def section():
     (hidden; for the Evaluate dock). Fine-tune the bundled model on it and predict again."""
     sample = section_arrays()
     image, height = sample["image"], sample["image"].shape[0]
-    corner = [[0, 0], [0, SECTION_CORRECTED], [height, SECTION_CORRECTED], [height, 0]]
+    right, bottom = SECTION_CORRECTED - 0.5, height - 0.5  # pixel edges: the half exactly
+    corner = [[-0.5, -0.5], [-0.5, right], [bottom, right], [bottom, -0.5]]
     limits = tuple(float(v) for v in np.percentile(image, [0.5, 99.8]))
     shown = {"name": "section", "metadata": {"source": SECTION_CREDIT}, "contrast_limits": limits}
     return [
