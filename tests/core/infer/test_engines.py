@@ -51,3 +51,17 @@ def test_an_unknown_engine_is_refused(model):
         check_engine("cuda")
     with pytest.raises(SegDLError, match="engine must be one of auto, keras"):
         predict(model, IMAGE, engine="tpu")
+
+
+@pytest.mark.parametrize("engine", ["onnxruntime", "openvino"])
+def test_a_converted_network_follows_its_weights(engine):
+    import keras
+
+    keras.utils.set_random_seed(4)
+    model = untrained_model()  # its own network: the module's stays as it is
+    first = predict(model, IMAGE, probabilities=True, engine=engine)
+    network = model.keras_model
+    network.set_weights([w * 0.5 for w in network.get_weights()])  # e.g. another epoch's
+    again = predict(model, IMAGE, probabilities=True, engine=engine)
+    reference = predict(model, IMAGE, probabilities=True, engine="keras")
+    assert np.abs(again - reference).max() < 1e-4 and np.abs(again - first).max() > 1e-3

@@ -13,6 +13,7 @@ this mode is offered for.
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import tempfile
 import weakref
@@ -65,20 +66,31 @@ def with_engine(model, engine: str):
     return clone
 
 
-#: Each network's converted runners, by engine: made once, shared by the model's copies, gone
-#: with the network.
+#: Each network's converted runners, by engine, with the weights they were converted from:
+#: made once, shared by the model's copies, gone with the network.
 _RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def weights_digest(network) -> bytes:
+    """A digest of ``network``'s weights (milliseconds for the bundled U-Net)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for weights in network.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.digest()
+
+
 def network_for(model):
-    """What runs ``model``'s network with its engine (the Keras model for Keras)."""
+    """What runs ``model``'s network with its engine (the Keras model for Keras). A runner is
+    converted again when the network's weights changed since (``set_weights``, more
+    training): a converted copy does not follow them."""
     engine = model.engine
     if engine == "keras":
         return model.keras_model
     cache = _RUNNERS.setdefault(model.keras_model, {})
-    if engine not in cache:
-        cache[engine] = CompiledNetwork(model.keras_model, engine)
-    return cache[engine]
+    digest = weights_digest(model.keras_model)
+    if engine not in cache or cache[engine][0] != digest:
+        cache[engine] = (digest, CompiledNetwork(model.keras_model, engine))
+    return cache[engine][1]
 
 
 class CompiledNetwork:
