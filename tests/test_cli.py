@@ -340,12 +340,14 @@ def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_verbose(tmp_path
 
 
 @pytest.mark.slow
-def test_the_demo_runs_a_correction_round_on_stained_tissue(tmp_path, capsys):
+def test_the_demo_runs_a_correction_round_on_a_tissue_section(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--max-time", "5"]) == 0
     out = capsys.readouterr().out
-    assert "Bundled nuclei model on 3 stained-tissue sample images" in out
-    assert "Adapted to 1 corrected tissue image" in out
+    assert "Bundled nuclei model on the right half: F1@0.5" in out
+    assert "adapted to the 90 corrected nuclei" in out
     assert re.search(r"\d+ training steps in \d+ s", out)
-    assert "on the fluorescence sample (what it knew) F1@0.5" in out
-    for name in ("nuclei-fine-tuned.keras", "tissue_1_bundled.tif", "tissue_1_fine_tuned.tif"):
+    assert "on the right half (not trained on): F1@0.5" in out
+    assert "on the 4 fluorescence samples (what it knew) F1@0.5" in out
+    names = ("nuclei-fine-tuned.keras", "section_right_bundled.tif", "section_right_fine_tuned.tif")
+    for name in names:
         assert (tmp_path / name).is_file()

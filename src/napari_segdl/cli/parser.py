@@ -173,7 +173,7 @@ def _add_others(commands) -> None:
 
     cmd = commands.add_parser(
         "demo",
-        help="the bundled nuclei model on a stained-tissue sample, then one correction round",
+        help="one correction round of the bundled nuclei model on a tissue section it is weak on",
     )
     cmd.add_argument("--out", type=Path, default=Path("segdl-demo"), help="output directory")
     cmd.add_argument(
