@@ -1,5 +1,6 @@
 """What the guard saw in the demo's correction round: the bundled nuclei model fine-tuned on the
-first stained-tissue sample (as ``napari-segdl demo`` does), each epoch's F1@0.5 on the held-out
+first stained-tissue sample (as ``napari-segdl demo`` did before its round moved to the tissue
+section: see ``demo_round.py``), each epoch's F1@0.5 on the held-out
 corrected blocks, its paired gain over the start and its gain of F1 over IoU 0.5:0.95.
 
     cd bench && python demo_guard.py [--seconds 60] [--unseen] ['{"lr": 5e-5}' ...]
