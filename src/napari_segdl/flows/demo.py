@@ -115,8 +115,7 @@ def correction_demo(out: str | os.PathLike, seconds: float = 60.0) -> dict:
         f"After one correction round, on the right half (not trained on): F1@0.5 "
         f"{second['f1_50']:.3f} (was {first['f1_50']:.3f}), AP 0.5:0.95 {second['ap50_95']:.3f} "
         f"(was {first['ap50_95']:.3f}); on the {SAMPLE_COUNT} fluorescence samples (what it knew) "
-        f"F1@0.5 "
-        f"{kept['after']['f1_50']:.3f} (was {kept['before']['f1_50']:.3f}) "
+        f"F1@0.5 {kept['after']['f1_50']:.3f} (was {kept['before']['f1_50']:.3f}) "
         f"({time.monotonic() - started:.0f} s in all)"
     )
     print(f"Model and masks written to {out}/")
