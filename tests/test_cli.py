@@ -348,6 +348,10 @@ def test_the_demo_runs_a_correction_round_on_a_tissue_section(tmp_path, capsys):
     assert re.search(r"\d+ training steps in \d+ s", out)
     assert "on the right half (not trained on): F1@0.5" in out
     assert "on the 4 fluorescence samples (what it knew) F1@0.5" in out
-    names = ("nuclei-fine-tuned.keras", "section_right_bundled.tif", "section_right_fine_tuned.tif")
+    names = (
+        "nuclei-fine-tuned.keras",
+        "section_right_bundled.tif",
+        "section_right_fine_tuned.tif",
+    )
     for name in names:
         assert (tmp_path / name).is_file()
