@@ -180,3 +180,29 @@ def test_stop_before_the_first_epoch_of_a_continued_run_gives_the_start_back(
         predict(train.model, image, probabilities=True),
         predict(trained_model, image, probabilities=True),
     )
+
+
+@pytest.mark.slow
+def test_the_section_sample_round_in_the_dock_trains_on_its_checked_half(
+    make_napari_viewer, qtbot
+):
+    from napari_segdl._sample_data import section_arrays
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-segdl", "section")
+    corrections = viewer.layers["section corrections"].data.copy()
+    _, train = viewer.window.add_plugin_dock_widget("napari-segdl", "Train")
+    row = train.pairs.rows[0]
+    row.image.value = viewer.layers["section"]
+    row.labels_layer.value = viewer.layers["section corrections"]
+    train.start_from.value = "Nuclei (bundled)"
+    train.regions.value = viewer.layers["checked"]
+    train.epochs.value, train.batch.value, train.patch.value = 1, 2, 128
+    train.train_button.native.click()
+    qtbot.waitUntil(lambda: not train.running, timeout=TIMEOUT)
+    assert train.model is not None, error_messages()
+    training, checked = train.model.info.training, section_arrays()["checked"]
+    replayed = training["replay_patches"]
+    assert replayed == round(checked.sum() / 128**2)  # as many pixels as the half, not all
+    assert training["checked_pixels"] == checked.sum() + replayed * 128**2  # replay: all of it
+    np.testing.assert_array_equal(viewer.layers["section corrections"].data, corrections)
