@@ -74,6 +74,7 @@ def predict_probabilities(
     flows = head_of(model.info.arch_params) == "flow"
     total = np.zeros((*data.shape[:-1], num_classes), dtype=np.float32)
     weight = np.zeros(total.shape[:-1], dtype=np.float32)
+    network = network_for(model)  # Keras, or the ONNX Runtime / OpenVINO copy: once a call
     for first in range(0, len(corners), batch_size):
         chunk = corners[first : first + batch_size]
         windows = [
@@ -84,7 +85,6 @@ def predict_probabilities(
             for index in chunk
         ]
         batch = np.stack([data[where] for where in windows])
-        network = network_for(model)  # Keras, or the ONNX Runtime / OpenVINO copy
         scores = _augmented(network, batch, flows) if tta else predict_batch(network, batch)
         for index, where, score in zip(chunk, windows, scores, strict=True):
             w = functools.reduce(
