@@ -15,10 +15,7 @@ import json
 from _common import DATA, load, machine, today
 from correction_curve import LastEpoch, kind_pools
 from fine_tune import scores
-from napari_segdl._sample_data import SECTION_CORRECTED, section_arrays
-from napari_segdl.core.evaluate.semantic import evaluate
-from napari_segdl.core.infer.predict import predict
-from napari_segdl.flows.demo import section_round
+from napari_segdl.flows.demo import right_half, section_round
 
 
 def main() -> None:
@@ -29,7 +26,6 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {machine()} {today()} load {load()}", flush=True)
     memory = kind_pools(DATA)[1]
-    sample, cut = section_arrays(), SECTION_CORRECTED
     for seed in args.seeds:
         keeper = LastEpoch()
         result = section_round(args.seconds, seed=seed, callback=keeper)
@@ -53,8 +49,7 @@ def main() -> None:
         }
         if keeper.weights is not None:  # the last epoch, whatever the guard said
             tuned.keras_model.set_weights(keeper.weights)
-            found = predict(tuned, sample["image"])[:, cut:]
-            last = evaluate(found, sample["instances"][:, cut:], instance=True)
+            last = right_half(tuned)[1]
             row["last_epoch"] = {k: round(last[k], 4) for k in figures}
             row["memory_last_epoch"] = scores(tuned, *memory)
         print(json.dumps(row), flush=True)

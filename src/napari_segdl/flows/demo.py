@@ -24,6 +24,18 @@ DEMO_PARAMS = {
 }
 
 
+def right_half(model) -> tuple:
+    """``model``'s objects on the tissue section's right half (predicted on the whole section,
+    as a user would) and their instance scores against its nuclei there."""
+    from .._sample_data import SECTION_CORRECTED, section_arrays
+    from ..core.evaluate.semantic import evaluate
+    from ..core.infer.predict import predict
+
+    sample, cut = section_arrays(), SECTION_CORRECTED
+    found = predict(model, sample["image"])[:, cut:]
+    return found, evaluate(found, sample["instances"][:, cut:], instance=True)
+
+
 def section_round(seconds: float = 60.0, seed: int = 0, callback=None) -> dict:
     """The demo's correction round, without printing: the bundled nuclei model on the tissue
     section sample (fluorescence nuclei of a tissue it is weak on, from a data set's test split
@@ -35,19 +47,11 @@ def section_round(seconds: float = 60.0, seed: int = 0, callback=None) -> dict:
     (``bundled``, ``adapted``, ``fine_tuned``), the corrected objects and the steps run."""
     from .._sample_data import SECTION_CORRECTED, section_arrays
     from ..core.bundle import load_model
-    from ..core.evaluate.semantic import evaluate
-    from ..core.infer.predict import predict
     from ..core.train.adapt import adapt
     from ..core.train.api import train
 
     sample, cut = section_arrays(), SECTION_CORRECTED
-    image, truth = sample["image"], sample["instances"]
-    corrected = [image[:, :cut]], [sample["corrections"][:, :cut]]
-
-    def right_half(model):
-        found = predict(model, image)[:, cut:]
-        return found, evaluate(found, truth[:, cut:], instance=True)
-
+    corrected = [sample["image"][:, :cut]], [sample["corrections"][:, :cut]]
     model = load_model("nuclei")
     before, bundled = right_half(model)
     adapted = adapt(model, *corrected)
