@@ -21,6 +21,8 @@ class PostProcessing:
     ``seed`` and ``extent`` are its levels (tuned on validation data after training, or
     adapted to corrections; ``tuning`` keeps the F1 of the choice and of the defaults), and
     ``flow_error`` a flow head's flow check (tuned with them; cellpose's default before),
+    ``group`` how a flow head groups its pixels (``"flows"``, or ``"classes"`` where its
+    classes alone did better on validation data: after short training),
     ``min_size`` the smallest object kept (pixels), ``object_diameter`` the median diameter of
     the objects it learned and ``diameter_range`` their 5th and 95th percentiles (None for
     bundles before it: half and twice the median stand in), ``scale`` the resize it predicts
@@ -30,6 +32,7 @@ class PostProcessing:
     seed: float = DEFAULT_LEVELS["seed"]
     extent: float = DEFAULT_LEVELS["extent"]
     flow_error: float = MAX_ERROR
+    group: str = "flows"
     min_size: int = MIN_SIZE
     object_diameter: float | None = None
     diameter_range: tuple[float, float] | None = None
@@ -52,6 +55,7 @@ class PostProcessing:
             seed=float(levels.pop("seed", DEFAULT_LEVELS["seed"])),
             extent=float(levels.pop("extent", DEFAULT_LEVELS["extent"])),
             flow_error=float(levels.pop("flow_error", MAX_ERROR)),
+            group=str(levels.pop("group", "flows")),
             min_size=int(training.get("instance_min_size", MIN_SIZE)),
             object_diameter=training.get("object_diameter"),
             diameter_range=training.get("diameter_range"),
@@ -61,18 +65,23 @@ class PostProcessing:
 
     def tuned(self, result: dict) -> PostProcessing:
         """These settings with the levels of a tuning ``result`` (``tune_levels``: seed,
-        extent and, for a flow head, flow_error, beside the F1 figures kept as ``tuning``)."""
+        extent and, for a flow head, flow_error or group, beside the F1 figures kept as
+        ``tuning``)."""
         figures = dict(result)
         levels = {
-            key: figures.pop(key) for key in ("seed", "extent", "flow_error") if key in figures
+            key: figures.pop(key)
+            for key in ("seed", "extent", "flow_error", "group")
+            if key in figures
         }
-        return replace(self, **levels, tuning=figures)
+        return replace(self, **{"group": "flows", **levels}, tuning=figures)
 
     def write(self, training: dict) -> None:
         """Record these settings in a bundle's training record (its historic keys)."""
         levels = {"seed": self.seed, "extent": self.extent}
         if self.flow_error != MAX_ERROR:  # tuned (bundles before it read as the default)
             levels["flow_error"] = self.flow_error
+        if self.group != "flows":
+            levels["group"] = self.group
         training["instance_levels"] = {**levels, **self.tuning}
         training["instance_min_size"] = self.min_size
         for key in ("object_diameter", "diameter_range", "scale"):

@@ -1,12 +1,14 @@
 """A flow model's flow check is tuned on its validation patches with its extent: raised where
 cellpose's default drops true objects, left at the default where nothing is gained, and used
-by prediction and kept in the bundle."""
+by prediction and kept in the bundle; where the flows have not converged, the classes group
+the pixels."""
 
 import numpy as np
 
 from helpers import disc_grid, untrained_model
 from napari_segdl import load_model
 from napari_segdl.core.infer.engine import instance_options
+from napari_segdl.core.interop.card import package_config
 from napari_segdl.core.labels import flows
 from napari_segdl.core.labels.instances import instance_targets, instances_from_probabilities
 from napari_segdl.core.metadata import PostProcessing
@@ -69,3 +71,25 @@ def test_the_default_stays_where_the_check_changes_nothing():
     _, tuned = _tuned(_scores(labels.astype(np.int32)), labels.astype(np.int32))
     assert (tuned["extent"], tuned["flow_error"]) == (0.5, flows.MAX_ERROR)
     assert tuned["validation_f1_50"] == tuned["default_f1_50"] == 1.0
+
+
+def test_a_flow_model_whose_flows_have_not_converged_groups_by_its_classes(tmp_path):
+    _, labels = disc_grid(spacing=32, radius=9, size=96)
+    labels = labels.astype(np.int32)
+    scores = _scores(labels)
+    scores[..., 3:] = np.random.default_rng(0).normal(size=(*labels.shape, 2))  # no flows yet
+    model, tuned = _tuned(scores, labels)
+    assert tuned["group"] == "classes" and tuned["validation_f1_50"] == 1.0
+    assert tuned["default_f1_50"] < 0.5  # following the flows: fragments
+    model.info.postprocessing = PostProcessing().tuned(tuned)
+    options = instance_options(model)
+    assert options["group"] == "classes" and options["seed"] == tuned["seed"]
+    found = instances_from_probabilities(scores, **options)
+    assert found.max() == labels.max() and set(np.unique(found)) == set(np.unique(labels))
+    model.keras_model = untrained_model(training={"mode": "instance"}, flow=True).keras_model
+    loaded = load_model(model.save(tmp_path / "classes.keras"))
+    assert loaded.info.postprocessing.group == "classes"
+    method = package_config(loaded)["instance_postprocessing"]
+    assert method["method"].startswith("seeded watershed") and "flow_error_level" not in method
+    flowing = loaded.info.postprocessing.tuned({"seed": 0.5, "extent": 0.5, "flow_error": 0.8})
+    assert flowing.group == "flows"  # tuned again once the flows lead

@@ -204,7 +204,8 @@ def labels_from_probabilities(
 def instance_options(model: SegModel, levels: dict | None = None) -> dict:
     """The post-processing of an instance model: its smallest object size, its seed and
     extent levels and its flow check (given ``levels`` first, then those tuned on its
-    validation data after training, then the defaults)."""
+    validation data after training, then the defaults), and how a flow head groups its
+    pixels (as tuned)."""
     recorded = model.info.postprocessing
     given = levels or {}
     return {
@@ -213,4 +214,5 @@ def instance_options(model: SegModel, levels: dict | None = None) -> dict:
         "seed": float(given.get("seed", recorded.seed)),
         "extent": float(given.get("extent", recorded.extent)),
         "max_error": float(given.get("flow_error", recorded.flow_error)),
+        "group": recorded.group,
     }

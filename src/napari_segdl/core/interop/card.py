@@ -34,7 +34,7 @@ def package_config(model: SegModel) -> dict:
     }
     if classes.mode == "instance":
         options = instance_options(model)
-        flows = head_of(model.info.arch_params) == "flow"
+        flows = head_of(model.info.arch_params) == "flow" and options["group"] == "flows"
         config["instance_postprocessing"] = {
             "method": "pixels follow the flow channels, grouped where they end"
             if flows
@@ -80,7 +80,7 @@ def model_card(model: SegModel, formats, warnings: list[str]) -> str:
             f"seeds are connected object interiors (or distance peaks) above "
             f"{config['seed_level']}, grown by a watershed"
         )
-        if head_of(info.arch_params) == "flow":
+        if "flow_error_level" in config:
             how = (
                 "the last two channels are a flow (dy, dx) towards each object's centre; each "
                 "foreground pixel follows it for 200 unit steps, and the pixels that end at one "

@@ -167,7 +167,8 @@ def instances_from_flows(
     Pixels above ``prob`` follow the flows; the places where at least ``gather`` pixels end
     (local maxima of the count in a 5 x 5 window) are the centres, the count around each is
     split between them by a watershed, and every pixel takes the object of the place it ended
-    at. Objects under ``min_size`` pixels are dropped, and those whose flows disagree with their
+    at; pieces of one object that do not touch become objects of their own (the flows of an
+    untrained network gather distant pixels). Objects under ``min_size`` pixels are dropped, and those whose flows disagree with their
     own shape's by more than ``max_error`` (:func:`consistent`; None keeps them; with ``cut``
     the arrays are a piece of a larger image, a chunk or a patch, and objects at its edges are
     kept: their flows point to a centre outside it).
@@ -277,4 +278,5 @@ def group(
         peaks = (spread == ndi.maximum_filter(spread, 5)) & (spread >= gather)
         basins = watershed(-spread, markers=label(peaks), mask=spread > 0)
         objects[mask] = basins[ends[:, 0], ends[:, 1]]
+        objects = label(objects, background=0, connectivity=1)  # apart: objects of their own
     return finished(objects, min_size, dtype)

@@ -114,6 +114,10 @@ def distance_targets(labels: np.ndarray) -> np.ndarray:
 
 #: Default seed and extent levels of the post-processing (tuned per model after training).
 DEFAULT_LEVELS = {"seed": 0.5, "extent": 0.5}
+#: How a flow head's pixels are grouped into objects: by following its flows, or (where its
+#: flows have not yet converged, after short training) by its classes alone, as the boundary
+#: head's are; tuned on validation data with the levels.
+GROUPS = ("flows", "classes")
 
 
 def instances_from_probabilities(
@@ -124,6 +128,7 @@ def instances_from_probabilities(
     extent: float = DEFAULT_LEVELS["extent"],
     cut: bool = False,
     max_error: float | None = MAX_ERROR,
+    group: str = "flows",
 ) -> np.ndarray:
     """Instance IDs 1..N (0 background) from (Y, X, 3) background/object/boundary scores,
     (Y, X, 4) with the distance to the border last, or (Y, X, 5) with a flow (dy, dx) last
@@ -135,11 +140,16 @@ def instances_from_probabilities(
     the pixels that end together are one object (:func:`.flows.instances_from_flows`; ``seed``
     is not used; ``cut``: the scores are a chunk or patch of a larger image, whose objects at
     the edges keep whatever their flows; ``max_error``: the flow check's level
-    (:func:`.flows.consistent`), None for no check).
+    (:func:`.flows.consistent`), None for no check; ``group="classes"``: a flow head's
+    objects grow from its classes' seeds instead, its flows unused).
     """
     from skimage.measure import label
     from skimage.segmentation import watershed
 
+    if group not in GROUPS:
+        raise SegDLError(f"Unknown grouping {group!r}; choose one of {', '.join(GROUPS)}.")
+    if scores.shape[-1] == 5 and group == "classes":
+        scores = scores[..., :3]
     foreground = 1.0 - scores[..., 0]
     if scores.shape[-1] == 5:
         from .flows import instances_from_flows

@@ -83,6 +83,8 @@ def adapt(model, images, labels, *, sources: Sequence[tuple[str, str]] | None = 
             _probabilities(model, image, scale, names[0])
             for image, names in zip(images, sources, strict=True)
         ]
+        if start["group"] == "classes":  # a flow head grouping by its classes: those alone
+            scores = [s[..., :3] for s in scores]
         smallest = max(1, round(start["min_size"] / scale**2))
         grid = sorted({*level_grid(scores[0]), (start["seed"], start["extent"])})
         found = [

@@ -67,7 +67,8 @@ def validation_instances(model, data: TrainingData, batch: int, levels: dict):
     predictions = [
         np.where(m, instances_from_probabilities(s, levels["min_size"], "uint32", levels["seed"],
                                                   levels["extent"], cut=True,
-                                                  max_error=levels.get("max_error", MAX_ERROR)), 0)
+                                                  max_error=levels.get("max_error", MAX_ERROR),
+                                                  group=levels.get("group", "flows")), 0)
         for s, m in zip(scores, labelled, strict=True)
     ]  # fmt: skip
     return predictions, truths
@@ -82,38 +83,45 @@ def level_grid(scores: np.ndarray) -> list[tuple[float, float]]:
 
 def tune_levels(model, data: TrainingData, batch: int, min_size: int) -> dict | None:
     """Seed and extent levels (with a flow head, the extent and the flow check's
-    ``flow_error``) with the best F1 at IoU 0.5 on the validation patches, with the F1 of the
+    ``flow_error``, or, where its classes alone group better, ``group="classes"`` with their
+    seed and extent) with the best F1 at IoU 0.5 on the validation patches, with the F1 of the
     defaults and of the choice; None without validation patches."""
     if not len(data.val_images):
         return None
     scores, labelled, truths = _validation(model, data, batch)
     flows = scores.shape[-1] == 5
-    if flows:  # (extent, flow error): the pixels walk once for all of them
-        default = (DEFAULT_LEVELS["extent"], MAX_ERROR)
-        grid = list(itertools.product(EXTENT_LEVELS, ERROR_LEVELS))
-    else:
-        default = (DEFAULT_LEVELS["seed"], DEFAULT_LEVELS["extent"])
-        grid = level_grid(scores)
-    pairs = {levels: [] for levels in grid}
+    classes = list(itertools.product(SEED_LEVELS, EXTENT_LEVELS))
+    default = (  # the flows' (extent, flow error), or the classes' (seed, extent)
+        ("flows", DEFAULT_LEVELS["extent"], MAX_ERROR)
+        if flows
+        else ("classes", DEFAULT_LEVELS["seed"], DEFAULT_LEVELS["extent"])
+    )
+    pairs: dict[tuple, list] = {}
     for s, m, truth in zip(scores, labelled, truths, strict=True):
-        if flows:
-            found = instances_by_checks(s[..., 3:], 1.0 - s[..., 0], EXTENT_LEVELS, ERROR_LEVELS,
-                                        min_size=min_size, dtype="uint32", cut=True)  # fmt: skip
-        else:
-            found = instances_by_levels(s, min_size, "uint32", grid, cut=True)
+        grouped = s[..., :3] if flows else s  # a flow head's classes; the others whole
+        found = {
+            ("classes", *levels): objects
+            for levels, objects in instances_by_levels(grouped, min_size, "uint32", classes,
+                                                       cut=True).items()
+        }  # fmt: skip
+        if flows:  # the pixels walk once for every extent and flow check
+            walked = instances_by_checks(s[..., 3:], 1.0 - s[..., 0], EXTENT_LEVELS, ERROR_LEVELS,
+                                         min_size=min_size, dtype="uint32", cut=True)  # fmt: skip
+            found.update({("flows", *levels): objects for levels, objects in walked.items()})
         for levels, objects in found.items():
-            pairs[levels].append((np.where(m, objects, 0), truth))
+            pairs.setdefault(levels, []).append((np.where(m, objects, 0), truth))
     tried = {levels: f1_at_50(found) for levels, found in pairs.items()}
 
-    def rank(levels):  # the best F1; among equals, the levels nearest the defaults
-        return tried[levels], -sum(abs(a - b) for a, b in zip(levels, default, strict=True))
+    def rank(levels):  # the best F1; among equals, the default grouping and levels nearest it
+        same = levels[0] == default[0]
+        distance = sum(abs(a - b) for a, b in zip(levels[1:], default[1:], strict=True))
+        return tried[levels], same, -distance if same else 0.0
 
     best = max(tried, key=rank)
-    chosen = (
-        {"seed": DEFAULT_LEVELS["seed"], "extent": best[0], "flow_error": best[1]}
-        if flows
-        else {"seed": best[0], "extent": best[1]}
-    )
+    if best[0] == "flows":
+        chosen = {"seed": DEFAULT_LEVELS["seed"], "extent": best[1], "flow_error": best[2]}
+    else:
+        chosen = {"seed": best[1], "extent": best[2], **({"group": "classes"} if flows else {})}
     return {
         **chosen,
         "validation_f1_50": round(tried[best], 4),
