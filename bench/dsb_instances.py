@@ -1,8 +1,9 @@
 """Instance mode on DSB 2018 nuclei: AP at IoU 0.5, F1 at 0.5 and mean AP 0.5:0.95 on held-out
 images after a fixed CPU budget.
 
-    python bench/dsb_instances.py [--data ../shared/data] [--budget 900] [--head boundary|distance|flow]
+    python bench/dsb_instances.py [--data ../shared/data] [--budget 900] [--head auto|boundary|distance|flow]
     python bench/dsb_instances.py --steps 300 --head flow   # equal steps instead of seconds
+    python bench/dsb_instances.py --steps 300 --head flow --flow-weight 6.25   # the first weight
 
 Fixed split: the image ids sorted by name, every fifth one (index % 5 == 4) held out. Images are
 RGB (alpha dropped); a 16-filter, depth-4 U-Net with batch norm, 256 x 256 patches, batch 8.
@@ -32,12 +33,19 @@ def main() -> None:
     parser.add_argument("--data", type=lambda p: __import__("pathlib").Path(p), default=DATA)
     parser.add_argument("--budget", type=float, default=900.0, help="training seconds")
     parser.add_argument("--filters", type=int, default=16)
-    parser.add_argument("--head", choices=["boundary", "distance", "flow"], default="boundary")
+    parser.add_argument("--head", choices=["auto", "boundary", "distance", "flow"], default="auto")
     parser.add_argument(
         "--steps", type=int, help="train this many steps (epochs of 50) instead of --budget"
     )
     parser.add_argument("--lr-schedule", choices=["plateau", "constant"], default="plateau")
+    parser.add_argument(
+        "--flow-weight", type=float, help="the flow head's weight in the loss (losses.FLOW_WEIGHT)"
+    )
     args = parser.parse_args()
+    if args.flow_weight is not None:
+        from napari_segdl.core.train import losses
+
+        losses.FLOW_WEIGHT = args.flow_weight
     folder = args.data / "dsb2018-nuclei"
     ids = sorted(p.stem for p in (folder / "images").glob("*.png"))
     train_ids = [i for n, i in enumerate(ids) if n % 5 != 4]
@@ -76,6 +84,7 @@ def main() -> None:
                 "load_before": before,
                 "load_after": load(),
                 "head": args.head,
+                "flow_weight": model.info.training.get("flow_weight"),
                 "lr_schedule": args.lr_schedule,
                 "levels": model.info.training.get("instance_levels"),
                 "train_images": len(train_ids),

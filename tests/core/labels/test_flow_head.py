@@ -9,14 +9,16 @@ from napari_segdl import SegDLError, evaluate, load_model, predict, train
 from napari_segdl._sample_data import nuclei_arrays
 from napari_segdl.core.infer import engine
 from napari_segdl.core.labels import flows
-from napari_segdl.core.labels.heads import head_targets, turn_vectors
+from napari_segdl.core.labels.heads import head_params, head_targets, turn_vectors
 from napari_segdl.core.labels.instances import (
     instance_targets,
     instances_by_levels,
     instances_from_probabilities,
 )
 from napari_segdl.core.train import augment
+from napari_segdl.core.train.config import TrainConfig
 from napari_segdl.core.train.levels import ERROR_LEVELS, f1_at_50, level_grid
+from napari_segdl.core.train.losses import FLOW_WEIGHT
 
 
 def _scores(labels):
@@ -69,6 +71,26 @@ def test_the_flow_head_separates_touching_objects_at_every_level():
         assert objects.max() == 2 and f1_at_50([(objects, labels)]) == 1.0
 
 
+def test_a_flow_head_groups_by_its_classes_alone_when_asked():
+    labels = touching_discs(np.int32)
+    scores = _scores(labels)
+    scores[..., 3:] = 0.0  # flows going nowhere: every pixel its own centre
+    assert f1_at_50([(instances_from_probabilities(scores, min_size=4), labels)]) == 0.0
+    grouped = instances_from_probabilities(scores, min_size=4, group="classes")
+    assert np.array_equal(grouped, instances_from_probabilities(scores[..., :3], min_size=4))
+    assert f1_at_50([(grouped, labels)]) == 1.0
+    with pytest.raises(SegDLError, match="Unknown grouping 'pixels'"):
+        instances_from_probabilities(scores, group="pixels")
+
+
+def test_pixels_that_end_together_but_do_not_touch_are_separate_objects():
+    _, labels = disc_grid(spacing=32, radius=9, size=64)  # four discs apart
+    mask = labels > 0
+    ends = np.full((int(mask.sum()), 2), 31.5, np.float32)  # every pixel walked to one place
+    found = flows.group(ends, mask, min_size=4)
+    assert found.max() == 4 and f1_at_50([(found, labels)]) == 1.0
+
+
 def test_objects_whose_flows_disagree_with_their_shape_are_dropped_unless_cut():
     _, labels = disc_grid(spacing=32, radius=9, size=96)
     vectors = flows.object_flows(labels)
@@ -105,6 +127,13 @@ def test_test_time_flips_turn_the_flow_back():
     assert np.abs(wrong[..., 3:]).max() < 1e-6  # averaged over turns without turning: nothing
 
 
+def test_the_default_head_is_the_flows_in_2d_and_the_classes_in_3d():
+    assert TrainConfig().instance_head == "auto"
+    assert head_params("auto", 2) == {"flow_head": True} and head_params("auto", 3) == {}
+    with pytest.raises(SegDLError, match="Unknown instance head 'flows'; choose one of auto"):
+        head_params("flows")
+
+
 def test_the_flow_head_is_refused_in_3d():
     with pytest.raises(SegDLError, match="flow head learns 2D flows"):
         train(np.zeros((8, 32, 32)), np.zeros((8, 32, 32), np.uint8), mode="instance",
@@ -117,8 +146,10 @@ def test_a_flow_head_trains_tunes_its_extent_and_travels_in_the_bundle(tmp_path)
     params = {**TINY, "patch": 64, "depth": 3}
     model = train(image, labels, mode="instance", instance_head="flow", epochs=20, **params)
     assert model.keras_model.output_shape[-1] == 5 and model.info.arch_params["flow_head"]
+    assert model.info.training["flow_weight"] == FLOW_WEIGHT
     levels = model.info.training["instance_levels"]
-    assert levels["seed"] == 0.5 and levels["validation_f1_50"] >= levels["default_f1_50"]
+    assert levels["validation_f1_50"] >= levels["default_f1_50"]
+    assert levels["seed"] == 0.5 or levels["group"] == "classes"  # seeds: the classes' alone
     assert levels.get("flow_error", flows.MAX_ERROR) in ERROR_LEVELS  # tuned with the extent
     loaded = load_model(model.save(tmp_path / "flow.keras"))
     assert loaded.info.training["instance_levels"] == levels

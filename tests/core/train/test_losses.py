@@ -51,3 +51,20 @@ def test_weighted_loss_and_dice_by_hand():
     dice = np.mean([(2 * 0.8 + 1) / (2.2 + 1), (2 * 0.6 + 1) / (1.8 + 1)])
     with_dice = float(np.asarray(segmentation_loss(dice=True)(y_true, y_pred)))
     np.testing.assert_allclose(with_dice, nll.mean() + 1 - dice, rtol=1e-5)
+
+
+def test_the_flow_term_is_the_squared_error_of_the_flows_times_its_weight():
+    rng = np.random.default_rng(1)
+    classes = rng.integers(0, 3, (1, 6, 6)).astype(np.float32)
+    classes[:, :2] = IGNORE  # unlabelled pixels add no flow error either
+    flows = rng.normal(size=(1, 6, 6, 2)).astype(np.float32)
+    y_true = np.concatenate([classes[..., None], flows], -1)
+    y_pred = np.concatenate([rng.dirichlet(np.ones(3), (1, 6, 6)), np.zeros((1, 6, 6, 2))], -1)
+    y_pred = y_pred.astype(np.float32)
+    terms = {}
+    for weight in (0.0, 1.0, 6.25):
+        loss = segmentation_loss(flow=True, flow_weight=weight)
+        terms[weight] = float(np.asarray(loss(y_true, y_pred)))
+    error = (flows**2).sum(-1)[classes >= 0].mean()
+    np.testing.assert_allclose(terms[1.0] - terms[0.0], error, rtol=1e-5)
+    np.testing.assert_allclose(terms[6.25] - terms[0.0], 6.25 * error, rtol=1e-5)

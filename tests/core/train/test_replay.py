@@ -9,6 +9,7 @@ from napari_segdl import load_model, train
 from napari_segdl._sample_data import tissue_arrays
 from napari_segdl.core.labels.instances import check_instance_labels
 from napari_segdl.core.models.bundled import BUNDLED
+from napari_segdl.core.train.losses import FIRST_FLOW_WEIGHT
 from napari_segdl.core.train.replay import FEWEST, replay_patches
 
 pytestmark = pytest.mark.slow
@@ -42,8 +43,10 @@ def test_fine_tuning_the_bundled_model_replays_what_it_knew_and_passes_it_on():
     assert verdict["lower"] <= verdict["gain"] and verdict["beats"] == (
         training["best_epoch"] == 1
     )
+    assert training["flow_weight"] == FIRST_FLOW_WEIGHT  # its flows weigh as they trained
     again = train(sample["image"], sample["instances"], initial=tuned, **QUICK)
     assert again.info.training["replay_of"] == "nuclei"
+    assert again.info.training["flow_weight"] == FIRST_FLOW_WEIGHT
     alone = train(sample["image"], sample["instances"], initial=tuned, replay=False, **QUICK)
     assert "replay_patches" not in alone.info.training
 

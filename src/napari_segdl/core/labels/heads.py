@@ -21,6 +21,9 @@ import numpy as np
 from ..errors import SegDLError
 
 HEADS = ("boundary", "distance", "flow")
+#: The default: the flow head in 2D (measured best: docs/benchmarks.md), the boundary classes in
+#: 3D, where flows are not learnt.
+AUTO = "auto"
 #: The names of the output (and target) channels each head adds after the classes.
 HEAD_CHANNELS = {"boundary": [], "distance": ["distance"], "flow": ["flow_y", "flow_x"]}
 EXTRA_CHANNELS = {head: len(names) for head, names in HEAD_CHANNELS.items()}
@@ -34,9 +37,14 @@ def head_of(arch_params: dict) -> str:
 
 
 def head_params(head: str, dims: int = 2) -> dict:
-    """The network parameters that build ``head``; the flow head is refused in 3D."""
+    """The network parameters that build ``head`` (``"auto"``: the flow head in 2D, the
+    boundary classes in 3D); the flow head is refused in 3D."""
+    if head == AUTO:
+        head = "flow" if dims == 2 else "boundary"
     if head not in HEADS:
-        raise SegDLError(f"Unknown instance head {head!r}; choose one of {', '.join(HEADS)}.")
+        raise SegDLError(
+            f"Unknown instance head {head!r}; choose one of {', '.join((AUTO, *HEADS))}."
+        )
     if head == "flow" and dims == 3:
         raise SegDLError(
             "The flow head learns 2D flows; for a 3D network choose the boundary or distance "

@@ -124,8 +124,7 @@ def iter_training(
     if spacing is not None:
         extra["spacing"] = list(spacing)
     extra["memory"] = {"estimate_gib": round(need / 2**30, 2), "budget": memory_budget()[1]}
-    if chosen:
-        extra["memory"]["chosen"] = chosen
+    extra["memory"].update({"chosen": chosen} if chosen else {})
     steps = config.steps_per_epoch or default_steps(data, config)
 
     keras = load_keras()
@@ -145,9 +144,10 @@ def iter_training(
             if key in initial.info.training:  # scored with its levels (epoch 0 too)
                 extra[key] = initial.info.training[key]
     devices = Devices(config.distribute, config.batch)
-    network, extra["mixed_precision"] = compile_network(
+    network, recorded = compile_network(
         config, devices, arch, arch_params, channels, class_map.num_classes, weights, initial
     )
+    extra.update(recorded)
     extra["device"] = describe_devices()
     if devices.description:
         extra["distributed"] = devices.description
@@ -190,7 +190,8 @@ def iter_training(
         elif initial is not None:  # a few corrected images: keep the model's levels
             start = initial.info.postprocessing
             found = replace(found, seed=start.seed, extent=start.extent,
-                            flow_error=start.flow_error, tuning=start.tuning)  # fmt: skip
+                            flow_error=start.flow_error, group=start.group,
+                            tuning=start.tuning)  # fmt: skip
         model.info.postprocessing = found
     return model
 

@@ -46,13 +46,29 @@ def architecture(config, mode: str, initial, spacing=None) -> tuple[str, dict]:
 ENCODER = ("down", "enc", "bottleneck")
 
 
+def flow_weight(initial) -> float:
+    """The weight of the flows in a flow head's loss: a continued model's own (the first
+    weight for models that record none, the bundled nuclei model's), a new model's default."""
+    from .losses import FIRST_FLOW_WEIGHT, FLOW_WEIGHT
+
+    if initial is None:
+        return FLOW_WEIGHT
+    return float(initial.info.training.get("flow_weight", FIRST_FLOW_WEIGHT))
+
+
 def compile_network(config, devices, arch, arch_params, channels, num_classes, weights, initial):
-    """The compiled network on the run's devices, and its mixed-precision policy (or None)."""
+    """The compiled network on the run's devices, and what the run records of it: its
+    mixed-precision policy (or None) and a flow head's ``flow_weight``."""
     keras = load_keras()
     from ..models import build_model
     from .losses import segmentation_loss
 
     mixed = wants_mixed_precision(config.mixed_precision)
+    flows = head_of(arch_params) == "flow"
+    recorded = {
+        "mixed_precision": mixed,
+        **({"flow_weight": flow_weight(initial)} if flows else {}),
+    }
     with devices.building(), dtype_policy(mixed):
         network = build_model(arch, channels, num_classes, **arch_params)
         if initial is not None:  # a copy of its weights: the model continued from stays as it was
@@ -68,11 +84,12 @@ def compile_network(config, devices, arch, arch_params, channels, num_classes, w
                 weights,
                 dice=config.loss == "crossentropy+dice",
                 distance=head_of(arch_params) == "distance",
-                flow=head_of(arch_params) == "flow",
+                flow=flows,
+                flow_weight=recorded.get("flow_weight", 0.0),
             ),
             jit_compile=config.jit_compile,
         )
-    return network, mixed
+    return network, recorded
 
 
 def float32_copy(network, arch: str, arch_params: dict, channels: int, class_map):

@@ -11,7 +11,7 @@ from dataclasses import Field, asdict, dataclass, fields
 
 from ..errors import SegDLError
 from ..labels import LABEL_MODES
-from ..labels.heads import HEADS
+from ..labels.heads import AUTO, HEADS
 from ..models import ARCHITECTURES, check_patch
 from ..schema import check_value, group
 from .presets import PRESETS
@@ -85,13 +85,13 @@ class TrainConfig:
         choices=LABEL_MODES,
     )
     instance_head: str = _training(
-        "boundary",
+        AUTO,
         str,
         "instance targets",
         "Instance mode: boundary = background / object / boundary classes; distance = those "
         "and each object's distance to its border; flow = those and flows to each object's "
-        "centre, pixels grouped where they end (2D).",
-        choices=HEADS,
+        "centre, pixels grouped where they end (2D); auto = flow in 2D, boundary in 3D.",
+        choices=(AUTO, *HEADS),
         advanced=True,
     )
     label_components: bool = _training(

@@ -23,13 +23,22 @@ def median_frequency_weights(targets, num_classes: int) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-#: The flows' error counts this many times more than their unit vectors' own scale (cellpose
-#: trains flows 5 times larger): the squared error of flows is weighted by its square, halved.
-FLOW_SCALE = 5.0
+#: The weight of the flows' squared error beside the classes' loss in a new model. Cellpose
+#: trains flows 5 times larger with half their squared error, a weight of 5**2 / 4 on the
+#: squared length of a unit flow's error (:data:`FIRST_FLOW_WEIGHT`);
+#: there the flows drown the classes early, and 300 steps from scratch found half the nuclei
+#: (docs/benchmarks.md, "The flow head in the package").
+FLOW_WEIGHT = 1.0
+#: The weight of the models that do not record theirs (the bundled nuclei model among them).
+FIRST_FLOW_WEIGHT = 6.25
 
 
 def segmentation_loss(
-    class_weights=None, dice: bool = False, distance: bool = False, flow: bool = False
+    class_weights=None,
+    dice: bool = False,
+    distance: bool = False,
+    flow: bool = False,
+    flow_weight: float = FLOW_WEIGHT,
 ):
     """The training loss: categorical cross-entropy averaged over labelled pixels only
     (targets (B, H, W) or (B, Z, H, W) of class indices; negative values, ``IGNORE``, add nothing; 0 when no
@@ -39,9 +48,9 @@ def segmentation_loss(
     With ``distance`` the targets are (B, H, W, 2), class index and distance to the object's
     border, the network's last output channel is that distance, and its mean absolute error over
     labelled pixels is added. With ``flow`` the targets are (B, H, W, 3), class index and the
-    flow (dy, dx), the network's last two channels are the flow, and half the squared error of
-    the flows, ``FLOW_SCALE`` times larger, over labelled pixels (the background's flow is 0)
-    is added.
+    flow (dy, dx), the network's last two channels are the flow, and the squared length of the
+    flows' error over labelled pixels (the background's flow is 0), times ``flow_weight``, is
+    added.
     """
     weights = None if class_weights is None else np.asarray(class_weights, "float32")
 
@@ -50,7 +59,7 @@ def segmentation_loss(
             y_true = ops.cast(y_true, y_pred.dtype)
             labelled = ops.cast(y_true[..., 0] >= 0, y_pred.dtype)
             error = ops.sum(ops.square(y_pred[..., -2:] - y_true[..., 1:]), axis=-1)
-            error = error * (FLOW_SCALE**2 / 4)  # the mean of the two components, halved
+            error = error * flow_weight
             flows = ops.sum(error * labelled) / ops.maximum(ops.sum(labelled), 1.0)
             return classes_loss(y_true[..., 0], y_pred[..., :-2]) + flows
         if distance:
