@@ -168,10 +168,11 @@ def instances_from_flows(
     (local maxima of the count in a 5 x 5 window) are the centres, the count around each is
     split between them by a watershed, and every pixel takes the object of the place it ended
     at; pieces of one object that do not touch become objects of their own (the flows of an
-    untrained network gather distant pixels). Objects under ``min_size`` pixels are dropped, and those whose flows disagree with their
-    own shape's by more than ``max_error`` (:func:`consistent`; None keeps them; with ``cut``
-    the arrays are a piece of a larger image, a chunk or a patch, and objects at its edges are
-    kept: their flows point to a centre outside it).
+    untrained network gather distant pixels). Objects under ``min_size`` pixels are dropped,
+    and those whose flows disagree with their own shape's by more than ``max_error``
+    (:func:`consistent`; None keeps them; with ``cut`` the arrays are a piece of a larger
+    image, a chunk or a patch, and objects at its edges are kept: their flows point to a
+    centre outside it).
     """
     found = instances_at_levels(
         flows, probability, [prob], gather, min_size, dtype, steps, max_error, cut
