@@ -55,6 +55,7 @@ def segmentation_loss(
     weights = None if class_weights is None else np.asarray(class_weights, "float32")
 
     def loss(y_true, y_pred):
+        y_pred = ops.convert_to_tensor(y_pred)  # arrays too, on every backend
         if flow:
             y_true = ops.cast(y_true, y_pred.dtype)
             labelled = ops.cast(y_true[..., 0] >= 0, y_pred.dtype)
