@@ -18,8 +18,7 @@ from .presets import PRESETS
 
 #: Training losses: masked cross-entropy, or with a soft Dice term added.
 LOSSES = ("crossentropy", "crossentropy+dice")
-#: Reduced-precision computation: where it pays ("auto": GPUs, CPUs with bfloat16), float16,
-#: bfloat16, or never (``devices.wants_mixed_precision``).
+#: Reduced precision: where it pays (auto: GPUs, bfloat16 CPUs), float16, bfloat16 or never.
 MIXED_PRECISION = ("auto", "on", "bfloat16", "off")
 #: How several devices share training (see ``core.train.devices``).
 DISTRIBUTE = ("auto", "none", "mirrored", "multi-worker")
