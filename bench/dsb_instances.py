@@ -8,9 +8,9 @@ images after a fixed CPU budget.
 
 Images go through ``--recipe`` before training, and prediction applies it too: ``none`` (RGB as
 it is, the default), ``to_grey`` (luminance) or ``nuclear_stain`` (a stained slide's
-haematoxylin, nuclei bright; grey images as they are). The scores are given for all held-out
-images and by kind (``scripts/nuclei_card.py``'s kinds: fluorescence, stained tissue,
-brightfield).
+haematoxylin and a grey slide's optical density, nuclei bright; fluorescence in luminance).
+The scores are given for all held-out images and by kind (``scripts/nuclei_card.py``'s kinds:
+fluorescence, stained tissue, brightfield).
 
 Fixed split: the image ids sorted by name, every fifth one (index % 5 == 4) held out. Images are
 RGB (alpha dropped); a 16-filter, depth-4 U-Net with batch norm, 256 x 256 patches, batch 8.
