@@ -56,7 +56,9 @@ def main() -> None:
     parser.add_argument(
         "--steps", type=int, help="train this many steps (epochs of 50) instead of --budget"
     )
-    parser.add_argument("--lr-schedule", choices=["plateau", "constant"], default="plateau")
+    parser.add_argument(
+        "--lr-schedule", choices=["plateau", "cosine", "constant"], default="plateau"
+    )
     parser.add_argument(
         "--flow-weight", type=float, help="the flow head's weight in the loss (losses.FLOW_WEIGHT)"
     )

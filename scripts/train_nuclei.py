@@ -134,16 +134,22 @@ def train_more(args) -> None:
         more = f"; S-BSST265 (Kromp et al. 2020, CC0), its {len(names)} training images"
     recipe = Recipe.coerce(RECIPES[args.recipe])
     grey = [preprocess(im, recipe) for im in images]
-    initial = load_model(args.checkpoint) if Path(args.checkpoint).is_file() else None
+    resumed = Path(args.checkpoint).is_file()
+    start_from = args.checkpoint if resumed else args.start
+    initial = load_model(start_from) if start_from else None
     if initial is not None and head_of(initial.info.arch_params) != args.head:
-        sys.exit(f"{args.checkpoint} has the {head_of(initial.info.arch_params)} head, not "
+        sys.exit(f"{start_from} has the {head_of(initial.info.arch_params)} head, not "
                  f"{args.head}: name another --checkpoint")  # fmt: skip
     before = spent(initial) if initial is not None else 0.0
     left = args.budget - before
     if left <= 1:
         print(f"{before:.0f} s of {args.budget:.0f} s already trained; run --finish")
         return
-    lr = initial.info.history.get("lr", [args.lr])[-1] if initial is not None else args.lr
+    # a resumed run goes on at its last rate; one that starts from another model (--from) begins
+    # a new schedule at --lr, a warm restart of its weights
+    lr = initial.info.history.get("lr", [args.lr])[-1] if resumed else args.lr
+    earlier = initial.info.training.get("provenance", {}) if initial is not None else {}
+    earlier = earlier.get("continued_from") if resumed else earlier
     start = time.monotonic()
     provenance = {
         "command": "python scripts/train_nuclei.py " + " ".join(sys.argv[1:]),
@@ -156,6 +162,7 @@ def train_more(args) -> None:
         "seed": args.seed,
         "machine": machine(),
         "precision": args.precision,
+        **({"continued_from": earlier} if earlier else {}),
     }
 
     def keep_best(event) -> None:
@@ -181,6 +188,7 @@ def train_more(args) -> None:
         patience=args.patience,
         max_time=left,
         lr=lr,
+        lr_schedule=args.lr_schedule,
         seed=args.seed + (1 if initial is not None else 0),
         augment_intensity=True,
         steps_per_epoch=50,
@@ -232,6 +240,12 @@ def main() -> None:
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--budget", type=float, default=3600.0, help="training seconds in all")
     parser.add_argument("--checkpoint", default=str(CHECKPOINT))
+    parser.add_argument(
+        "--from",
+        dest="start",
+        help="start from this model's weights (a new schedule at --lr; its seconds count) "
+        "when --checkpoint does not exist yet",
+    )
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--head", choices=["boundary", "distance", "flow"], default="boundary")
     parser.add_argument("--recipe", choices=list(RECIPES), default="to_grey")
@@ -243,6 +257,12 @@ def main() -> None:
         help="off where bfloat16 trains slower (bench/backends.py tells)",
     )
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument(
+        "--lr-schedule",
+        choices=["plateau", "cosine", "constant"],
+        default="plateau",
+        help="cosine: down to 1/64 over the budget left (a resumed run starts it again)",
+    )
     parser.add_argument("--patience", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

@@ -153,9 +153,9 @@ class TrainConfig:
         str,
         "learning-rate schedule",
         "plateau: halve the learning rate after a third of the patience (at least 2 epochs) "
-        "without a better validation score, so that a longer budget keeps paying; constant: "
-        "keep it.",
-        choices=("plateau", "constant"),
+        "without a better validation score, so that a longer budget keeps paying; cosine: "
+        "lower it along half a cosine over the epochs or the time limit; constant: keep it.",
+        choices=("plateau", "cosine", "constant"),
         advanced=True,
     )
     val_fraction: float = _training(

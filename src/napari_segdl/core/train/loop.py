@@ -93,29 +93,42 @@ def _train_epoch(
     return losses, "completed"
 
 
-class PlateauSchedule:
-    """Halve the learning rate when the validation score has not improved for a while.
+class RateSchedule:
+    """The learning rate between epochs (``config.lr_schedule``).
 
-    After ``max(2, patience // 3)`` epochs without a better score (3 when early stopping is
-    off), the optimizer's learning rate is halved, at most down to 1/64 of the start; the count
-    starts again after every cut. ``lr_schedule="constant"`` keeps the rate.
+    ``plateau``: after ``max(2, patience // 3)`` epochs without a better score (3 when early
+    stopping is off) the rate is halved, at most down to 1/64 of the start; the count starts
+    again after every cut. ``cosine``: the rate follows half a cosine from the start down to
+    1/64 of it, its progress the share of the epochs done or of the time budget spent,
+    whichever is larger (a run of a fixed length). ``constant`` keeps the rate.
     """
 
     def __init__(self, network, config: TrainConfig):
         self.network = network
-        self.active = config.lr_schedule == "plateau"
+        self.kind = config.lr_schedule
+        self.epochs, self.max_time = config.epochs, config.max_time
         self.wait = max(2, config.patience // 3) if config.patience else 3
+        self.start = float(config.lr)
         self.lowest = config.lr / 64
         self.lr = float(config.lr)
         self._since_cut = 0
 
-    def after_epoch(self, epochs_without_better: int) -> None:
+    def after_epoch(self, epochs_without_better: int, epoch: int = 0, elapsed: float = 0.0):
+        if self.kind == "cosine":
+            progress = epoch / self.epochs if self.epochs else 0.0
+            if self.max_time:
+                progress = max(progress, elapsed / self.max_time)
+            turn = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+            return self._set(self.lowest + (self.start - self.lowest) * turn)
         self._since_cut = 0 if epochs_without_better == 0 else self._since_cut + 1
-        if not self.active or self._since_cut < self.wait or self.lr / 2 < self.lowest:
+        if self.kind != "plateau" or self._since_cut < self.wait or self.lr / 2 < self.lowest:
             return
-        self.lr /= 2
         self._since_cut = 0
-        self.network.optimizer.learning_rate.assign(self.lr)
+        self._set(self.lr / 2)
+
+    def _set(self, lr: float) -> None:
+        self.lr = lr
+        self.network.optimizer.learning_rate.assign(lr)
 
 
 def fit(
@@ -143,7 +156,7 @@ def fit(
         head=head_of(model.info.arch_params),
     )
     history = {"loss": [], "val_loss": [], "val_iou": [], "lr": []}
-    schedule = PlateauSchedule(network, config)
+    schedule = RateSchedule(network, config)
     best_score, best_epoch, best_weights = -np.inf, 0, None
     guard = None
     if continued:  # the start is epoch 0: its weights stay until an epoch beats it
@@ -179,8 +192,8 @@ def fit(
                     best_score, best_epoch, best_weights = score, epoch, network.get_weights()
                     if checkpoint is not None:
                         save_checkpoint(model, checkpoint, history, epoch)
-                schedule.after_epoch(epoch - best_epoch)
                 elapsed = time.monotonic() - start
+                schedule.after_epoch(epoch - best_epoch, epoch, elapsed)
                 yield TrainingEvent(
                     "epoch",
                     model,
