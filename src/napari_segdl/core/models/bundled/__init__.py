@@ -111,7 +111,7 @@ BUNDLED = BundledModels(
         Bundled(
             name="nuclei",
             file="nuclei.keras",
-            sha256="7d3fb1acd822519efbfc4b4522bc240fb5ca9e7be388ea8fbde5322590b948bf",
+            sha256="30eda0d77f57ac5d7e195731d48e8caa4951558e242073f307f4ff87c30104fd",
             title="Nuclei (bundled)",
             summary="nuclei of fluorescence, brightfield and H&E images, grey or RGB, 8 or 16 "
             "bit; one ID per nucleus (DSB 2018 and S-BSST265, CC0; docs/models/nuclei.md)",
