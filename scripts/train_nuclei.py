@@ -3,8 +3,8 @@
     python scripts/train_nuclei.py --budget 3600            # an hour of training, in total
     python scripts/train_nuclei.py --budget 3600            # again after a stop: it resumes
     python scripts/train_nuclei.py --finish                  # write the bundled model
-    python scripts/train_nuclei.py --from nuclei --lr-schedule cosine --checkpoint NEW.keras
-                                        # restart a model's weights under a new schedule
+    python scripts/train_nuclei.py --head flow --recipe nuclear_stain --from nuclei \
+        --lr-schedule cosine --checkpoint NEW.keras   # a model's weights under a new schedule
     python scripts/nuclei_card.py --models nuclei C           # score checkpoint C beside it
 
 Split: the image ids of ``dsb2018-nuclei`` sorted by name; every fifth one (index % 5 == 4) is
