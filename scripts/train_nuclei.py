@@ -150,8 +150,8 @@ def train_more(args) -> None:
     # a resumed run goes on at its last rate; one that starts from another model (--from) begins
     # a new schedule at --lr, a warm restart of its weights
     lr = initial.info.history.get("lr", [args.lr])[-1] if resumed else args.lr
-    earlier = initial.info.training.get("provenance", {}) if initial is not None else {}
-    earlier = earlier.get("continued_from") if resumed else earlier
+    known = initial.info.training.get("provenance", {}) if initial is not None else {}
+    earlier = known.get("continued_from") if resumed else known  # the run before the restart
     start = time.monotonic()
     provenance = {
         "command": "python scripts/train_nuclei.py " + " ".join(sys.argv[1:]),
